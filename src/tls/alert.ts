@@ -1,0 +1,80 @@
+/**
+ * Alerts (RFC 8446 §6) and the one error type the engine throws.
+ *
+ * Every failure has a name and maps to exactly one alert description; the error says whether we are
+ * about to send it (`local`), the peer sent it (`remote`), or nothing goes on the wire (`internal`).
+ */
+
+/** RFC 8446 §6, AlertDescription, plus the ones other RFCs add. Plain numbers so unknown values still print. */
+export const AlertDescription = {
+  close_notify: 0,
+  unexpected_message: 10,
+  bad_record_mac: 20,
+  record_overflow: 22,
+  handshake_failure: 40,
+  bad_certificate: 42,
+  unsupported_certificate: 43,
+  certificate_revoked: 44,
+  certificate_expired: 45,
+  certificate_unknown: 46,
+  illegal_parameter: 47,
+  unknown_ca: 48,
+  access_denied: 49,
+  decode_error: 50,
+  decrypt_error: 51,
+  protocol_version: 70,
+  insufficient_security: 71,
+  internal_error: 80,
+  inappropriate_fallback: 86,
+  user_canceled: 90,
+  missing_extension: 109,
+  unsupported_extension: 110,
+  unrecognized_name: 112,
+  bad_certificate_status_response: 113,
+  unknown_psk_identity: 115,
+  certificate_required: 116,
+  no_application_protocol: 120,
+} as const;
+
+export type AlertName = keyof typeof AlertDescription;
+
+const namesByCode = new Map<number, AlertName>(
+  Object.entries(AlertDescription).map(([name, code]) => [code, name as AlertName]),
+);
+
+export function alertName(code: number): string {
+  return namesByCode.get(code) ?? `unknown_alert(${code})`;
+}
+
+/** Who the alert belongs to: sent by us, received from the peer, or a local failure that sends nothing. */
+export type AlertSource = "local" | "remote";
+
+export class TlsAlert extends Error {
+  readonly description: number;
+  readonly source: AlertSource;
+
+  constructor(description: AlertName | number, reason?: string, source: AlertSource = "local") {
+    const code = typeof description === "number" ? description : AlertDescription[description];
+    const name = alertName(code);
+    const who = source === "remote" ? "peer sent" : "sending";
+    super(reason ? `${who} ${name}: ${reason}` : `${who} ${name}`);
+    this.name = "TlsAlert";
+    this.description = code;
+    this.source = source;
+  }
+
+  get alertName(): string {
+    return alertName(this.description);
+  }
+
+  /** True for the alerts that end a connection cleanly (close_notify, user_canceled). */
+  get isClosure(): boolean {
+    return this.description === AlertDescription.close_notify ||
+      this.description === AlertDescription.user_canceled;
+  }
+}
+
+/** A malformed message: `decode_error` per RFC 8446 §6.2 unless the caller names a more specific alert. */
+export function decodeError(reason: string): TlsAlert {
+  return new TlsAlert("decode_error", reason);
+}
