@@ -1,0 +1,289 @@
+/**
+ * The default provider: pure TypeScript on @noble (hashes, ciphers, curves), the same bytes on every runtime.
+ * RSA, which noble lacks, goes through WebCrypto (see rsa_webcrypto.ts). AES-CCM is ours (aes_ccm.ts).
+ */
+import { gcm } from "@noble/ciphers/aes.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { p256, p384 } from "@noble/curves/nist.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
+import { TlsAlert } from "../tls/alert.ts";
+import { AesCcm } from "./aes_ccm.ts";
+import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
+import type {
+  Aead,
+  AeadKey,
+  AeadName,
+  CryptoProvider,
+  GroupName,
+  Hash,
+  HashName,
+  KeyExchange,
+  KeyKind,
+  KeyShare,
+  SigningKey,
+  TranscriptHash,
+} from "./provider.ts";
+import { signingScheme, verifyingScheme } from "./schemes.ts";
+import { WebCryptoRsaSigner, webCryptoRsaVerify } from "./rsa_webcrypto.ts";
+
+// ---- Hashes (RFC 8446 §4.4.1 transcript, RFC 2104 HMAC for HKDF) ----
+
+type NobleHashFn = typeof sha256 | typeof sha384;
+type NobleHashState = ReturnType<NobleHashFn["create"]>;
+
+class NobleTranscript implements TranscriptHash {
+  constructor(private readonly state: NobleHashState) {}
+  update(data: Uint8Array): void {
+    this.state.update(data);
+  }
+  /** Finalizes a copy, so the running hash can keep taking messages. */
+  digest(): Uint8Array {
+    return this.state.clone().digest();
+  }
+  clone(): TranscriptHash {
+    return new NobleTranscript(this.state.clone());
+  }
+}
+
+function nobleHash(name: HashName, fn: NobleHashFn): Hash {
+  return {
+    name,
+    outputLength: fn.outputLen,
+    hash: (data) => fn(data),
+    hmac: (key, data) => hmac(fn, key, data),
+    transcript: () => new NobleTranscript(fn.create()),
+  };
+}
+
+const hashes: Record<HashName, Hash> = {
+  "SHA-256": nobleHash("SHA-256", sha256),
+  "SHA-384": nobleHash("SHA-384", sha384),
+};
+
+// ---- AEADs (RFC 8446 §5.2; suites of §B.4) ----
+
+/** Key and tag sizes of the TLS 1.3 AEADs; the nonce is always 12 bytes (RFC 8446 §5.3). */
+export const aeadSizes: Record<AeadName, { keyLength: number; tagLength: number }> = {
+  "AES-128-GCM": { keyLength: 16, tagLength: 16 },
+  "AES-256-GCM": { keyLength: 32, tagLength: 16 },
+  "CHACHA20-POLY1305": { keyLength: 32, tagLength: 16 },
+  "AES-128-CCM": { keyLength: 16, tagLength: 16 },
+  "AES-128-CCM-8": { keyLength: 16, tagLength: 8 },
+};
+
+export const NONCE_LENGTH = 12;
+
+/** Builds an Aead whose importKey checks the key size and hands the key to `make`. */
+export function makeAead(name: AeadName, make: (key: Uint8Array) => AeadKey): Aead {
+  const { keyLength, tagLength } = aeadSizes[name];
+  return {
+    name,
+    keyLength,
+    nonceLength: NONCE_LENGTH,
+    tagLength,
+    importKey(key) {
+      if (key.length !== keyLength) throw new RangeError(`${name} key must be ${keyLength} bytes, not ${key.length}`);
+      return make(key.slice());
+    },
+  };
+}
+
+export function checkNonce(nonce: Uint8Array): void {
+  if (nonce.length !== NONCE_LENGTH) throw new RangeError(`AEAD nonce must be ${NONCE_LENGTH} bytes`);
+}
+
+type NobleCipher = typeof gcm | typeof chacha20poly1305;
+
+/** noble's GCM and ChaCha20-Poly1305 take the key per call; its decrypt throws on a bad tag, which we turn into null. */
+class NobleAeadKey implements AeadKey {
+  constructor(private readonly cipher: NobleCipher, private readonly key: Uint8Array) {}
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    checkNonce(nonce);
+    return this.cipher(this.key, nonce, aad).encrypt(plaintext);
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+    checkNonce(nonce);
+    if (ciphertextAndTag.length < 16) return null;
+    try {
+      return this.cipher(this.key, nonce, aad).decrypt(ciphertextAndTag);
+    } catch {
+      return null;
+    }
+  }
+}
+
+const aeads: Record<AeadName, Aead> = {
+  "AES-128-GCM": makeAead("AES-128-GCM", (k) => new NobleAeadKey(gcm, k)),
+  "AES-256-GCM": makeAead("AES-256-GCM", (k) => new NobleAeadKey(gcm, k)),
+  "CHACHA20-POLY1305": makeAead("CHACHA20-POLY1305", (k) => new NobleAeadKey(chacha20poly1305, k)),
+  "AES-128-CCM": makeAead("AES-128-CCM", (k) => new AesCcm(k, 16)),
+  "AES-128-CCM-8": makeAead("AES-128-CCM-8", (k) => new AesCcm(k, 8)),
+};
+
+// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4) ----
+
+const isAllZero = (b: Uint8Array) => b.every((x) => x === 0);
+
+/** RFC 8446 §7.4.2: an all-zero X25519 result means the peer sent a low-order point; abort. */
+export function checkX25519Secret(secret: Uint8Array): Uint8Array {
+  if (isAllZero(secret)) throw new TlsAlert("illegal_parameter", "X25519 shared secret is all zeros");
+  return secret;
+}
+
+export function checkX25519Share(peer: Uint8Array): void {
+  if (peer.length !== 32) throw new TlsAlert("illegal_parameter", "X25519 key share must be 32 bytes");
+}
+
+/** RFC 8446 §4.2.8.2: NIST curve shares are uncompressed points, 0x04 || X || Y, nothing else. */
+export function checkEcShare(peer: Uint8Array, fieldLength: number): void {
+  if (peer.length !== 1 + 2 * fieldLength || peer[0] !== 4) {
+    throw new TlsAlert("illegal_parameter", "ECDHE key share is not an uncompressed point");
+  }
+}
+
+const x25519Exchange: KeyExchange = {
+  group: "x25519",
+  generate(): KeyShare {
+    const secret = x25519.utils.randomSecretKey();
+    return {
+      group: "x25519",
+      publicKey: x25519.getPublicKey(secret),
+      agree(peer) {
+        checkX25519Share(peer);
+        let shared: Uint8Array;
+        try {
+          shared = x25519.getSharedSecret(secret, peer);
+        } catch (e) {
+          // noble refuses low-order points up front, which is the same failure as an all-zero result.
+          throw new TlsAlert("illegal_parameter", `invalid X25519 key share: ${(e as Error).message}`);
+        }
+        return checkX25519Secret(shared);
+      },
+    };
+  },
+};
+
+function nistExchange(group: GroupName, curve: typeof p256 | typeof p384, fieldLength: number): KeyExchange {
+  return {
+    group,
+    generate(): KeyShare {
+      const secret = curve.utils.randomSecretKey();
+      return {
+        group,
+        publicKey: curve.getPublicKey(secret, false),
+        agree(peer) {
+          checkEcShare(peer, fieldLength);
+          let point: Uint8Array;
+          try {
+            // fromBytes checks the point is on the curve and not the identity (RFC 8446 §4.2.8.2).
+            point = curve.getSharedSecret(secret, peer, true);
+          } catch (e) {
+            throw new TlsAlert("illegal_parameter", `invalid ECDHE key share: ${(e as Error).message}`);
+          }
+          // RFC 8446 §7.4.2: the shared secret is the X coordinate only.
+          return point.subarray(1);
+        },
+      };
+    },
+  };
+}
+
+const exchanges: Record<GroupName, KeyExchange> = {
+  x25519: x25519Exchange,
+  secp256r1: nistExchange("secp256r1", p256, 32),
+  secp384r1: nistExchange("secp384r1", p384, 48),
+};
+
+// ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
+
+/** Runs a synchronous step behind the async SigningKey API: a throw becomes a rejection, not a sync throw. */
+export const settle = <T>(step: () => T): Promise<T> => new Promise((resolve) => resolve(step()));
+
+const ecdsaCurves = { "ecdsa-p256": p256, "ecdsa-p384": p384 } as const;
+
+/** A noble signer for the EC kinds: ECDSA signatures DER-encoded as TLS wants them (RFC 8446 §4.2.3). */
+export function nobleSigningKey(info: PrivateKeyInfo): SigningKey {
+  const { kind, key } = info;
+  if (kind === "ed25519") {
+    return {
+      kind,
+      sign: (scheme, msg) =>
+        settle(() => {
+          signingScheme(kind, scheme);
+          return ed25519.sign(msg, key);
+        }),
+    };
+  }
+  if (kind === "rsa") throw new TypeError("noble has no RSA");
+  const curve = ecdsaCurves[kind];
+  if (!curve.utils.isValidSecretKey(key)) throw new TypeError(`invalid ${kind} private key`);
+  return {
+    kind,
+    sign: (scheme, msg) =>
+      settle(() => {
+        signingScheme(kind, scheme);
+        // The curve's own hash is the scheme's hash (SHA-256 for P-256, SHA-384 for P-384).
+        return curve.sign(msg, key, { format: "der", prehash: true });
+      }),
+  };
+}
+
+async function importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey> {
+  const info = readPkcs8(pkcs8, kind);
+  if (kind !== "rsa") return nobleSigningKey(info);
+  const rsa = await WebCryptoRsaSigner.import(pkcs8);
+  return { kind, sign: async (scheme, msg) => await rsa.sign(signingScheme(kind, scheme).hash!, msg) };
+}
+
+/** Verifies EC and Ed25519 signatures with noble. A key that is not a valid point is illegal_parameter. */
+export function nobleVerifyCurve(kind: KeyKind, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    if (kind === "ed25519") ed25519.Point.fromBytes(publicKey);
+    else if (kind !== "rsa") ecdsaCurves[kind].Point.fromBytes(publicKey);
+  } catch (e) {
+    throw new TlsAlert("illegal_parameter", `invalid ${kind} public key: ${(e as Error).message}`);
+  }
+  try {
+    if (kind === "ed25519") return ed25519.verify(sig, message, publicKey, { zip215: false });
+    if (kind === "rsa") throw new TypeError("noble has no RSA");
+    // lowS: false accepts both halves of s, as OpenSSL and WebCrypto do.
+    return ecdsaCurves[kind].verify(sig, message, publicKey, { format: "der", prehash: true, lowS: false });
+  } catch {
+    return false;
+  }
+}
+
+async function verify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array) {
+  const key = readSpki(spki);
+  const info = verifyingScheme(key?.kind ?? null, scheme);
+  if (info.kind === "rsa") return await webCryptoRsaVerify(spki, info, message, signature);
+  return nobleVerifyCurve(info.kind, key!.key, message, signature);
+}
+
+/** Fills from crypto.getRandomValues, which takes at most 65536 bytes a call. */
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let off = 0; off < n; off += 65536) {
+    globalThis.crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)));
+  }
+  return out;
+}
+
+/** Looks `name` up in a provider table; an unknown name is a caller bug. */
+export function pick<T>(table: Record<string, T>, name: string, what: string): T {
+  const found = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (found === undefined) throw new TypeError(`unknown ${what} ${name}`);
+  return found;
+}
+
+export const nobleProvider: CryptoProvider = {
+  name: "noble",
+  hash: (name) => pick(hashes, name, "hash"),
+  aead: (name) => pick(aeads, name, "AEAD"),
+  keyExchange: (group) => pick(exchanges, group, "group"),
+  importSigningKey,
+  verify,
+  randomBytes,
+};
