@@ -1,0 +1,156 @@
+/**
+ * Deno's TCP connections as a `Duplex`. Deno reads only when asked (`conn.read` into our buffer), so backpressure
+ * on the read side comes for free; `conn.write` may take part of a buffer, so writes loop until all is taken.
+ */
+import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
+
+/** One TLS record (16 KiB plus overhead) fits several times over. */
+const READ_SIZE = 64 * 1024;
+
+function netAddr(addr: Deno.Addr): NetAddr {
+  const { hostname, port } = addr as Deno.NetAddr;
+  return { address: hostname, port, family: hostname.includes(":") ? "IPv6" : "IPv4" };
+}
+
+class DenoDuplex implements Duplex {
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  readonly closed: Promise<void>;
+  #conn: Deno.TcpConn;
+  #buffer = new Uint8Array(READ_SIZE);
+  #reading = false;
+  #eof = false;
+  #writeClosed = false;
+  #gone = false;
+  /** Writes run one after another, so that two callers' partial writes never interleave. */
+  #writes: Promise<void> = Promise.resolve();
+  #resolveClosed!: () => void;
+
+  constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+    conn.setNoDelay(true);
+    this.localAddr = netAddr(conn.localAddr);
+    this.remoteAddr = netAddr(conn.remoteAddr);
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    if (this.#reading) throw new Error("read() is already pending");
+    if (this.#eof || this.#gone) return null;
+    this.#reading = true;
+    let n: number | null;
+    try {
+      n = await this.#conn.read(this.#buffer);
+    } catch {
+      // Reset by the peer, or closed by us while waiting: either way there is nothing more to read.
+      n = null;
+      this.close();
+    } finally {
+      this.#reading = false;
+    }
+    if (n === null) {
+      this.#eof = true;
+      if (this.#writeClosed) this.close();
+      return null;
+    }
+    return this.#take(n);
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.#gone || this.#writeClosed) return Promise.reject(new Error("socket is closed for writing"));
+    const done = this.#writes.then(() => this.#writeAll(data));
+    this.#writes = done.catch(() => {});
+    return done;
+  }
+
+  async closeWrite(): Promise<void> {
+    if (this.#gone || this.#writeClosed) return;
+    this.#writeClosed = true;
+    await this.#writes;
+    if (this.#gone) return;
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return this.close();
+    }
+    if (this.#eof) this.close();
+  }
+
+  close(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed by the runtime */ }
+    this.#resolveClosed();
+  }
+
+  async #writeAll(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.#gone) throw new Error("socket is closed");
+      try {
+        offset += await this.#conn.write(data.subarray(offset));
+      } catch (err) {
+        this.close();
+        throw err;
+      }
+    }
+  }
+
+  /** Hands out the filled part of the read buffer; a small read is copied so the big buffer can be reused. */
+  #take(n: number): Uint8Array {
+    if (n < READ_SIZE / 4) return this.#buffer.slice(0, n);
+    const chunk = this.#buffer.subarray(0, n);
+    this.#buffer = new Uint8Array(READ_SIZE);
+    return chunk;
+  }
+}
+
+class DenoListener implements Listener {
+  readonly addr: NetAddr;
+  #listener: Deno.TcpListener;
+  #closed = false;
+
+  constructor(listener: Deno.TcpListener) {
+    this.#listener = listener;
+    this.addr = netAddr(listener.addr);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Duplex> {
+    while (!this.#closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (err) {
+        if (this.#closed || err instanceof Deno.errors.BadResource) return;
+        // A client that gave up between SYN and accept is its own problem, not the listener's.
+        if (err instanceof Deno.errors.ConnectionAborted || err instanceof Deno.errors.ConnectionReset) continue;
+        throw err;
+      }
+      yield new DenoDuplex(conn);
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    return Promise.resolve();
+  }
+}
+
+export const transport: Transport = {
+  runtime: "deno",
+
+  // deno-lint-ignore require-await
+  async listen({ hostname = "0.0.0.0", port }: ListenOptions): Promise<Listener> {
+    return new DenoListener(Deno.listen({ hostname, port, transport: "tcp" }));
+  },
+
+  async connect({ hostname, port }: ConnectOptions): Promise<Duplex> {
+    return new DenoDuplex(await Deno.connect({ hostname, port, transport: "tcp" }));
+  },
+};
