@@ -1,0 +1,51 @@
+/**
+ * The TLS 1.3 cipher suites (RFC 8446 §B.4): an AEAD and the hash used by HKDF and the transcript.
+ */
+import type { AeadName, HashName } from "../crypto/provider.ts";
+import { CipherSuite } from "./wire/constants.ts";
+
+export interface SuiteParams {
+  readonly code: number;
+  readonly name: string;
+  readonly aead: AeadName;
+  readonly hash: HashName;
+}
+
+const table: readonly SuiteParams[] = [
+  { code: CipherSuite.TLS_AES_128_GCM_SHA256, name: "TLS_AES_128_GCM_SHA256", aead: "AES-128-GCM", hash: "SHA-256" },
+  { code: CipherSuite.TLS_AES_256_GCM_SHA384, name: "TLS_AES_256_GCM_SHA384", aead: "AES-256-GCM", hash: "SHA-384" },
+  {
+    code: CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    name: "TLS_CHACHA20_POLY1305_SHA256",
+    aead: "CHACHA20-POLY1305",
+    hash: "SHA-256",
+  },
+  { code: CipherSuite.TLS_AES_128_CCM_SHA256, name: "TLS_AES_128_CCM_SHA256", aead: "AES-128-CCM", hash: "SHA-256" },
+  {
+    code: CipherSuite.TLS_AES_128_CCM_8_SHA256,
+    name: "TLS_AES_128_CCM_8_SHA256",
+    aead: "AES-128-CCM-8",
+    hash: "SHA-256",
+  },
+];
+
+const byCode = new Map(table.map((s) => [s.code, s]));
+
+export function suiteParams(code: number): SuiteParams | undefined {
+  return byCode.get(code);
+}
+
+/** Server preference by default: AES-GCM first, ChaCha20 after; CCM suites are off unless enabled (as in OpenSSL). */
+export const DEFAULT_SUITES: readonly number[] = [
+  CipherSuite.TLS_AES_128_GCM_SHA256,
+  CipherSuite.TLS_AES_256_GCM_SHA384,
+  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+];
+
+export const ALL_SUITES: readonly number[] = table.map((s) => s.code);
+
+export function suiteByName(name: string): number {
+  const found = table.find((s) => s.name === name);
+  if (!found) throw new TypeError(`unknown cipher suite ${name}`);
+  return found.code;
+}

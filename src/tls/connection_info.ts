@@ -1,0 +1,17 @@
+/** What a handshake negotiated, as reported to applications (`env.tls`) and to the probe. */
+export interface ConnectionInfo {
+  version: "TLSv1.3";
+  cipherSuite: string;
+  /** The key exchange group, or null for a psk_ke resumption. */
+  group: string | null;
+  alpn: string | null;
+  /** The server name the client asked for (SNI), if any. */
+  serverName: string | null;
+  resumed: boolean;
+  /** True when the server accepted 0-RTT data on this connection. */
+  earlyDataAccepted: boolean;
+  /** The signature scheme of the peer's CertificateVerify, if it sent one. */
+  peerSignatureScheme: string | null;
+  /** The peer's certificate chain (DER, leaf first), as sent. */
+  peerCertificates: Uint8Array[];
+}

@@ -1,0 +1,23 @@
+/**
+ * What a connection reports to its owner after `receive()`. The engine is sans-IO: these events and the
+ * bytes from `takeOutput()` are everything it produces.
+ */
+import type { TlsAlert } from "./alert.ts";
+import type { ConnectionInfo } from "./connection_info.ts";
+
+export type TlsEvent =
+  /** The handshake completed; `info` says what was negotiated. */
+  | { type: "handshake_complete"; info: ConnectionInfo }
+  /** Application data from the peer. The buffer belongs to the receiver. */
+  | { type: "data"; data: Uint8Array }
+  /** 0-RTT application data accepted by the server (RFC 8446 §4.2.10). */
+  | { type: "early_data"; data: Uint8Array }
+  /** The peer updated its sending keys (RFC 8446 §4.6.3); `requested` if it asked us to update ours too. */
+  | { type: "key_update"; requested: boolean }
+  /** The peer sent close_notify: it will send nothing more (RFC 8446 §6.1). */
+  | { type: "peer_closed" }
+  /** The connection failed: either we sent `alert` (source "local") or the peer did (source "remote"). */
+  | { type: "failed"; alert: TlsAlert }
+  /** A post-handshake message the side-specific code turned into an event (tickets, client certificates). */
+  | { type: "session_ticket"; ticket: unknown }
+  | { type: "client_certificate"; chain: Uint8Array[] };

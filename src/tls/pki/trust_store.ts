@@ -1,0 +1,130 @@
+/**
+ * Trust anchors: the certificates a chain must end at (RFC 5280 §6.1.1 (d)).
+ *
+ * A store is made from a PEM bundle (text, bytes or a file), from DER certificates, or from the system bundle:
+ * `SSL_CERT_FILE` if set, else /etc/ssl/certs/ca-certificates.crt (Debian, Ubuntu, Alpine, Arch). The bundle
+ * is only decoded the first time a chain is verified against it, and the system store is loaded once.
+ */
+import process from "node:process";
+import { bytesEqual, DerError } from "./der.ts";
+import { type Certificate, parseCertificate } from "./certificate.ts";
+import { LoadError } from "./load_error.ts";
+import { decodePem, PemError } from "./pem.ts";
+import { type PemSource, readPemSource } from "./pem_source.ts";
+
+/** Where the system bundle lives when SSL_CERT_FILE is not set. */
+export const DEFAULT_CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
+
+export class TrustStore {
+  #pending: { data: string | Uint8Array; name: string } | undefined;
+  #anchors: Certificate[] = [];
+  #bySubject = new Map<string, Certificate[]>();
+  #skipped = 0;
+  #error: LoadError | undefined;
+
+  private constructor(pending: { data: string | Uint8Array; name: string } | undefined, ders: Uint8Array[]) {
+    this.#pending = pending;
+    for (const der of ders) this.#add(parseCertificate(der));
+  }
+
+  /** A store over a PEM bundle, decoded lazily. Certificates in it that do not parse are skipped. */
+  static fromPem(pem: string | Uint8Array, name = "trust store"): TrustStore {
+    return new TrustStore({ data: pem, name }, []);
+  }
+
+  /** A store over DER certificates (parsed now: a bad one throws DerError). */
+  static fromDer(certificates: readonly Uint8Array[]): TrustStore {
+    return new TrustStore(undefined, [...certificates]);
+  }
+
+  /** A store from a PEM source; a file that cannot be read throws LoadError "unreadable". */
+  static async load(source: PemSource, name = "trust store"): Promise<TrustStore> {
+    const { data, name: sourceName } = await readPemSource(source, name);
+    return TrustStore.fromPem(data, sourceName);
+  }
+
+  /** Every anchor. */
+  get anchors(): readonly Certificate[] {
+    this.#decode();
+    return this.#anchors;
+  }
+
+  /** How many PEM blocks were skipped because they did not parse as certificates. */
+  get skipped(): number {
+    this.#decode();
+    return this.#skipped;
+  }
+
+  /** Anchors whose subject name is `nameKey` (a DistinguishedName.key). */
+  bySubject(nameKey: string): readonly Certificate[] {
+    this.#decode();
+    return this.#bySubject.get(nameKey) ?? [];
+  }
+
+  /** True when `der` is, byte for byte, one of the anchors. */
+  contains(cert: Certificate): boolean {
+    return this.bySubject(cert.subject.key).some((a) => bytesEqual(a.der, cert.der));
+  }
+
+  #add(cert: Certificate): void {
+    if (this.#bySubject.get(cert.subject.key)?.some((a) => bytesEqual(a.der, cert.der))) return;
+    this.#anchors.push(cert);
+    const list = this.#bySubject.get(cert.subject.key) ?? [];
+    list.push(cert);
+    this.#bySubject.set(cert.subject.key, list);
+  }
+
+  /** Decodes the bundle on first use; a bundle that cannot be used keeps failing with the same error. */
+  #decode(): void {
+    if (this.#error) throw this.#error;
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = undefined;
+    try {
+      this.#decodeBundle(pending.data, pending.name);
+    } catch (e) {
+      if (e instanceof LoadError) this.#error = e;
+      throw e;
+    }
+  }
+
+  #decodeBundle(data: string | Uint8Array, name: string): void {
+    let blocks;
+    try {
+      blocks = decodePem(data);
+    } catch (e) {
+      if (e instanceof PemError) throw new LoadError("bad_pem", name, e.message, { cause: e });
+      throw e;
+    }
+    for (const block of blocks) {
+      // Bundles such as OpenSSL's carry "TRUSTED CERTIFICATE" blocks too; those have trailing trust settings.
+      if (block.label !== "CERTIFICATE") continue;
+      try {
+        this.#add(parseCertificate(block.der));
+      } catch (e) {
+        if (!(e instanceof DerError)) throw e;
+        this.#skipped++;
+      }
+    }
+    if (this.#anchors.length === 0) {
+      throw new LoadError("no_certificate", name, "the trust store holds no usable CERTIFICATE block");
+    }
+  }
+}
+
+let systemStore: Promise<TrustStore> | undefined;
+
+/**
+ * The system trust store: SSL_CERT_FILE, else DEFAULT_CA_FILE. Loaded on first call and cached; a failed
+ * load is not cached, so a later call can succeed once the file exists.
+ */
+export function systemTrustStore(): Promise<TrustStore> {
+  if (!systemStore) {
+    const path = process.env.SSL_CERT_FILE || DEFAULT_CA_FILE;
+    systemStore = TrustStore.load({ path });
+    systemStore.catch(() => {
+      systemStore = undefined;
+    });
+  }
+  return systemStore;
+}

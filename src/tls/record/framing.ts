@@ -1,0 +1,81 @@
+/**
+ * Record framing (RFC 8446 §5.1): splits the incoming byte stream into TLSPlaintext / TLSCiphertext records,
+ * checking lengths before anything is decrypted, so that an oversized record is `record_overflow` and never
+ * reaches the AEAD.
+ */
+import { TlsAlert } from "../alert.ts";
+import { ContentType } from "../wire/constants.ts";
+
+export const RECORD_HEADER_LENGTH = 5;
+/** RFC 8446 §5.1: TLSPlaintext.length MUST NOT exceed 2^14 bytes. */
+export const MAX_PLAINTEXT = 1 << 14;
+/** RFC 8446 §5.2: TLSCiphertext.length MUST NOT exceed 2^14 + 256 bytes. */
+export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
+
+export interface RawRecord {
+  type: number;
+  /** The 5-byte header, which is the AEAD's additional data (RFC 8446 §5.2). */
+  header: Uint8Array;
+  fragment: Uint8Array;
+}
+
+/** Accumulates bytes and yields complete records. Owns its buffer; fragments are views valid until the next push. */
+export class RecordFramer {
+  private buf = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+
+  push(data: Uint8Array): void {
+    if (this.start === this.end) {
+      // Fast path: nothing buffered, so parse straight from the caller's chunk (copied: the caller may reuse it).
+      this.buf = data.slice();
+      this.start = 0;
+      this.end = data.length;
+      return;
+    }
+    const pending = this.end - this.start;
+    if (this.buf.length - this.end < data.length) {
+      const next = new Uint8Array(Math.max(pending + data.length, this.buf.length * 2));
+      next.set(this.buf.subarray(this.start, this.end));
+      this.buf = next;
+      this.start = 0;
+      this.end = pending;
+    }
+    this.buf.set(data, this.end);
+    this.end += data.length;
+  }
+
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /**
+   * The next complete record, or null when more bytes are needed. `maxLength` is the largest fragment the
+   * current read state allows (plaintext or ciphertext), checked from the header alone.
+   */
+  next(maxLength: number): RawRecord | null {
+    if (this.end - this.start < RECORD_HEADER_LENGTH) return null;
+    const b = this.buf, o = this.start;
+    const type = b[o];
+    const length = (b[o + 3] << 8) | b[o + 4];
+    if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
+      // RFC 8446 §5: a record with an unexpected content type is unexpected_message.
+      throw new TlsAlert("unexpected_message", `record of unknown content type ${type}`);
+    }
+    // RFC 8446 §5.1: the version bytes are ignored except that a TLS 1.3 peer uses 0x03XX.
+    if (b[o + 1] !== 0x03) throw new TlsAlert("decode_error", "record layer version is not 3.x");
+    if (length > maxLength) {
+      throw new TlsAlert("record_overflow", `record of ${length} bytes exceeds ${maxLength}`);
+    }
+    if (this.end - o < RECORD_HEADER_LENGTH + length) return null;
+    const header = b.subarray(o, o + RECORD_HEADER_LENGTH);
+    const fragment = b.subarray(o + RECORD_HEADER_LENGTH, o + RECORD_HEADER_LENGTH + length);
+    this.start = o + RECORD_HEADER_LENGTH + length;
+    return { type, header, fragment };
+  }
+}
+
+/** A TLSPlaintext or TLSCiphertext header (RFC 8446 §5.1, §5.2). */
+export function recordHeader(type: number, length: number, version = 0x0303): Uint8Array {
+  return new Uint8Array([type, version >> 8, version & 0xff, length >> 8, length & 0xff]);
+}

@@ -1,0 +1,89 @@
+/**
+ * Record payload protection (RFC 8446 §5.2-§5.4): AEAD with a per-record nonce made from the static IV and
+ * the 64-bit sequence number, the inner content type at the end of the plaintext, and zero padding.
+ */
+import type { Aead, AeadKey } from "../../crypto/provider.ts";
+import { TlsAlert } from "../alert.ts";
+import { ContentType } from "../wire/constants.ts";
+import { MAX_PLAINTEXT, RECORD_HEADER_LENGTH } from "./framing.ts";
+
+/** RFC 8446 §5.5: keys must be updated long before 2^64 records; we stop at 2^53 (exact in a JS number). */
+const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
+
+abstract class DirectionalKey {
+  protected seq = 0;
+  protected readonly key: AeadKey;
+  private readonly nonce = new Uint8Array(12);
+
+  constructor(readonly aead: Aead, key: Uint8Array, private readonly iv: Uint8Array) {
+    this.key = aead.importKey(key);
+  }
+
+  get sequenceNumber(): number {
+    return this.seq;
+  }
+
+  /** RFC 8446 §5.3: the 64-bit sequence number, left-padded to the IV length, XORed with the IV. */
+  protected nextNonce(): Uint8Array {
+    if (this.seq >= MAX_SEQUENCE) throw new TlsAlert("internal_error", "sequence number exhausted");
+    const n = this.nonce, iv = this.iv;
+    n.set(iv);
+    let s = this.seq++;
+    for (let i = 11; i >= 4 && s > 0; i--) {
+      n[i] ^= s & 0xff;
+      s = Math.floor(s / 256);
+    }
+    return n;
+  }
+}
+
+export class RecordEncrypter extends DirectionalKey {
+  /**
+   * Seals one record of `type` carrying `content` (≤ 2^14 bytes) with `padding` zero bytes, and returns the
+   * whole TLSCiphertext, header included.
+   */
+  seal(type: number, content: Uint8Array, padding = 0): Uint8Array {
+    const innerLength = content.length + 1 + padding;
+    const length = innerLength + this.aead.tagLength;
+    const inner = new Uint8Array(innerLength);
+    inner.set(content);
+    inner[content.length] = type;
+    const header = new Uint8Array([ContentType.application_data, 0x03, 0x03, length >> 8, length & 0xff]);
+    const sealed = this.key.seal(this.nextNonce(), header, inner);
+    const out = new Uint8Array(RECORD_HEADER_LENGTH + sealed.length);
+    out.set(header);
+    out.set(sealed, RECORD_HEADER_LENGTH);
+    return out;
+  }
+}
+
+export interface InnerPlaintext {
+  type: number;
+  content: Uint8Array;
+}
+
+export class RecordDecrypter extends DirectionalKey {
+  /**
+   * Opens one TLSCiphertext. Returns null when authentication fails, so that the caller can decide between
+   * bad_record_mac and skipping rejected early data (RFC 8446 §4.2.10).
+   */
+  open(header: Uint8Array, fragment: Uint8Array): InnerPlaintext | null {
+    if (fragment.length < this.aead.tagLength + 1) {
+      throw new TlsAlert("decode_error", "encrypted record shorter than its tag");
+    }
+    const plain = this.key.open(this.nextNonce(), header, fragment);
+    if (plain === null) {
+      this.seq--; // the record was not ours to count (rejected early data is skipped without using a number)
+      return null;
+    }
+    // RFC 8446 §5.4: the content type is the last non-zero byte; all zeros is unexpected_message.
+    let i = plain.length - 1;
+    while (i >= 0 && plain[i] === 0) i--;
+    if (i < 0) throw new TlsAlert("unexpected_message", "record with no content type");
+    // RFC 8446 §5.4: the inner plaintext (content and type, without padding) must fit 2^14 + 1.
+    if (plain.length > MAX_PLAINTEXT + 1) {
+      throw new TlsAlert("record_overflow", `decrypted record of ${plain.length} bytes`);
+    }
+    return { type: plain[i], content: plain.subarray(0, i) };
+  }
+}

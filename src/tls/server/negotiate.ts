@@ -1,0 +1,95 @@
+/**
+ * The server's choices from a ClientHello (RFC 8446 §4.1.1): cipher suite, key exchange group, certificate
+ * and signature scheme, ALPN. Pure functions over the hello and the config; each refusal is the alert the
+ * RFC names.
+ */
+import { TlsAlert } from "../alert.ts";
+import type { GroupName } from "../../crypto/provider.ts";
+import { suiteParams, type SuiteParams } from "../cipher_suite.ts";
+import type { ClientHello } from "../wire/client_hello.ts";
+import { CipherSuite, isGrease, NamedGroup } from "../wire/constants.ts";
+import type { KeyShareEntry } from "../wire/extensions/key_share.ts";
+import type { ServerCertificate, ServerConfig } from "./server_config.ts";
+
+/**
+ * Server preference, except that a client listing ChaCha20-Poly1305 first (typically one without AES
+ * hardware) gets it when we allow it, as BoringSSL and Go do.
+ */
+export function chooseCipherSuite(hello: ClientHello, config: ServerConfig): SuiteParams {
+  const offered = hello.cipherSuites.filter((s) => !isGrease(s));
+  const chacha = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
+  if (offered[0] === chacha && config.cipherSuites.includes(chacha)) return suiteParams(chacha)!;
+  for (const s of config.cipherSuites) if (offered.includes(s)) return suiteParams(s)!;
+  throw new TlsAlert("handshake_failure", "no cipher suite in common");
+}
+
+export const groupCode: Record<GroupName, number> = {
+  x25519: NamedGroup.x25519,
+  secp256r1: NamedGroup.secp256r1,
+  secp384r1: NamedGroup.secp384r1,
+};
+
+export interface GroupChoice {
+  group: GroupName;
+  /** The client's share for that group, or undefined when a HelloRetryRequest must ask for one. */
+  share?: KeyShareEntry;
+}
+
+/**
+ * A group for which the client already sent a share wins (saves a round trip), in our preference order;
+ * otherwise our most preferred group among the client's supported_groups, which needs a HelloRetryRequest.
+ */
+export function chooseGroup(hello: ClientHello, config: ServerConfig): GroupChoice {
+  const supported = hello.supportedGroups!;
+  const shares = hello.keyShares!;
+  // RFC 8446 §4.2.8: each KeyShareEntry MUST correspond to a group offered in supported_groups.
+  for (const s of shares) {
+    if (!supported.includes(s.group)) throw new TlsAlert("illegal_parameter", "key share for a group not in supported_groups");
+  }
+  for (const g of config.groups) {
+    const share = shares.find((s) => s.group === groupCode[g]);
+    if (share) return { group: g, share };
+  }
+  for (const g of config.groups) if (supported.includes(groupCode[g])) return { group: g };
+  throw new TlsAlert("handshake_failure", "no key exchange group in common");
+}
+
+export interface CertificateChoice {
+  certificate: ServerCertificate;
+  scheme: number;
+}
+
+/**
+ * SNI picks the certificate (exact name, then wildcard, then the default); among certificates that fit the
+ * name, the first whose key can sign a scheme the client accepts. RFC 8446 §4.2.3: if none can, we fail
+ * with handshake_failure before sending anything.
+ */
+export function chooseCertificate(hello: ClientHello, config: ServerConfig): CertificateChoice {
+  const accepted = hello.signatureAlgorithms ?? [];
+  const candidates = orderBySni(config.certificates, hello.serverName);
+  for (const certificate of candidates) {
+    const scheme = certificate.schemes.find((s) => accepted.includes(s));
+    if (scheme !== undefined) return { certificate, scheme };
+  }
+  throw new TlsAlert("handshake_failure", "no certificate with a signature scheme the client accepts");
+}
+
+function orderBySni(certs: ServerCertificate[], name: string | undefined): ServerCertificate[] {
+  if (!name) return certs;
+  const exact = certs.filter((c) => c.names.some((n) => n.toLowerCase() === name));
+  const wild = certs.filter((c) => !exact.includes(c) && c.names.some((n) => wildcardMatches(n, name)));
+  return [...exact, ...wild, ...certs.filter((c) => !exact.includes(c) && !wild.includes(c))];
+}
+
+function wildcardMatches(pattern: string, name: string): boolean {
+  if (!pattern.startsWith("*.")) return false;
+  const dot = name.indexOf(".");
+  return dot > 0 && name.slice(dot + 1) === pattern.slice(2).toLowerCase();
+}
+
+/** RFC 7301 §3.2: server preference; no overlap is no_application_protocol. */
+export function chooseAlpn(hello: ClientHello, config: ServerConfig): string | null {
+  if (!hello.alpn || config.alpnProtocols.length === 0) return null;
+  for (const p of config.alpnProtocols) if (hello.alpn.includes(p)) return p;
+  throw new TlsAlert("no_application_protocol", `client offered ${hello.alpn.join(", ")}`);
+}

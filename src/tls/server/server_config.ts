@@ -1,0 +1,75 @@
+/**
+ * Server configuration, resolved once per server and shared by all its connections.
+ */
+import type { CryptoProvider, GroupName, SigningKey } from "../../crypto/provider.ts";
+import { DEFAULT_SUITES } from "../cipher_suite.ts";
+import { hmacCookieCodec, type RetryCookieCodec } from "./hello_retry.ts";
+
+/** A certificate chain with its private key, as the PKI layer loads it. */
+export interface ServerCertificate {
+  /** DER certificates, leaf first. */
+  chain: Uint8Array[];
+  signingKey: SigningKey;
+  /** TLS 1.3 SignatureSchemes this key can sign, in our preference order. */
+  schemes: number[];
+  /** DNS names of the leaf (SNI selection); may contain "*.example.com" wildcards. */
+  names: string[];
+}
+
+export interface ServerConfig {
+  provider: CryptoProvider;
+  /** The first is the default when SNI matches none. */
+  certificates: ServerCertificate[];
+  /** Cipher suites in server preference order. */
+  cipherSuites: readonly number[];
+  /** Key exchange groups in server preference order. */
+  groups: readonly GroupName[];
+  /** ALPN protocols in server preference order; empty means ALPN is ignored. */
+  alpnProtocols: readonly string[];
+  /** NamedGroup code points announced in EncryptedExtensions (RFC 8446 §4.2.7); empty sends none. */
+  advertisedGroups: readonly number[];
+  /** Upper bound for one handshake message from the client (a ClientHello with long padding fits). */
+  maxHandshakeMessageSize: number;
+  /** Seals and opens HelloRetryRequest cookies (RFC 8446 §4.2.2). */
+  retryCookies: RetryCookieCodec;
+  /** Milliseconds since the epoch; injected so that tests control time. */
+  now: () => number;
+  /** SSLKEYLOGFILE lines, only when the application asked for them. */
+  keyLog?: (line: string) => void;
+}
+
+export interface ServerConfigOptions {
+  provider: CryptoProvider;
+  certificates: ServerCertificate[];
+  cipherSuites?: readonly number[];
+  groups?: readonly GroupName[];
+  alpnProtocols?: readonly string[];
+  advertisedGroups?: readonly number[];
+  maxHandshakeMessageSize?: number;
+  /** Key for the cookie MAC; random per server unless a fleet shares one. */
+  cookieKey?: Uint8Array;
+  /** Seconds a HelloRetryRequest cookie stays valid (default 60). */
+  cookieLifetime?: number;
+  retryCookies?: RetryCookieCodec;
+  now?: () => number;
+  keyLog?: (line: string) => void;
+}
+
+export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
+
+export function serverConfig(o: ServerConfigOptions): ServerConfig {
+  if (o.certificates.length === 0) throw new TypeError("a TLS server needs at least one certificate");
+  return {
+    provider: o.provider,
+    certificates: o.certificates,
+    cipherSuites: o.cipherSuites ?? DEFAULT_SUITES,
+    groups: o.groups ?? DEFAULT_GROUPS,
+    alpnProtocols: o.alpnProtocols ?? [],
+    advertisedGroups: o.advertisedGroups ?? [],
+    maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? 64 * 1024,
+    retryCookies: o.retryCookies ??
+      hmacCookieCodec(o.provider, o.cookieKey ?? o.provider.randomBytes(32), o.cookieLifetime ?? 60),
+    now: o.now ?? Date.now,
+    keyLog: o.keyLog,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The generic extension block (RFC 8446 §4.2): `Extension extensions<0..2^16-1>`.
+ */
+import { TlsAlert } from "../../alert.ts";
+import { Reader } from "../reader.ts";
+import type { Writer } from "../writer.ts";
+import { extensionName } from "../constants.ts";
+
+export interface Extension {
+  type: number;
+  data: Uint8Array;
+}
+
+/**
+ * Reads an extension block. RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type in a
+ * given extension block" — a duplicate is illegal_parameter.
+ */
+export function readExtensions(r: Reader): Extension[] {
+  const block = r.sub16();
+  const out: Extension[] = [];
+  const seen = new Set<number>();
+  while (block.remaining > 0) {
+    const type = block.u16();
+    const data = block.vec16();
+    if (seen.has(type)) throw new TlsAlert("illegal_parameter", `duplicate ${extensionName(type)} extension`);
+    seen.add(type);
+    out.push({ type, data });
+  }
+  return out;
+}
+
+export function writeExtensions(w: Writer, extensions: readonly Extension[]): void {
+  w.vec16((b) => {
+    for (const e of extensions) b.u16(e.type).opaque16(e.data);
+  });
+}
+
+/**
+ * Decodes one extension body with `decode`, requiring that it consumes the body exactly; a malformed body is
+ * decode_error (RFC 8446 §6.2).
+ */
+export function decodeBody<T>(ext: Extension, decode: (r: Reader) => T): T {
+  const r = new Reader(ext.data);
+  const value = decode(r);
+  r.expectEnd(`${extensionName(ext.type)} extension`);
+  return value;
+}
