@@ -11,7 +11,7 @@
  * - not_for_server_auth / not_for_client_auth / unsupported_algorithm / unknown_critical_extension →
  *   unsupported_certificate: the certificate is fine but not of a type (or purpose) we accept.
  */
-import { TlsAlert, type AlertName } from "../alert.ts";
+import { type AlertName, TlsAlert } from "../alert.ts";
 
 export const certificateErrorAlerts = {
   /** notAfter is in the past. */

@@ -273,8 +273,7 @@ export function encodeTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
 export const encodeSequence = (...items: Uint8Array[]): Uint8Array => encodeTlv(Tag.SEQUENCE, ...items);
 export const encodeOctetString = (bytes: Uint8Array): Uint8Array => encodeTlv(Tag.OCTET_STRING, bytes);
 export const encodeNull = (): Uint8Array => new Uint8Array([Tag.NULL, 0]);
-export const encodeBitString = (bytes: Uint8Array): Uint8Array =>
-  encodeTlv(Tag.BIT_STRING, new Uint8Array([0]), bytes);
+export const encodeBitString = (bytes: Uint8Array): Uint8Array => encodeTlv(Tag.BIT_STRING, new Uint8Array([0]), bytes);
 
 /** A non-negative INTEGER from its unsigned magnitude (a zero octet is added when the top bit is set). */
 export function encodeUnsigned(magnitude: Uint8Array | number): Uint8Array {

@@ -31,7 +31,7 @@ export function matchesHostname(identities: HostIdentities, host: string): boole
  */
 export function normalizeDnsName(host: string): string | null {
   let name = host.endsWith(".") ? host.slice(0, -1) : host;
-  if (/[^\x00-\x7f]/.test(name)) {
+  if (/[^ -~]/.test(name)) {
     try {
       name = new URL(`http://${name}/`).hostname;
     } catch {
