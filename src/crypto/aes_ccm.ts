@@ -20,8 +20,8 @@ const SHORT_AAD_LIMIT = 0xff00;
 export class AesCcm {
   readonly tagLength: number;
   readonly #xk: Uint32Array;
-  readonly #block = new Uint8Array(16);
-  readonly #blockView = new DataView(this.#block.buffer);
+  readonly #block: Uint8Array = new Uint8Array(16);
+  readonly #blockView: DataView = new DataView(this.#block.buffer);
 
   constructor(key: Uint8Array, tagLength: 8 | 16) {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) {

@@ -237,11 +237,11 @@ async function importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<Signi
   return { kind, sign: async (scheme, msg) => await rsa.sign(signingScheme(kind, scheme).hash!, msg) };
 }
 
-/** Verifies EC and Ed25519 signatures with noble. A key that is not a valid point is illegal_parameter. */
+/** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is illegal_parameter. */
 export function nobleVerifyCurve(kind: KeyKind, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
   try {
-    if (kind === "ed25519") ed25519.Point.fromBytes(publicKey);
-    else if (kind !== "rsa") ecdsaCurves[kind].Point.fromBytes(publicKey);
+    // RFC 8032 §5.1.7: an Ed25519 key that does not decode just fails verification, so only EC keys are checked.
+    if (kind !== "ed25519" && kind !== "rsa") ecdsaCurves[kind].Point.fromBytes(publicKey);
   } catch (e) {
     throw new TlsAlert("illegal_parameter", `invalid ${kind} public key: ${(e as Error).message}`);
   }

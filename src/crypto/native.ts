@@ -1,0 +1,363 @@
+/**
+ * The native provider: sync `node:crypto` where the runtime has a fast, correct path, @noble where it does not.
+ * The choice is per runtime and per primitive, from ../shared/perf/primitive-costs.md (DESIGN.md, "TLS engine
+ * inside"): WebCrypto is never used for the record path or HMAC, because every call costs 6-30 µs of fixed overhead
+ * and a promise, more than a whole small-record seal+open through sync node:crypto.
+ *
+ * Availability is probed, not assumed: a path the plan wants but the runtime lacks (Bun has no node:crypto
+ * ChaCha20-Poly1305, only Node has node:crypto AES-CCM) falls back to noble.
+ */
+import * as nc from "node:crypto";
+import { TlsAlert } from "../tls/alert.ts";
+import { readPkcs8, readSpki } from "./key_der.ts";
+import {
+  aeadSizes,
+  checkEcShare,
+  checkNonce,
+  checkX25519Secret,
+  checkX25519Share,
+  makeAead,
+  nobleProvider,
+  nobleSigningKey,
+  pick,
+  randomBytes,
+  settle,
+} from "./noble.ts";
+import type {
+  Aead,
+  AeadKey,
+  AeadName,
+  CryptoProvider,
+  GroupName,
+  Hash,
+  HashName,
+  KeyExchange,
+  KeyKind,
+  KeyShare,
+  SigningKey,
+  TranscriptHash,
+} from "./provider.ts";
+import { schemeHashLength, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
+
+export type RuntimeName = "deno" | "bun" | "node";
+export type Path = "node:crypto" | "noble";
+
+/** Which implementation serves each primitive; `nativeProvider().plan` says what was chosen. */
+export interface NativePlan {
+  readonly runtime: RuntimeName;
+  /** One-shot hashes and transcript hashes. */
+  readonly hash: Path;
+  /** HMAC, i.e. HKDF: many 32-64 byte calls per handshake. */
+  readonly hmac: Path;
+  readonly aead: Readonly<Record<AeadName, Path>>;
+  readonly group: Readonly<Record<GroupName, Path>>;
+  readonly sign: Readonly<Record<KeyKind, Path>>;
+}
+
+export function detectRuntime(): RuntimeName {
+  if ("Deno" in globalThis) return "deno";
+  if ("Bun" in globalThis) return "bun";
+  return "node";
+}
+
+/** node:crypto cipher names of the AEADs. */
+const nodeCipher: Record<AeadName, nc.CipherGCMTypes | nc.CipherCCMTypes | "chacha20-poly1305"> = {
+  "AES-128-GCM": "aes-128-gcm",
+  "AES-256-GCM": "aes-256-gcm",
+  "CHACHA20-POLY1305": "chacha20-poly1305",
+  "AES-128-CCM": "aes-128-ccm",
+  "AES-128-CCM-8": "aes-128-ccm",
+};
+
+const nodeHashName = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
+
+/** Buffers become plain Uint8Array views, so callers never see Buffer's different `slice`. */
+const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * Seals and opens one empty record to learn whether this runtime's node:crypto has the AEAD at all.
+ * Bun throws ERR_CRYPTO_UNKNOWN_CIPHER for ChaCha20-Poly1305, Deno and Bun for AES-CCM.
+ */
+function nodeAeadWorks(name: AeadName): boolean {
+  try {
+    const key = new NodeAeadKey(name, new Uint8Array(aeadSizes[name].keyLength));
+    const nonce = new Uint8Array(12);
+    return key.open(nonce, nonce, key.seal(nonce, nonce, nonce))?.length === 12;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The choices of primitive-costs.md ("Reading it"), re-checked through this provider (µs, taskset -c 0, noisy VM):
+ * - AEAD: node:crypto everywhere it exists. Even on Deno, whose AES-GCM is slow on every path, node:crypto beats noble
+ *   (AES-128-GCM seal+open 18 vs 48 µs at 64 B, 291 vs 1075 µs at 16 KiB). Node's AES-CCM: 42 vs 833 µs at 16 KiB.
+ *   The key stays raw bytes: a createSecretKey KeyObject measured no faster (Bun, 16 KiB: 8.0 vs 6.1 µs).
+ * - HMAC: noble on Deno (SHA-256, 64 B: 8 vs 18 µs), node:crypto on Bun (2.2 vs 17) and Node (2.9 vs 6.6).
+ * - Hash and transcript: node:crypto (Deno, 1 KiB update + digest: 4.3 vs 9.8 µs; Bun 1.4 vs 10.7; Node 3.9 vs 9.1).
+ * - ECDHE: node:crypto X25519 and createECDH everywhere (WebCrypto is async; noble is 1.5-35x slower).
+ * - Signing: node:crypto, except ECDSA on Deno, where noble signs faster: P-256 491 vs 619 µs, P-384 588 vs 2767 µs.
+ */
+export function planFor(runtime: RuntimeName): NativePlan {
+  const deno = runtime === "deno";
+  const aead = (name: AeadName): Path => (nodeAeadWorks(name) ? "node:crypto" : "noble");
+  return {
+    runtime,
+    hash: "node:crypto",
+    hmac: deno ? "noble" : "node:crypto",
+    aead: {
+      "AES-128-GCM": aead("AES-128-GCM"),
+      "AES-256-GCM": aead("AES-256-GCM"),
+      "CHACHA20-POLY1305": aead("CHACHA20-POLY1305"),
+      "AES-128-CCM": aead("AES-128-CCM"),
+      "AES-128-CCM-8": aead("AES-128-CCM-8"),
+    },
+    group: { x25519: "node:crypto", secp256r1: "node:crypto", secp384r1: "node:crypto" },
+    sign: {
+      "ecdsa-p256": deno ? "noble" : "node:crypto",
+      "ecdsa-p384": deno ? "noble" : "node:crypto",
+      ed25519: "node:crypto",
+      rsa: "node:crypto",
+    },
+  };
+}
+
+// ---- Hashes ----
+
+class NodeTranscript implements TranscriptHash {
+  constructor(private readonly state: nc.Hash) {}
+  update(data: Uint8Array): void {
+    this.state.update(data);
+  }
+  /** Hash.copy() keeps the running state open (Node ≥ 13, Deno, Bun). */
+  digest(): Uint8Array {
+    return bytes(this.state.copy().digest());
+  }
+  clone(): TranscriptHash {
+    return new NodeTranscript(this.state.copy());
+  }
+}
+
+function nativeHash(name: HashName, plan: NativePlan): Hash {
+  const noble = nobleProvider.hash(name);
+  const alg = nodeHashName[name];
+  const nodeHash: Pick<Hash, "hash" | "transcript"> = {
+    hash: (data) => bytes(nc.createHash(alg).update(data).digest()),
+    transcript: () => new NodeTranscript(nc.createHash(alg)),
+  };
+  const hashing = plan.hash === "noble" ? noble : nodeHash;
+  return {
+    name,
+    outputLength: noble.outputLength,
+    hash: hashing.hash,
+    transcript: hashing.transcript,
+    hmac: plan.hmac === "noble" ? noble.hmac : (key, data) => bytes(nc.createHmac(alg, key).update(data).digest()),
+  };
+}
+
+// ---- AEADs ----
+
+/**
+ * node:crypto ciphers are one-shot objects, so one is made per record; the key bytes are kept in the AeadKey
+ * (a KeyObject from createSecretKey measured no faster than the raw bytes, see planFor).
+ */
+class NodeAeadKey implements AeadKey {
+  readonly #cipher: string;
+  readonly #key: Uint8Array;
+  readonly #tagLength: number;
+  readonly #ccm: boolean;
+
+  constructor(name: AeadName, key: Uint8Array) {
+    this.#cipher = nodeCipher[name];
+    this.#key = key;
+    this.#tagLength = aeadSizes[name].tagLength;
+    this.#ccm = name.startsWith("AES-128-CCM");
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    checkNonce(nonce);
+    const c = nc.createCipheriv(this.#cipher as nc.CipherGCMTypes, this.#key, nonce, {
+      authTagLength: this.#tagLength,
+    });
+    // Node's CCM needs the message length up front (RFC 3610 puts it in B_0).
+    c.setAAD(aad, { plaintextLength: plaintext.length });
+    const out = new Uint8Array(plaintext.length + this.#tagLength);
+    const body = c.update(plaintext);
+    out.set(body);
+    out.set(c.final(), body.length);
+    out.set(c.getAuthTag(), plaintext.length);
+    return out;
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+    checkNonce(nonce);
+    const n = ciphertextAndTag.length - this.#tagLength;
+    if (n < 0) return null;
+    const d = nc.createDecipheriv(this.#cipher as nc.CipherGCMTypes, this.#key, nonce, {
+      authTagLength: this.#tagLength,
+    });
+    d.setAuthTag(ciphertextAndTag.subarray(n));
+    d.setAAD(aad, { plaintextLength: n });
+    let body: Uint8Array, tail: Uint8Array;
+    try {
+      body = d.update(ciphertextAndTag.subarray(0, n));
+      // final() is where GCM and ChaCha20-Poly1305 check the tag (CCM checks it in update, and final throws too).
+      tail = d.final();
+    } catch {
+      return null;
+    }
+    if (tail.length === 0) return bytes(body);
+    const out = new Uint8Array(n);
+    out.set(body);
+    out.set(tail, body.length);
+    return out;
+  }
+}
+
+function nativeAead(name: AeadName, plan: NativePlan): Aead {
+  if (plan.aead[name] === "noble") return nobleProvider.aead(name);
+  return makeAead(name, (key) => new NodeAeadKey(name, key));
+}
+
+// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4) ----
+
+/** The DER SubjectPublicKeyInfo header of an X25519 key (RFC 8410 §4); the 32 raw bytes follow it. */
+const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+
+function x25519Agree(privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
+  checkX25519Share(peer);
+  const spki = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
+  spki.set(X25519_SPKI_PREFIX);
+  spki.set(peer, X25519_SPKI_PREFIX.length);
+  let secret: Uint8Array;
+  try {
+    const publicKey = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
+    secret = nc.diffieHellman({ privateKey, publicKey });
+  } catch (e) {
+    // OpenSSL and Deno refuse to derive an all-zero secret (RFC 7748 §6.1); that is the low-order point case.
+    throw new TlsAlert("illegal_parameter", `invalid X25519 key share: ${(e as Error).message}`);
+  }
+  return checkX25519Secret(bytes(secret));
+}
+
+const nodeX25519: KeyExchange = {
+  group: "x25519",
+  generate(): KeyShare {
+    const { privateKey, publicKey } = nc.generateKeyPairSync("x25519");
+    const spki = publicKey.export({ format: "der", type: "spki" });
+    return {
+      group: "x25519",
+      publicKey: new Uint8Array(spki.subarray(X25519_SPKI_PREFIX.length)),
+      agree: (peer) => x25519Agree(privateKey, peer),
+    };
+  },
+};
+
+/** createECDH: raw uncompressed points in and out, and computeSecret returns the X coordinate (RFC 8446 §7.4.2). */
+function nodeEcdh(group: GroupName, curve: string, fieldLength: number): KeyExchange {
+  return {
+    group,
+    generate(): KeyShare {
+      const ecdh = nc.createECDH(curve);
+      const publicKey = new Uint8Array(ecdh.generateKeys());
+      return {
+        group,
+        publicKey,
+        agree(peer) {
+          checkEcShare(peer, fieldLength);
+          try {
+            // computeSecret refuses points off the curve ("Public key is not valid for specified curve").
+            return bytes(ecdh.computeSecret(peer));
+          } catch (e) {
+            throw new TlsAlert("illegal_parameter", `invalid ECDHE key share: ${(e as Error).message}`);
+          }
+        },
+      };
+    },
+  };
+}
+
+const nodeExchanges: Record<GroupName, KeyExchange> = {
+  x25519: nodeX25519,
+  secp256r1: nodeEcdh("secp256r1", "prime256v1", 32),
+  secp384r1: nodeEcdh("secp384r1", "secp384r1", 48),
+};
+
+// ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
+
+/** The node:crypto sign/verify algorithm and options of a scheme. */
+function nodeSigParams(info: SchemeInfo, key: nc.KeyObject) {
+  const alg = info.hash === null ? null : nodeHashName[info.hash];
+  if (info.kind === "ed25519") return { alg, opts: key };
+  if (info.kind !== "rsa") return { alg, opts: { key, dsaEncoding: "der" as const } };
+  if (info.rsaPadding === "pkcs1") return { alg, opts: { key, padding: nc.constants.RSA_PKCS1_PADDING } };
+  // RFC 8446 §4.2.3: PSS salt length equals the digest length.
+  const saltLength = schemeHashLength(info.hash!);
+  return { alg, opts: { key, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength } };
+}
+
+function nodeSigningKey(pkcs8: Uint8Array, kind: KeyKind): SigningKey {
+  const key = nc.createPrivateKey({ key: pkcs8 as Buffer, format: "der", type: "pkcs8" });
+  return {
+    kind,
+    sign: (scheme, message) =>
+      settle(() => {
+        const { alg, opts } = nodeSigParams(signingScheme(kind, scheme), key);
+        return bytes(nc.sign(alg, message, opts));
+      }),
+  };
+}
+
+async function nativeImportSigningKey(plan: NativePlan, pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey> {
+  // Parsed here too, so both providers accept and refuse the same keys.
+  const info = readPkcs8(pkcs8, kind);
+  if (plan.sign[kind] === "noble") return nobleSigningKey(info);
+  return await settle(() => nodeSigningKey(pkcs8, kind));
+}
+
+function nativeVerify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return settle(() => {
+    const info = verifyingScheme(readSpki(spki)?.kind ?? null, scheme);
+    let key: nc.KeyObject;
+    try {
+      // Refuses EC points that are not on the curve, as noble's Point.fromBytes does.
+      key = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
+    } catch (e) {
+      throw new TlsAlert("illegal_parameter", `invalid ${info.kind} public key: ${(e as Error).message}`);
+    }
+    const { alg, opts } = nodeSigParams(info, key);
+    try {
+      return nc.verify(alg, message, opts, signature);
+    } catch {
+      return false;
+    }
+  });
+}
+
+export type NativeProvider = CryptoProvider & { readonly plan: NativePlan };
+
+/** A native provider for `runtime` (detected by default; forcing another runtime's plan is for tests). */
+export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeProvider {
+  const runtime = detectRuntime();
+  const plan = planFor(options.runtime ?? runtime);
+  const hashes = { "SHA-256": nativeHash("SHA-256", plan), "SHA-384": nativeHash("SHA-384", plan) };
+  const aeads = Object.fromEntries(
+    (Object.keys(aeadSizes) as AeadName[]).map((name) => [name, nativeAead(name, plan)]),
+  ) as Record<AeadName, Aead>;
+  const exchanges = Object.fromEntries(
+    (Object.keys(plan.group) as GroupName[]).map((g) => [
+      g,
+      plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : nodeExchanges[g],
+    ]),
+  ) as Record<GroupName, KeyExchange>;
+  return {
+    name: plan.runtime === runtime ? `native(${runtime})` : `native(${plan.runtime} plan on ${runtime})`,
+    plan,
+    hash: (name) => pick(hashes, name, "hash"),
+    aead: (name) => pick(aeads, name, "AEAD"),
+    keyExchange: (group) => pick(exchanges, group, "group"),
+    importSigningKey: (pkcs8, kind) => nativeImportSigningKey(plan, pkcs8, kind),
+    verify: nativeVerify,
+    randomBytes,
+  };
+}
