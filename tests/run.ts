@@ -132,7 +132,9 @@ async function typeCheck(files: string[]): Promise<string[]> {
   const { code, output } = await run(["check", ...files]);
   if (code === 0) return [];
   const broken = filesWithTypeErrors(output);
-  return broken.length > 0 ? broken : ["(deno check failed without naming a file)"];
+  if (broken.length > 0) return broken;
+  const error = stripAnsi(output).split("\n").find((l) => l.startsWith("error:"));
+  return [`(no file named) ${error?.slice(0, 200) ?? `deno check exited with ${code}`}`];
 }
 
 async function runTests(files: string[], flags: string[]): Promise<{ counts: Counts; notes: string[] }> {
