@@ -29,7 +29,13 @@ interface Counts {
   steps: { passed: number; failed: number; ignored: number };
 }
 
-const zero = (): Counts => ({ passed: 0, failed: 0, ignored: 0, filtered: 0, steps: { passed: 0, failed: 0, ignored: 0 } });
+const zero = (): Counts => ({
+  passed: 0,
+  failed: 0,
+  ignored: 0,
+  filtered: 0,
+  steps: { passed: 0, failed: 0, ignored: 0 },
+});
 
 function add(a: Counts, b: Counts): Counts {
   return {

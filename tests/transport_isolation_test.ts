@@ -24,10 +24,14 @@ function code(path: string): string {
 }
 
 Deno.test("only src/transport/ names Deno, Bun or node:net", () => {
-  const files = [...sources("src"), ...(exists("mod.ts") ? ["mod.ts"] : [])].filter((f) => !f.startsWith("src/transport/"));
+  const files = [...sources("src"), ...(exists("mod.ts") ? ["mod.ts"] : [])].filter((f) =>
+    !f.startsWith("src/transport/")
+  );
   const offenders = files.flatMap((file) => {
     const text = code(file);
-    const hits = [/\bDeno\.\w/, /\bBun\.\w/, /["']node:net["']/, /globalThis\.(Deno|Bun)\b/].filter((re) => re.test(text));
+    const hits = [/\bDeno\.\w/, /\bBun\.\w/, /["']node:net["']/, /globalThis\.(Deno|Bun)\b/].filter((re) =>
+      re.test(text)
+    );
     return hits.length > 0 ? [`${file}: ${hits.map(String).join(", ")}`] : [];
   });
   assert.deepEqual(offenders, []);

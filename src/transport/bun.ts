@@ -150,7 +150,7 @@ class BunDuplex implements Duplex {
       this.#writes.shift();
       head.resolve();
     }
-    if (this.#writes.length === 0) for (const resolve of this.#flushed.splice(0)) resolve();
+    if (this.#writes.length === 0) { for (const resolve of this.#flushed.splice(0)) resolve(); }
   }
 
   onEnd(): void {
