@@ -30,7 +30,7 @@ export interface AlgorithmIdentifier {
 
 export interface DistinguishedName {
   readonly der: Uint8Array;
-  /** RFC 4514-style text, most specific RDN first, for messages ("CN=a.example, O=Example"). */
+  /** Text for messages, in DER order as OpenSSL prints it ("C=US, O=Example, CN=a.example"). */
   readonly text: string;
   /** A comparison key: RFC 5280 §7.1 string matching, case- and space-insensitive for string values. */
   readonly key: string;
@@ -170,7 +170,7 @@ function readName(tlv: Tlv): DistinguishedName {
       if (type === "2.5.4.3") commonName = value;
       parts.push({ text: `${attributeShortNames[type] ?? type}=${value}`, key: `${type}=${key}` });
     }
-    texts.unshift(parts.map((p) => p.text).join("+"));
+    texts.push(parts.map((p) => p.text).join("+"));
     keys.push(parts.map((p) => p.key).sort().join("+"));
   }
   return { der: tlv.raw, text: texts.join(", "), key: keys.join(","), commonName };

@@ -54,6 +54,7 @@ export const attributeShortNames: Readonly<Record<string, string>> = {
   "2.5.4.9": "STREET",
   "2.5.4.10": "O",
   "2.5.4.11": "OU",
+  "2.5.4.97": "organizationIdentifier",
   "0.9.2342.19200300.100.1.25": "DC",
   "0.9.2342.19200300.100.1.1": "UID",
   "1.2.840.113549.1.9.1": "emailAddress",

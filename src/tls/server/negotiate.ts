@@ -74,7 +74,7 @@ export function chooseCertificate(hello: ClientHello, config: ServerConfig): Cer
   throw new TlsAlert("handshake_failure", "no certificate with a signature scheme the client accepts");
 }
 
-function orderBySni(certs: ServerCertificate[], name: string | undefined): ServerCertificate[] {
+function orderBySni(certs: readonly ServerCertificate[], name: string | undefined): readonly ServerCertificate[] {
   if (!name) return certs;
   const exact = certs.filter((c) => c.names.some((n) => n.toLowerCase() === name));
   const wild = certs.filter((c) => !exact.includes(c) && c.names.some((n) => wildcardMatches(n, name)));

@@ -8,18 +8,18 @@ import { hmacCookieCodec, type RetryCookieCodec } from "./hello_retry.ts";
 /** A certificate chain with its private key, as the PKI layer loads it. */
 export interface ServerCertificate {
   /** DER certificates, leaf first. */
-  chain: Uint8Array[];
+  chain: readonly Uint8Array[];
   signingKey: SigningKey;
   /** TLS 1.3 SignatureSchemes this key can sign, in our preference order. */
-  schemes: number[];
+  schemes: readonly number[];
   /** DNS names of the leaf (SNI selection); may contain "*.example.com" wildcards. */
-  names: string[];
+  names: readonly string[];
 }
 
 export interface ServerConfig {
   provider: CryptoProvider;
   /** The first is the default when SNI matches none. */
-  certificates: ServerCertificate[];
+  certificates: readonly ServerCertificate[];
   /** Cipher suites in server preference order. */
   cipherSuites: readonly number[];
   /** Key exchange groups in server preference order. */
@@ -40,7 +40,7 @@ export interface ServerConfig {
 
 export interface ServerConfigOptions {
   provider: CryptoProvider;
-  certificates: ServerCertificate[];
+  certificates: readonly ServerCertificate[];
   cipherSuites?: readonly number[];
   groups?: readonly GroupName[];
   alpnProtocols?: readonly string[];

@@ -1,0 +1,67 @@
+/**
+ * Turns the user's TLS options (PEM files, suite names, a key log path) into the engine's ServerConfig.
+ * Runs once per server, at start-up, so that a bad certificate or key fails there with the file named.
+ */
+import { appendFileSync } from "node:fs";
+import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
+import { defaultProvider } from "../crypto/mod.ts";
+import { ALL_SUITES, DEFAULT_SUITES, suiteByName } from "../tls/cipher_suite.ts";
+import { type CertifiedKeyInput, loadCertifiedKey } from "../tls/pki/certified_key.ts";
+import type { PemSource } from "../tls/pki/pem_source.ts";
+import { serverConfig, type ServerConfig } from "../tls/server/server_config.ts";
+
+export interface TlsServerOptions {
+  /** The certificate chain (leaf first) and its key, as PEM text, bytes or `{ path }`. */
+  cert?: PemSource;
+  key?: PemSource;
+  /** Several chains, chosen by SNI (RFC 6066); the first is the default. */
+  certificates?: CertifiedKeyInput[];
+  /** ALPN protocols in server preference order (RFC 7301). */
+  alpn?: string[];
+  /** Cipher suite names in preference order, e.g. ["TLS_CHACHA20_POLY1305_SHA256"]. */
+  cipherSuites?: string[];
+  /** Also allow TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256 (off by default, as in OpenSSL). */
+  enableCcm?: boolean;
+  /** Key exchange groups in preference order. */
+  groups?: GroupName[];
+  /** The crypto provider; `defaultProvider()` unless given. */
+  provider?: CryptoProvider;
+  /**
+   * Where to write TLS secrets in the SSLKEYLOGFILE format, for Wireshark. A path or a callback. Off unless
+   * set: anyone with this file can decrypt the traffic.
+   */
+  keyLog?: string | ((line: string) => void);
+  /** Largest handshake message accepted from a client (bytes, default 64 KiB). */
+  maxClientHelloSize?: number;
+  /** Secret for HelloRetryRequest cookies; share it across a fleet. */
+  cookieKey?: Uint8Array;
+}
+
+export async function createServerConfig(o: TlsServerOptions): Promise<ServerConfig> {
+  const provider = o.provider ?? defaultProvider();
+  const inputs = o.certificates ?? (o.cert && o.key ? [{ cert: o.cert, key: o.key }] : []);
+  if (inputs.length === 0) throw new TypeError("TLS needs a certificate: pass `cert` and `key`, or `certificates`");
+  const certificates = await Promise.all(inputs.map((i) => loadCertifiedKey(i, provider)));
+  return serverConfig({
+    provider,
+    certificates,
+    cipherSuites: chooseSuites(o),
+    groups: o.groups,
+    alpnProtocols: o.alpn,
+    maxHandshakeMessageSize: o.maxClientHelloSize,
+    cookieKey: o.cookieKey,
+    keyLog: keyLogWriter(o.keyLog),
+  });
+}
+
+function chooseSuites(o: TlsServerOptions): readonly number[] {
+  if (o.cipherSuites) return o.cipherSuites.map(suiteByName);
+  return o.enableCcm ? ALL_SUITES : DEFAULT_SUITES;
+}
+
+function keyLogWriter(keyLog: TlsServerOptions["keyLog"]): ((line: string) => void) | undefined {
+  if (keyLog === undefined) return undefined;
+  if (typeof keyLog === "function") return keyLog;
+  // Appended synchronously so that lines of concurrent handshakes never interleave.
+  return (line) => appendFileSync(keyLog, line + "\n", { mode: 0o600 });
+}
