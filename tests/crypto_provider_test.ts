@@ -220,6 +220,12 @@ Deno.test("an EC public key off its curve is illegal_parameter on every provider
   }
 });
 
+Deno.test("an Ed25519 key that does not decode fails verification, on every provider (RFC 8032 §5.1.7)", async () => {
+  // y = 2 gives no square root for x; OpenSSL and Bun import such a key, Deno refuses it: both mean false.
+  const spki = hex("302a300506032b6570032100" + "02".padEnd(64, "0"));
+  for (const p of providers) assert.equal(await p.verify(spki, S.ed25519, message, new Uint8Array(64)), false, p.name);
+});
+
 Deno.test("RSA PKCS#1 v1.5 verifies (certificates) with its hash only; PSS needs salt = hash length", async () => {
   const { pair, spki } = keys.rsa;
   const pkcs1 = new Uint8Array(nodeSign("sha384", message, pair.privateKey));

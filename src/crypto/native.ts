@@ -75,7 +75,7 @@ const nodeHashName = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
- * Seals and opens one empty record to learn whether this runtime's node:crypto has the AEAD at all.
+ * Seals and opens one small record to learn whether this runtime's node:crypto has the AEAD at all.
  * Bun throws ERR_CRYPTO_UNKNOWN_CIPHER for ChaCha20-Poly1305, Deno and Bun for AES-CCM.
  */
 function nodeAeadWorks(name: AeadName): boolean {
@@ -323,6 +323,8 @@ function nativeVerify(spki: Uint8Array, scheme: number, message: Uint8Array, sig
       // Refuses EC points that are not on the curve, as noble's Point.fromBytes does.
       key = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
     } catch (e) {
+      // RFC 8032 §5.1.7: an Ed25519 key that does not decode fails verification (Deno refuses it at import).
+      if (info.kind === "ed25519") return false;
       throw new TlsAlert("illegal_parameter", `invalid ${info.kind} public key: ${(e as Error).message}`);
     }
     const { alg, opts } = nodeSigParams(info, key);

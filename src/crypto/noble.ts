@@ -238,18 +238,24 @@ async function importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<Signi
 }
 
 /** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is illegal_parameter. */
-export function nobleVerifyCurve(kind: KeyKind, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
+function verifyCurve(kind: Exclude<KeyKind, "rsa">, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) {
+  if (kind === "ed25519") {
+    // RFC 8032 §5.1.7: a key or signature that does not decode just fails verification.
+    try {
+      return ed25519.verify(sig, message, publicKey, { zip215: false });
+    } catch {
+      return false;
+    }
+  }
+  const curve = ecdsaCurves[kind];
   try {
-    // RFC 8032 §5.1.7: an Ed25519 key that does not decode just fails verification, so only EC keys are checked.
-    if (kind !== "ed25519" && kind !== "rsa") ecdsaCurves[kind].Point.fromBytes(publicKey);
+    curve.Point.fromBytes(publicKey);
   } catch (e) {
     throw new TlsAlert("illegal_parameter", `invalid ${kind} public key: ${(e as Error).message}`);
   }
   try {
-    if (kind === "ed25519") return ed25519.verify(sig, message, publicKey, { zip215: false });
-    if (kind === "rsa") throw new TypeError("noble has no RSA");
     // lowS: false accepts both halves of s, as OpenSSL and WebCrypto do.
-    return ecdsaCurves[kind].verify(sig, message, publicKey, { format: "der", prehash: true, lowS: false });
+    return curve.verify(sig, message, publicKey, { format: "der", prehash: true, lowS: false });
   } catch {
     return false;
   }
@@ -259,7 +265,7 @@ async function verify(spki: Uint8Array, scheme: number, message: Uint8Array, sig
   const key = readSpki(spki);
   const info = verifyingScheme(key?.kind ?? null, scheme);
   if (info.kind === "rsa") return await webCryptoRsaVerify(spki, info, message, signature);
-  return nobleVerifyCurve(info.kind, key!.key, message, signature);
+  return verifyCurve(info.kind, key!.key, message, signature);
 }
 
 /** Fills from crypto.getRandomValues, which takes at most 65536 bytes a call. */
