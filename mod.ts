@@ -1,0 +1,12 @@
+/**
+ * Public API: HTTPS for Hono apps on Deno, Bun and Node over a TLS 1.3 stack written in TypeScript.
+ * Everything else under src/ is internal and may change.
+ */
+export { listenTls, type ListenTlsOptions, TlsListener, type ServerTlsSocket } from "./src/io/tls_listener.ts";
+export type { TlsServerOptions } from "./src/io/tls_server_config.ts";
+export { TlsSocket } from "./src/io/tls_socket.ts";
+export type { ConnectionInfo } from "./src/tls/connection_info.ts";
+export { AlertDescription, TlsAlert } from "./src/tls/alert.ts";
+export { CertificateError } from "./src/tls/pki/certificate_error.ts";
+export { defaultProvider, nativeProvider, nobleProvider } from "./src/crypto/mod.ts";
+export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";
