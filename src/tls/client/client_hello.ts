@@ -1,0 +1,97 @@
+/**
+ * Building our ClientHello (RFC 8446 §4.1.2). The first and the second (after a HelloRetryRequest) share
+ * everything but the key shares and the cookie (§4.1.2: "the client MUST send the same ClientHello without
+ * modification, except as follows"), so both come from this one function.
+ */
+import type { KeyShare } from "../../crypto/provider.ts";
+import { ExtensionType as X, HandshakeType, ProtocolVersion } from "../wire/constants.ts";
+import { encodeClientHello } from "../wire/client_hello.ts";
+import type { Extension } from "../wire/extensions/extension_list.ts";
+import { encodeProtocolNames } from "../wire/extensions/alpn.ts";
+import { encodeCookie } from "../wire/extensions/cookie.ts";
+import { encodeClientKeyShares } from "../wire/extensions/key_share.ts";
+import { encodePskModes } from "../wire/extensions/psk_key_exchange_modes.ts";
+import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
+import { encodeServerName } from "../wire/extensions/server_name.ts";
+import { encodeSignatureSchemes } from "../wire/extensions/signature_algorithms.ts";
+import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
+import { encodeSupportedVersionsList } from "../wire/extensions/supported_versions.ts";
+import { encodeHandshake } from "../wire/handshake.ts";
+import { type ClientConfig, groupCodes, sniName } from "./client_config.ts";
+
+export interface HelloParams {
+  random: Uint8Array;
+  legacySessionId: Uint8Array;
+  shares: readonly KeyShare[];
+  /** The cookie of a HelloRetryRequest, echoed in the second ClientHello (RFC 8446 §4.2.2). */
+  cookie?: Uint8Array;
+}
+
+export interface BuiltHello {
+  /** The handshake message, header included: what the transcript hashes. */
+  raw: Uint8Array;
+  /** The extension types we sent: a server may answer only these (RFC 8446 §4.2). */
+  sent: ReadonlySet<number>;
+}
+
+export function buildClientHello(config: ClientConfig, p: HelloParams): BuiltHello {
+  const extensions = orderExtensions(helloExtensions(config, p), config.extensionOrder);
+  const hello = {
+    legacyVersion: ProtocolVersion.TLS1_2,
+    random: p.random,
+    legacySessionId: p.legacySessionId,
+    cipherSuites: [...config.cipherSuites],
+    // RFC 8446 §4.1.2: exactly one byte, set to zero (the "null" compression method).
+    legacyCompressionMethods: Uint8Array.of(0),
+    extensions,
+  };
+  let raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+  const pad = config.padding ? paddingLength(raw.length) : null;
+  if (pad !== null) {
+    extensions.push({ type: X.padding, data: new Uint8Array(pad) });
+    raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+  }
+  return { raw, sent: new Set(extensions.map((e) => e.type)) };
+}
+
+/** Our extensions in our default order; `extraExtensions` after them. */
+function helloExtensions(config: ClientConfig, p: HelloParams): Extension[] {
+  const out: Extension[] = [];
+  const sni = sniName(config.serverName);
+  if (sni !== null) out.push({ type: X.server_name, data: encodeServerName(sni) });
+  out.push({ type: X.supported_groups, data: encodeSupportedGroups(config.advertisedGroups) });
+  out.push({ type: X.signature_algorithms, data: encodeSignatureSchemes(config.signatureSchemes) });
+  if (config.alpnProtocols.length > 0) {
+    out.push({ type: X.application_layer_protocol_negotiation, data: encodeProtocolNames(config.alpnProtocols) });
+  }
+  if (config.recordSizeLimit !== null) {
+    out.push({ type: X.record_size_limit, data: encodeRecordSizeLimit(config.recordSizeLimit) });
+  }
+  // RFC 8446 §4.2.1: TLS 1.3 only.
+  out.push({ type: X.supported_versions, data: encodeSupportedVersionsList([ProtocolVersion.TLS1_3]) });
+  if (config.pskModes.length > 0) out.push({ type: X.psk_key_exchange_modes, data: encodePskModes(config.pskModes) });
+  if (p.cookie) out.push({ type: X.cookie, data: encodeCookie(p.cookie) });
+  const shares = p.shares.map((s) => ({ group: groupCodes[s.group], keyExchange: s.publicKey }));
+  out.push({ type: X.key_share, data: encodeClientKeyShares(shares) });
+  out.push(...config.extraExtensions);
+  return out;
+}
+
+function orderExtensions(extensions: Extension[], order: readonly number[] | null): Extension[] {
+  if (!order) return extensions;
+  const rank = (e: Extension, i: number) => {
+    const at = order.indexOf(e.type);
+    return at >= 0 ? at : order.length + i;
+  };
+  return extensions.map((e, i) => ({ e, r: rank(e, i) })).sort((a, b) => a.r - b.r).map((x) => x.e);
+}
+
+/**
+ * RFC 7685 §4, as BoringSSL and NSS apply it: a ClientHello of 256 to 511 bytes (handshake header included) is
+ * padded to exactly 512, since some middleboxes hang on those lengths. Returns the padding body length, or null.
+ */
+function paddingLength(unpadded: number): number | null {
+  if (unpadded < 256 || unpadded >= 512) return null;
+  const room = 512 - unpadded;
+  return room >= 5 ? room - 4 : 1;
+}

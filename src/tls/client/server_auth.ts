@@ -1,0 +1,77 @@
+/**
+ * How the client authenticates the server (RFC 8446 §4.4.2, §4.4.3): the Certificate message, the chain's
+ * verdict, and the CertificateVerify signature under the leaf's key.
+ */
+import { decodeError, TlsAlert } from "../alert.ts";
+import type { CryptoProvider } from "../../crypto/provider.ts";
+import { type Certificate, parseCertificate } from "../pki/certificate.ts";
+import type { CertificateError } from "../pki/certificate_error.ts";
+import { DerError } from "../pki/der.ts";
+import type { VerifiedPath } from "../pki/verify_chain.ts";
+import { SignatureScheme, schemeName } from "../wire/constants.ts";
+import { decodeCertificate } from "../wire/certificate.ts";
+import { certificateVerifyContent, type CertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
+import { checkServerExtensions } from "./extension_rules.ts";
+
+/** What the client concluded about the server's chain. */
+export type CertificateStatus =
+  | { verified: true; path: VerifiedPath }
+  /** Only with `certificateErrors: "record"`: the handshake went on, for diagnostics. */
+  | { verified: false; error: CertificateError | TlsAlert }
+  | { verified: false; disabled: true };
+
+/** RFC 8446 §4.4.2: the server's Certificate message, as a DER chain (leaf first). */
+export function readServerCertificate(body: Uint8Array): Uint8Array[] {
+  const msg = decodeCertificate(body);
+  // RFC 8446 §4.4.2: "In the case of server authentication, this field SHALL be zero length."
+  if (msg.requestContext.length !== 0) {
+    throw new TlsAlert("illegal_parameter", "server Certificate with a certificate_request_context");
+  }
+  // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST abort the
+  // handshake with a "decode_error" alert."
+  if (msg.entries.length === 0) throw decodeError("the server sent no certificate");
+  // RFC 8446 §4.4.2: entry extensions answer status_request or signed_certificate_timestamp, which we never send.
+  for (const entry of msg.entries) checkServerExtensions("Certificate", entry.extensions, new Set());
+  return msg.entries.map((e) => e.certData);
+}
+
+/** The leaf, parsed: a leaf that does not parse is bad_certificate (RFC 8446 §6.2), verification or not. */
+export function parseLeaf(chain: readonly Uint8Array[]): Certificate {
+  try {
+    return parseCertificate(chain[0]);
+  } catch (e) {
+    if (e instanceof DerError) throw new TlsAlert("bad_certificate", `the server's certificate does not parse: ${e.message}`);
+    throw e;
+  }
+}
+
+/** RFC 8446 §4.2.3: never in a CertificateVerify, whatever signature_algorithms listed. */
+const notForHandshakes = new Set<number>([
+  SignatureScheme.rsa_pkcs1_sha256,
+  SignatureScheme.rsa_pkcs1_sha384,
+  SignatureScheme.rsa_pkcs1_sha512,
+  SignatureScheme.rsa_pkcs1_sha1,
+  SignatureScheme.ecdsa_sha1,
+]);
+
+/**
+ * RFC 8446 §4.4.3: the signature must use a scheme we offered ("If the CertificateVerify message is sent by a
+ * server, the signature algorithm MUST be one offered in the client's "signature_algorithms" extension")
+ * and that fits the leaf's key (illegal_parameter), and it must verify over the transcript hash through
+ * Certificate ("If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error"
+ * alert").
+ */
+export async function checkCertificateVerify(
+  provider: Pick<CryptoProvider, "verify">,
+  leaf: Certificate,
+  cv: CertificateVerify,
+  offered: readonly number[],
+  transcriptHash: Uint8Array,
+): Promise<void> {
+  if (!offered.includes(cv.scheme) || notForHandshakes.has(cv.scheme)) {
+    throw new TlsAlert("illegal_parameter", `CertificateVerify uses ${schemeName(cv.scheme)}, which we did not offer`);
+  }
+  const content = certificateVerifyContent(SERVER_CONTEXT, transcriptHash);
+  const ok = await provider.verify(leaf.publicKey.spki, cv.scheme, content, cv.signature);
+  if (!ok) throw new TlsAlert("decrypt_error", `the server's ${schemeName(cv.scheme)} CertificateVerify does not verify`);
+}
