@@ -104,7 +104,7 @@ export abstract class TlsConnection {
 
   /** Queues application data, split into records the peer accepts. */
   send(data: Uint8Array): void {
-    if (this.phase !== "connected" || this.localClosedWrite) {
+    if (!(this.phase === "connected" || this.phase === "handshaking" && this.canSendBeforeComplete) || this.localClosedWrite) {
       throw new TlsAlert("internal_error", "cannot send: connection not established or already closed");
     }
     const max = this.maxSendFragment;
@@ -143,6 +143,17 @@ export abstract class TlsConnection {
 
   /** Whether a compatibility change_cipher_spec may arrive now (RFC 8446 §5, Appendix D.4). */
   protected abstract acceptsChangeCipherSpec(): boolean;
+
+  /** True while accepted 0-RTT data is being read under the client's early traffic key (RFC 8446 §4.2.10). */
+  protected receivingEarlyData = false;
+
+  /** True once the server has sent its Finished: it may send data before the client's Finished (0.5-RTT). */
+  protected canSendBeforeComplete = false;
+
+  /** Handles one record of accepted early data; only the server accepts any. */
+  protected onEarlyData(_content: Uint8Array): void {
+    throw new TlsAlert("unexpected_message", "early data was not accepted");
+  }
 
   protected setSuite(suite: SuiteParams): void {
     this.suite = suite;
@@ -240,8 +251,15 @@ export abstract class TlsConnection {
         return this.handleHandshakeRecord(record.fragment);
       case ContentType.alert:
         return this.handleAlert(record.fragment);
-      default:
+      case ContentType.application_data:
+        // RFC 8446 §4.2.10: after a HelloRetryRequest, rejected early data arrives before any key exists.
+        if (this.earlyDataSkipBudget >= record.fragment.length) {
+          this.earlyDataSkipBudget -= record.fragment.length;
+          return;
+        }
         throw new TlsAlert("unexpected_message", "application data before the handshake");
+      default:
+        throw new TlsAlert("unexpected_message", "unexpected record before the handshake");
     }
   }
 
@@ -281,6 +299,7 @@ export abstract class TlsConnection {
 
   private handleApplicationData(content: Uint8Array): void {
     if (this.phase !== "connected") {
+      if (this.receivingEarlyData) return this.onEarlyData(content);
       throw new TlsAlert("unexpected_message", "application data before the handshake completed");
     }
     if (this.peerClosedWrite) throw new TlsAlert("unexpected_message", "application data after close_notify");

@@ -10,6 +10,8 @@ export interface ConnectionInfo {
   resumed: boolean;
   /** True when the server accepted 0-RTT data on this connection. */
   earlyDataAccepted: boolean;
+  /** Why offered early data was refused (the handshake then completed in 1-RTT); null if accepted or not offered. */
+  earlyDataRejectedReason?: string | null;
   /** The signature scheme of the peer's CertificateVerify, if it sent one. */
   peerSignatureScheme: string | null;
   /** The peer's certificate chain (DER, leaf first), as sent. */

@@ -8,6 +8,11 @@ import type { ConnectionInfo } from "./connection_info.ts";
 export type TlsEvent =
   /** The handshake completed; `info` says what was negotiated. */
   | { type: "handshake_complete"; info: ConnectionInfo }
+  /**
+   * The server accepted 0-RTT: early data may follow before the handshake completes (RFC 8446 §4.2.10), and
+   * the server may already answer it.
+   */
+  | { type: "early_data_accepted"; info: ConnectionInfo }
   /** Application data from the peer. The buffer belongs to the receiver. */
   | { type: "data"; data: Uint8Array }
   /** 0-RTT application data accepted by the server (RFC 8446 §4.2.10). */

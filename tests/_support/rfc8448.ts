@@ -51,7 +51,7 @@ export function fixedKeyShare(group: GroupName, priv: Uint8Array): KeyShare {
   throw new Error(`no fixed share for ${group}`);
 }
 
-/** nobleProvider, except that randomBytes(32) and key generation replay the given values, in order. */
+/** nobleProvider, except that randomBytes(n) and key generation replay the given values (matched by length, in order). */
 export function replayProvider(randoms: Uint8Array[], shares: KeyShare[]): CryptoProvider {
   const rnd = [...randoms];
   const ks = [...shares];
@@ -59,7 +59,8 @@ export function replayProvider(randoms: Uint8Array[], shares: KeyShare[]): Crypt
     ...nobleProvider,
     name: "rfc8448-replay",
     randomBytes(n: number) {
-      if (n === 32 && rnd.length > 0) return rnd.shift()!;
+      const next = rnd.findIndex((r) => r.length === n);
+      if (next >= 0) return rnd.splice(next, 1)[0];
       return nobleProvider.randomBytes(n);
     },
     keyExchange(group: GroupName) {

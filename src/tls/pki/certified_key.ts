@@ -160,8 +160,10 @@ async function checkKeyMatches(
     }
     return;
   }
-  // An EC point in the certificate may be compressed (first byte 2 or 3); then compare by signing instead.
-  if (key.publicKey && key.publicKey[0] === leafKey.key[0]) {
+  // EC points compare when both are uncompressed (SEC 1 §2.3.3: first byte 4); a compressed point in the
+  // certificate is checked by signing instead.
+  const comparable = key.kind === "ed25519" || (key.publicKey?.[0] === 4 && leafKey.key[0] === 4);
+  if (key.publicKey && comparable) {
     if (!bytesEqual(key.publicKey, leafKey.key)) throw mismatch();
     return;
   }

@@ -32,9 +32,14 @@ export class TrustStore {
     return new TrustStore({ data: pem, name }, []);
   }
 
-  /** A store over DER certificates (parsed now: a bad one throws DerError). */
-  static fromDer(certificates: readonly Uint8Array[]): TrustStore {
-    return new TrustStore(undefined, [...certificates]);
+  /** A store over DER certificates, parsed now: one that does not parse throws LoadError "bad_certificate". */
+  static fromDer(certificates: readonly Uint8Array[], name = "trust anchors"): TrustStore {
+    try {
+      return new TrustStore(undefined, [...certificates]);
+    } catch (e) {
+      if (!(e instanceof DerError)) throw e;
+      throw new LoadError("bad_certificate", name, `a trust anchor is not valid X.509 (${e.message})`, { cause: e });
+    }
   }
 
   /** A store from a PEM source; a file that cannot be read throws LoadError "unreadable". */

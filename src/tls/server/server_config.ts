@@ -4,6 +4,26 @@
 import type { CryptoProvider, GroupName, SigningKey } from "../../crypto/provider.ts";
 import { DEFAULT_SUITES } from "../cipher_suite.ts";
 import { hmacCookieCodec, type RetryCookieCodec } from "./hello_retry.ts";
+import type { ReplayStore } from "../tickets/replay_store.ts";
+import type { TicketSealer } from "../tickets/ticket_keys.ts";
+
+/** Session tickets, resumption and 0-RTT (RFC 8446 §4.6.1, §4.2.10, §8). */
+export interface TicketConfig {
+  sealer: TicketSealer;
+  /** Seconds a ticket stays valid (RFC 8446 §4.6.1: at most 7 days). */
+  lifetime: number;
+  /** NewSessionTicket messages sent after each handshake. */
+  count: number;
+  /** Largest 0-RTT payload accepted, in bytes; 0 disables early data. */
+  maxEarlyDataSize: number;
+  /** Milliseconds the client's ticket age may differ from ours (RFC 8446 §8.3). */
+  freshnessWindow: number;
+  replayStore: ReplayStore;
+  /** Each ticket carries early data at most once (RFC 8446 §8.1). */
+  singleUse: boolean;
+  /** Also accept psk_ke (no forward secrecy); psk_dhe_ke is always accepted. */
+  allowPskKe: boolean;
+}
 
 /** A certificate chain with its private key, as the PKI layer loads it. */
 export interface ServerCertificate {
@@ -36,6 +56,8 @@ export interface ServerConfig {
   now: () => number;
   /** SSLKEYLOGFILE lines, only when the application asked for them. */
   keyLog?: (line: string) => void;
+  /** Null disables tickets and resumption. */
+  tickets: TicketConfig | null;
 }
 
 export interface ServerConfigOptions {
@@ -53,6 +75,7 @@ export interface ServerConfigOptions {
   retryCookies?: RetryCookieCodec;
   now?: () => number;
   keyLog?: (line: string) => void;
+  tickets?: TicketConfig | null;
 }
 
 export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
@@ -71,5 +94,6 @@ export function serverConfig(o: ServerConfigOptions): ServerConfig {
       hmacCookieCodec(o.provider, o.cookieKey ?? o.provider.randomBytes(32), o.cookieLifetime ?? 60),
     now: o.now ?? Date.now,
     keyLog: o.keyLog,
+    tickets: o.tickets ?? null,
   };
 }

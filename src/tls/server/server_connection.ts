@@ -2,49 +2,55 @@
  * The server side of the TLS 1.3 handshake (RFC 8446 §2, §4), sans-IO.
  *
  * Reads top to bottom as the server's flight: ClientHello → (HelloRetryRequest → ClientHello) →
- * ServerHello, EncryptedExtensions, Certificate, CertificateVerify, Finished → client Finished.
- * Each state is an `Expect*` value carrying only what that step needs; a message that fits no state is
- * unexpected_message.
+ * ServerHello, EncryptedExtensions, [Certificate, CertificateVerify], Finished → [early data,
+ * EndOfEarlyData] → client Finished → NewSessionTicket. Each state is an `Expect*` value carrying only what
+ * that step needs; a message that fits no state is unexpected_message.
  */
 import { TlsAlert } from "../alert.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
-import { EarlySecret, finishedVerifyData, type HandshakeSecret, type MasterSecret } from "../key_schedule.ts";
+import { EarlySecret, finishedVerifyData, type HandshakeSecret, type MasterSecret, ticketPsk } from "../key_schedule.ts";
+import { keyLogLine } from "../key_log.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
+import { encodeSessionState } from "../tickets/session_state.ts";
 import { type ClientHello, decodeClientHello } from "../wire/client_hello.ts";
-import { ExtensionType, groupName, HandshakeType, ProtocolVersion } from "../wire/constants.ts";
+import { ExtensionType, groupName, HandshakeType, ProtocolVersion, PskKeyExchangeMode } from "../wire/constants.ts";
 import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
 import { encodeCertificate } from "../wire/certificate.ts";
 import { encodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
 import { encodeProtocolNames } from "../wire/extensions/alpn.ts";
-import type { KeyShareEntry } from "../wire/extensions/key_share.ts";
-import { encodeServerKeyShare } from "../wire/extensions/key_share.ts";
+import { encodeMaxEarlyDataSize } from "../wire/extensions/early_data.ts";
+import { encodeServerKeyShare, type KeyShareEntry } from "../wire/extensions/key_share.ts";
+import { encodeSelectedIdentity } from "../wire/extensions/pre_shared_key.ts";
 import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
 import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
 import { encodeSelectedVersion } from "../wire/extensions/supported_versions.ts";
 import { decodeFinished } from "../wire/finished.ts";
 import { encodeHandshake, type HandshakeMessage } from "../wire/handshake.ts";
+import { encodeNewSessionTicket } from "../wire/new_session_ticket.ts";
 import { encodeServerHello } from "../wire/server_hello.ts";
+import { Writer } from "../wire/writer.ts";
+import { decideEarlyData } from "./early_data.ts";
+import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } from "./hello_retry.ts";
 import { type CertificateChoice, chooseAlpn, chooseCertificate, chooseCipherSuite, chooseGroup, groupCode } from "./negotiate.ts";
-import {
-  type CookieState,
-  encodeHelloRetryRequest,
-  helloDigest,
-  messageHash,
-} from "./hello_retry.ts";
+import { acceptPsk, type AcceptedPsk } from "./psk.ts";
 import type { ServerConfig } from "./server_config.ts";
-import { keyLogLine } from "../key_log.ts";
+
+interface ExpectFinished {
+  name: "ExpectFinished";
+  clientHandshakeSecret: Uint8Array;
+  clientTrafficSecret: Uint8Array;
+  master: MasterSecret;
+}
 
 type ServerState =
   | { name: "ExpectClientHello"; retried: boolean }
-  | { name: "ExpectFinished"; clientHandshakeSecret: Uint8Array; clientTrafficSecret: Uint8Array; master: MasterSecret }
+  | { name: "ExpectEndOfEarlyData"; then: ExpectFinished }
+  | ExpectFinished
   | { name: "Connected" };
-
-/** RFC 8446 §4.2.10: how much rejected early data we skip before calling it an attack. */
-const EARLY_DATA_SKIP_LIMIT = 64 * 1024;
 
 /** The handshake secret and both handshake traffic secrets (RFC 8446 §7.1). */
 interface HandshakeKeys {
@@ -53,21 +59,27 @@ interface HandshakeKeys {
   server: Uint8Array;
 }
 
+/** RFC 8446 §4.2.10: rejected early data is skipped up to this much when no ticket says otherwise. */
+const DEFAULT_EARLY_SKIP = 16 * 1024;
+
 export class ServerConnection extends TlsConnection {
   private state: ServerState = { name: "ExpectClientHello", retried: false };
   private transcript: TranscriptHash | null = null;
   private clientRandom: Uint8Array = new Uint8Array(0);
   private clientHelloSeen = false;
-  private negotiated: Partial<ConnectionInfo> = {};
-  /** Kept for session tickets (RFC 8446 §4.6.1), which a later step derives from it. */
+  private negotiated: ConnectionInfo | null = null;
+  private earlyDataReceived = 0;
+  private ticketsSent = 0;
+  /** RFC 8446 §4.6.1: tickets derive their PSK from it; kept for tickets sent on request later. */
   protected resumptionMasterSecret: Uint8Array | null = null;
 
   constructor(readonly config: ServerConfig) {
     super(config.provider, config.maxHandshakeMessageSize);
   }
 
+  /** What was negotiated; available once the server's flight is out (so 0-RTT handlers can see it too). */
   get info(): ConnectionInfo | null {
-    return this.isHandshakeComplete ? this.negotiated as ConnectionInfo : null;
+    return this.negotiated;
   }
 
   protected async onHandshakeMessage(msg: HandshakeMessage): Promise<void> {
@@ -75,8 +87,11 @@ export class ServerConnection extends TlsConnection {
     if (s.name === "ExpectClientHello" && msg.type === HandshakeType.client_hello) {
       return await this.handleClientHello(msg, s.retried);
     }
+    if (s.name === "ExpectEndOfEarlyData" && msg.type === HandshakeType.end_of_early_data) {
+      return this.handleEndOfEarlyData(msg, s.then);
+    }
     if (s.name === "ExpectFinished" && msg.type === HandshakeType.finished) return this.handleClientFinished(msg, s);
-    throw new TlsAlert("unexpected_message", `unexpected handshake message ${msg.type} in ${s.name}`);
+    throw new TlsAlert("unexpected_message", `handshake message ${msg.type} in ${s.name}`);
   }
 
   protected onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
@@ -89,47 +104,63 @@ export class ServerConnection extends TlsConnection {
     return this.state.name !== "Connected" && this.clientHelloSeen;
   }
 
+  /** Sends `count` more tickets (RFC 8446 §4.6.1: "at any time after it receives the client Finished"). */
+  sendTickets(count = 1): void {
+    if (!this.isHandshakeComplete || !this.config.tickets) throw new TlsAlert("internal_error", "tickets need a completed handshake");
+    for (let i = 0; i < count; i++) this.sendTicket();
+    this.flushHandshake();
+  }
+
   // ----- ClientHello -----
 
   private async handleClientHello(msg: HandshakeMessage, retried: boolean): Promise<void> {
     this.clientHelloSeen = true;
     const hello = decodeClientHello(msg.body);
     checkVersions(hello);
-    checkRequiredExtensions(hello);
     const retry = this.openRetryCookie(hello, retried);
     const suite = chooseCipherSuite(hello, this.config);
     if (retry && retry.cipherSuite !== suite.code) {
       throw new TlsAlert("illegal_parameter", "second ClientHello changed the cipher suite choice");
     }
-    const group = chooseGroup(hello, this.config);
-    const cert = chooseCertificate(hello, this.config);
-    const alpn = chooseAlpn(hello, this.config);
     this.setSuite(suite);
-    if (!group.share) return this.sendHelloRetryRequest(msg, hello, retried || retry !== null, groupCode[group.group]);
-    if (retry) checkRetriedHello(hello, retry, this.config.provider);
-    this.clientRandom = hello.random;
-    this.transcript = this.hash!.transcript();
+    const prefix = this.hash!.transcript();
     if (retry) {
-      this.transcript.update(messageHash(retry.firstHelloHash));
-      this.transcript.update(encodeHelloRetryRequest(hello.legacySessionId, suite.code, retry.group, hello.cookie!));
+      prefix.update(messageHash(retry.firstHelloHash));
+      prefix.update(encodeHelloRetryRequest(hello.legacySessionId, suite.code, retry.group, hello.cookie!));
     }
+    const psk = acceptPsk(hello, msg.raw, prefix, suite, this.config);
+    checkRequiredExtensions(hello, psk);
+    const group = psk?.mode === PskKeyExchangeMode.psk_ke ? null : chooseGroup(hello, this.config);
+    const cert = psk ? null : chooseCertificate(hello, this.config);
+    const alpn = chooseAlpn(hello, this.config);
+    const afterRetry = retried || retry !== null;
+    if (group && !group.share) return this.sendHelloRetryRequest(msg, hello, afterRetry, groupCode[group.group]);
+    if (retry) checkRetriedHello(hello, retry, this.config.provider);
+
+    this.clientRandom = hello.random;
+    this.transcript = prefix;
     this.transcript.update(msg.raw);
-    if (hello.earlyData) this.earlyDataSkipBudget = EARLY_DATA_SKIP_LIMIT;
+    const early = hello.earlyData ? await decideEarlyData(hello, psk, suite, alpn, afterRetry, this.config) : null;
     this.negotiated = {
       version: "TLSv1.3",
       cipherSuite: suite.name,
-      group: group.group,
+      group: group?.group ?? null,
       alpn,
       serverName: hello.serverName ?? null,
-      resumed: false,
-      earlyDataAccepted: false,
+      resumed: psk !== null,
+      earlyDataAccepted: early?.accept === true,
+      earlyDataRejectedReason: early && !early.accept ? early.reason : null,
       peerSignatureScheme: null,
       peerCertificates: [],
     };
-    const handshake = this.sendServerHello(hello, group.share, retried || retry !== null);
-    this.sendEncryptedExtensions(hello, alpn);
-    await this.sendCertificateAndVerify(cert);
-    this.sendServerFinished(handshake);
+    const earlySecret = psk?.early ?? EarlySecret.fromPsk(this.hash!);
+    const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(this.transcript.digest()) : null;
+    if (clientEarlySecret) this.logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
+    const handshake = this.sendServerHello(hello, earlySecret, group?.share ?? null, psk, afterRetry);
+    this.sendEncryptedExtensions(hello, alpn, clientEarlySecret !== null);
+    if (cert) await this.sendCertificateAndVerify(cert);
+    const next = this.sendServerFinished(handshake);
+    this.startReading(hello, psk, handshake, clientEarlySecret, next);
   }
 
   /** RFC 8446 §4.1.4, §4.2.2: ask for a share of `group`, with our state in the cookie. */
@@ -146,7 +177,7 @@ export class ServerConnection extends TlsConnection {
     this.sendHandshake(encodeHelloRetryRequest(hello.legacySessionId, this.suite!.code, group, cookie));
     if (hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
     // RFC 8446 §4.2.10: early data sent with the first ClientHello is skipped after a HelloRetryRequest.
-    if (hello.earlyData) this.earlyDataSkipBudget = EARLY_DATA_SKIP_LIMIT;
+    if (hello.earlyData) this.earlyDataSkipBudget = this.earlySkipLimit();
     this.state = { name: "ExpectClientHello", retried: true };
   }
 
@@ -161,10 +192,23 @@ export class ServerConnection extends TlsConnection {
 
   // ----- the server's flight -----
 
-  private sendServerHello(hello: ClientHello, share: KeyShareEntry, afterRetry: boolean): HandshakeKeys {
-    const ours = this.provider.keyExchange(this.negotiated.group as never).generate();
-    const shared = ours.agree(share.keyExchange);
-    const sh = encodeHandshake(
+  private sendServerHello(
+    hello: ClientHello,
+    early: EarlySecret,
+    share: KeyShareEntry | null,
+    psk: AcceptedPsk | null,
+    afterRetry: boolean,
+  ): HandshakeKeys {
+    const extensions: Extension[] = [];
+    if (psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
+    let shared: Uint8Array | undefined;
+    if (share) {
+      const ours = this.provider.keyExchange(this.negotiated!.group as never).generate();
+      shared = ours.agree(share.keyExchange);
+      extensions.push({ type: ExtensionType.key_share, data: encodeServerKeyShare({ group: share.group, keyExchange: ours.publicKey }) });
+    }
+    extensions.push({ type: ExtensionType.supported_versions, data: encodeSelectedVersion(ProtocolVersion.TLS1_3) });
+    this.sendAndHash(
       HandshakeType.server_hello,
       encodeServerHello({
         legacyVersion: ProtocolVersion.TLS1_2,
@@ -172,26 +216,20 @@ export class ServerConnection extends TlsConnection {
         legacySessionIdEcho: hello.legacySessionId,
         cipherSuite: this.suite!.code,
         legacyCompressionMethod: 0,
-        extensions: [
-          { type: ExtensionType.key_share, data: encodeServerKeyShare({ group: share.group, keyExchange: ours.publicKey }) },
-          { type: ExtensionType.supported_versions, data: encodeSelectedVersion(ProtocolVersion.TLS1_3) },
-        ],
+        extensions,
       }),
     );
-    this.sendHandshake(sh);
-    this.transcript!.update(sh);
     // RFC 8446 Appendix D.4: in compatibility mode the dummy change_cipher_spec follows our first flight message.
     if (!afterRetry && hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
-    const hs = EarlySecret.fromPsk(this.hash!).intoHandshake(shared);
-    const secrets = hs.trafficSecrets(this.transcript!.digest());
-    this.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", secrets.client);
-    this.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", secrets.server);
-    this.setWriteSecret(secrets.server);
-    this.setReadSecret(secrets.client);
-    return { secret: hs, client: secrets.client, server: secrets.server };
+    const secret = early.intoHandshake(shared);
+    const traffic = secret.trafficSecrets(this.transcript!.digest());
+    this.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", traffic.client);
+    this.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", traffic.server);
+    this.setWriteSecret(traffic.server);
+    return { secret, client: traffic.client, server: traffic.server };
   }
 
-  private sendEncryptedExtensions(hello: ClientHello, alpn: string | null): void {
+  private sendEncryptedExtensions(hello: ClientHello, alpn: string | null, earlyAccepted: boolean): void {
     const extensions: Extension[] = [];
     // RFC 8446 §4.2.7: a server may tell the client which groups it prefers, for later connections.
     if (this.config.advertisedGroups.length > 0) {
@@ -207,6 +245,7 @@ export class ServerConnection extends TlsConnection {
     if (alpn !== null) {
       extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeProtocolNames([alpn]) });
     }
+    if (earlyAccepted) extensions.push({ type: ExtensionType.early_data, data: new Uint8Array(0) });
     this.sendAndHash(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(extensions));
   }
 
@@ -219,27 +258,61 @@ export class ServerConnection extends TlsConnection {
   }
 
   /** RFC 8446 §4.4.4; application secrets come from the transcript through the server Finished. */
-  private sendServerFinished(handshake: HandshakeKeys): void {
-    const verifyData = finishedVerifyData(this.hash!, handshake.server, this.transcript!.digest());
-    this.sendAndHash(HandshakeType.finished, verifyData);
+  private sendServerFinished(handshake: HandshakeKeys): ExpectFinished {
+    this.sendAndHash(HandshakeType.finished, finishedVerifyData(this.hash!, handshake.server, this.transcript!.digest()));
     const master = handshake.secret.intoMaster();
     const app = master.applicationSecrets(this.transcript!.digest());
     this.logKey("CLIENT_TRAFFIC_SECRET_0", app.client);
     this.logKey("SERVER_TRAFFIC_SECRET_0", app.server);
     this.logKey("EXPORTER_SECRET", app.exporter);
     this.setWriteSecret(app.server);
-    this.state = {
-      name: "ExpectFinished",
-      clientHandshakeSecret: handshake.client,
-      clientTrafficSecret: app.client,
-      master,
-    };
+    this.canSendBeforeComplete = true;
+    return { name: "ExpectFinished", clientHandshakeSecret: handshake.client, clientTrafficSecret: app.client, master };
   }
 
-  // ----- client Finished -----
+  /** Reads early data under the early key when 0-RTT was accepted, else the client's handshake flight. */
+  private startReading(
+    hello: ClientHello,
+    psk: AcceptedPsk | null,
+    handshake: HandshakeKeys,
+    clientEarlySecret: Uint8Array | null,
+    next: ExpectFinished,
+  ): void {
+    if (clientEarlySecret) {
+      this.setReadSecret(clientEarlySecret);
+      this.receivingEarlyData = true;
+      this.state = { name: "ExpectEndOfEarlyData", then: next };
+      this.emit({ type: "early_data_accepted", info: this.negotiated! });
+      return;
+    }
+    this.setReadSecret(handshake.client);
+    // RFC 8446 §4.2.10: rejected early data is skipped, up to the ticket's limit, by trial decryption.
+    if (hello.earlyData) this.earlyDataSkipBudget = this.earlySkipLimit(psk);
+    this.state = next;
+  }
+
+  // ----- early data and the client's flight -----
+
+  /** RFC 8446 §4.2.10: more early data than max_early_data_size is unexpected_message. */
+  protected override onEarlyData(content: Uint8Array): void {
+    this.earlyDataReceived += content.length;
+    if (this.earlyDataReceived > this.config.tickets!.maxEarlyDataSize) {
+      throw new TlsAlert("unexpected_message", "early data beyond max_early_data_size");
+    }
+    if (content.length > 0) this.emit({ type: "early_data", data: content });
+  }
+
+  /** RFC 8446 §4.5: EndOfEarlyData switches the client to its handshake key. */
+  private handleEndOfEarlyData(msg: HandshakeMessage, next: ExpectFinished): void {
+    if (msg.body.length !== 0) throw new TlsAlert("decode_error", "EndOfEarlyData with a body");
+    this.transcript!.update(msg.raw);
+    this.receivingEarlyData = false;
+    this.setReadSecret(next.clientHandshakeSecret);
+    this.state = next;
+  }
 
   /** RFC 8446 §4.4.4: the client's Finished, compared in constant time; decrypt_error when it differs. */
-  private handleClientFinished(msg: HandshakeMessage, s: Extract<ServerState, { name: "ExpectFinished" }>): void {
+  private handleClientFinished(msg: HandshakeMessage, s: ExpectFinished): void {
     const received = decodeFinished(msg.body, this.hash!.outputLength);
     const expected = finishedVerifyData(this.hash!, s.clientHandshakeSecret, this.transcript!.digest());
     if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "client Finished does not verify");
@@ -249,7 +322,43 @@ export class ServerConnection extends TlsConnection {
     this.earlyDataSkipBudget = 0;
     this.state = { name: "Connected" };
     this.established();
-    this.emit({ type: "handshake_complete", info: this.info! });
+    this.emit({ type: "handshake_complete", info: this.negotiated! });
+    if (this.config.tickets && this.config.tickets.count > 0) this.sendTickets(this.config.tickets.count);
+  }
+
+  // ----- tickets -----
+
+  /** RFC 8446 §4.6.1: a self-contained ticket sealed under the rotating ticket key. */
+  private sendTicket(): void {
+    const t = this.config.tickets!;
+    const nonce = new Writer(2).u16(this.ticketsSent++ & 0xffff).finish();
+    const age = this.provider.randomBytes(4);
+    const ageAdd = ((age[0] << 24) >>> 0) + ((age[1] << 16) | (age[2] << 8) | age[3]);
+    const state = encodeSessionState({
+      cipherSuite: this.suite!.code,
+      psk: ticketPsk(this.hash!, this.resumptionMasterSecret!, nonce),
+      issuedAt: this.config.now(),
+      lifetime: t.lifetime,
+      ageAdd,
+      maxEarlyData: t.maxEarlyDataSize,
+      alpn: this.negotiated!.alpn,
+      serverName: this.negotiated!.serverName,
+      id: this.provider.randomBytes(16),
+      clientCertificates: this.negotiated!.peerCertificates,
+    });
+    const extensions = t.maxEarlyDataSize > 0
+      ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyDataSize(t.maxEarlyDataSize) }]
+      : [];
+    const ticket = t.sealer.seal(state, this.config.now());
+    this.sendHandshake(encodeHandshake(
+      HandshakeType.new_session_ticket,
+      encodeNewSessionTicket({ lifetime: t.lifetime, ageAdd, nonce, ticket, extensions }),
+    ));
+  }
+
+  private earlySkipLimit(psk?: AcceptedPsk | null): number {
+    // Ciphertext is what we count, so leave room for the per-record overhead beyond the plaintext limit.
+    return (psk?.state.maxEarlyData || DEFAULT_EARLY_SKIP) + 16 * 1024;
   }
 
   // ----- helpers -----
@@ -280,9 +389,13 @@ function checkVersions(hello: ClientHello): void {
   }
 }
 
-/** RFC 8446 §9.2: a certificate-authenticated (EC)DHE handshake needs these; missing ones are missing_extension. */
-function checkRequiredExtensions(hello: ClientHello): void {
-  if (!hello.signatureAlgorithms) throw new TlsAlert("missing_extension", "no signature_algorithms");
+/**
+ * RFC 8446 §9.2: a certificate-authenticated handshake needs signature_algorithms; (EC)DHE needs
+ * supported_groups and key_share together. Missing ones are missing_extension.
+ */
+function checkRequiredExtensions(hello: ClientHello, psk: AcceptedPsk | null): void {
+  if (!psk && !hello.signatureAlgorithms) throw new TlsAlert("missing_extension", "no signature_algorithms");
+  if (psk?.mode === PskKeyExchangeMode.psk_ke) return;
   if (!hello.supportedGroups) throw new TlsAlert("missing_extension", "no supported_groups");
   if (!hello.keyShares) throw new TlsAlert("missing_extension", "no key_share");
 }

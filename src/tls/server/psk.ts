@@ -1,0 +1,86 @@
+/**
+ * PSK resumption on the server (RFC 8446 §4.2.9, §4.2.11, §4.6.1): find the first offered identity that is
+ * one of our live tickets for this suite's hash and this server name, then verify its binder, in constant
+ * time, before anything in the ticket is trusted further. A bad binder aborts with decrypt_error; a ticket
+ * we cannot use is skipped, so the client gets a full handshake.
+ */
+import { TlsAlert } from "../alert.ts";
+import { constantTimeEqual } from "../../crypto/ct.ts";
+import type { TranscriptHash } from "../../crypto/provider.ts";
+import { suiteParams, type SuiteParams } from "../cipher_suite.ts";
+import { EarlySecret, finishedVerifyData } from "../key_schedule.ts";
+import { decodeSessionState, type SessionState } from "../tickets/session_state.ts";
+import type { ClientHello } from "../wire/client_hello.ts";
+import { PskKeyExchangeMode } from "../wire/constants.ts";
+import { bindersLength } from "../wire/extensions/pre_shared_key.ts";
+import type { ServerConfig } from "./server_config.ts";
+
+export interface AcceptedPsk {
+  /** Index into the client's identities, echoed in ServerHello's pre_shared_key. */
+  index: number;
+  state: SessionState;
+  early: EarlySecret;
+  /** psk_dhe_ke (with an (EC)DHE share) or psk_ke (PSK only). */
+  mode: number;
+  /** The verified binder: a unique value for this ClientHello, the key of the strike register (RFC 8446 §8.2). */
+  binder: Uint8Array;
+  /** The ticket age the client claims, in ms (RFC 8446 §4.2.11.1). */
+  clientTicketAge: number;
+}
+
+/**
+ * `prefix` is the transcript before this ClientHello: empty, or message_hash + HelloRetryRequest.
+ * Returns null when no offered ticket is usable (full handshake).
+ */
+export function acceptPsk(
+  hello: ClientHello,
+  helloRaw: Uint8Array,
+  prefix: TranscriptHash,
+  suite: SuiteParams,
+  config: ServerConfig,
+): AcceptedPsk | null {
+  const offered = hello.preSharedKey;
+  if (!offered || !config.tickets) return null;
+  // RFC 8446 §4.2.9: pre_shared_key without psk_key_exchange_modes is a malformed offer.
+  if (!hello.pskModes) throw new TlsAlert("missing_extension", "pre_shared_key without psk_key_exchange_modes");
+  const mode = chooseMode(hello, config);
+  if (mode === null) return null;
+  const now = config.now();
+  for (let index = 0; index < offered.identities.length; index++) {
+    const state = openTicket(offered.identities[index].identity, now, config);
+    if (!state || !usable(state, hello, suite, now)) continue;
+    const hash = config.provider.hash(suite.hash);
+    const early = EarlySecret.fromPsk(hash, state.psk);
+    const truncated = helloRaw.subarray(0, helloRaw.length - bindersLength(offered.binders.map((b) => b.length)));
+    const transcript = prefix.clone();
+    transcript.update(truncated);
+    const expected = finishedVerifyData(hash, early.binderKey(false), transcript.digest());
+    // RFC 8446 §4.2.11: the binder MUST be validated; if it does not, abort with decrypt_error.
+    if (!constantTimeEqual(expected, offered.binders[index])) throw new TlsAlert("decrypt_error", "PSK binder does not verify");
+    const clientTicketAge = (offered.identities[index].obfuscatedTicketAge - state.ageAdd) >>> 0;
+    return { index, state, early, mode, binder: offered.binders[index], clientTicketAge };
+  }
+  return null;
+}
+
+/** psk_dhe_ke when the client offers it (forward secrecy); psk_ke only if the server opted in. */
+function chooseMode(hello: ClientHello, config: ServerConfig): number | null {
+  if (hello.pskModes!.includes(PskKeyExchangeMode.psk_dhe_ke)) return PskKeyExchangeMode.psk_dhe_ke;
+  if (config.tickets!.allowPskKe && hello.pskModes!.includes(PskKeyExchangeMode.psk_ke)) return PskKeyExchangeMode.psk_ke;
+  return null;
+}
+
+function openTicket(identity: Uint8Array, now: number, config: ServerConfig): SessionState | null {
+  const plain = config.tickets!.sealer.open(identity, now);
+  return plain ? decodeSessionState(plain) : null;
+}
+
+/**
+ * RFC 8446 §4.6.1: unexpired, and the hash of the original suite must match; the server name must be the
+ * one the ticket was issued for (§4.6.1: resumption only for the same SNI).
+ */
+function usable(state: SessionState, hello: ClientHello, suite: SuiteParams, now: number): boolean {
+  if (now - state.issuedAt > state.lifetime * 1000 || now < state.issuedAt - 1000) return false;
+  if (suiteParams(state.cipherSuite)?.hash !== suite.hash) return false;
+  return (hello.serverName ?? null) === state.serverName;
+}
