@@ -16,7 +16,17 @@ export interface TlsSocketOptions {
 }
 
 export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duplex {
-  private readonly incoming: Uint8Array[] = [];
+  private readonly incoming: { data: Uint8Array; early: boolean }[] = [];
+  private resolveComplete!: (info: ConnectionInfo) => void;
+  private rejectComplete!: (err: Error) => void;
+  /** Resolves when the handshake is complete (after any 0-RTT data); rejects if the connection fails first. */
+  readonly handshakeComplete: Promise<ConnectionInfo> = new Promise((resolve, reject) => {
+    this.resolveComplete = resolve;
+    this.rejectComplete = reject;
+  });
+  /** True when the chunk last returned by `read()` arrived as 0-RTT early data (RFC 8446 §2.3). */
+  lastReadWasEarlyData = false;
+  private earlyInfo: ConnectionInfo | null = null;
   private writeChain: Promise<void> = Promise.resolve();
   private eof = false;
   private failure: Error | null = null;
@@ -25,7 +35,9 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   /** Events other than data (key updates, tickets, client certificates) for whoever wants them. */
   onEvent?: (event: TlsEvent) => void;
 
-  constructor(readonly transport: Duplex, readonly engine: C, private readonly options: TlsSocketOptions = {}) {}
+  constructor(readonly transport: Duplex, readonly engine: C, private readonly options: TlsSocketOptions = {}) {
+    this.handshakeComplete.catch(() => {}); // observed through handshake() and read() as well
+  }
 
   get localAddr(): NetAddr {
     return this.transport.localAddr;
@@ -39,14 +51,16 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     return this.transport.closed;
   }
 
-  /** What the handshake negotiated; null before it completes. */
+  /** What the handshake negotiated; null before the server's flight (or, for 0-RTT, its acceptance). */
   get info(): ConnectionInfo | null {
-    return this.handshakeInfo;
+    return this.handshakeInfo ?? this.earlyInfo;
   }
 
   /**
-   * Drives the handshake to completion (sending whatever the engine already queued, e.g. a ClientHello).
-   * Rejects with the TlsAlert that ended it, or on timeout or EOF; the socket is closed then.
+   * Drives the handshake to completion (sending whatever the engine already queued, e.g. a ClientHello), or,
+   * on a server that accepted 0-RTT, until then: early data can be read and answered before the client's
+   * Finished (`handshakeComplete` tells when that arrived). Rejects with the TlsAlert that ended it, or on
+   * timeout or EOF; the socket is closed then.
    */
   async handshake(): Promise<ConnectionInfo> {
     const timeout = this.options.handshakeTimeout ?? 10_000;
@@ -56,13 +70,14 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     });
     try {
       this.flush();
-      while (!this.handshakeInfo) {
+      while (!this.handshakeInfo && !this.earlyInfo) {
         await Promise.race([this.pump(), deadline]);
         if (this.failure) throw this.failure;
         if (this.eof && !this.handshakeInfo) throw new Error("connection closed during the TLS handshake");
       }
-      return this.handshakeInfo;
+      return (this.handshakeInfo ?? this.earlyInfo)!;
     } catch (err) {
+      this.rejectComplete(err as Error);
       await this.writeChain.catch(() => {});
       this.transport.close();
       throw err;
@@ -73,7 +88,11 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
 
   async read(): Promise<Uint8Array | null> {
     for (;;) {
-      if (this.incoming.length > 0) return this.incoming.shift()!;
+      if (this.incoming.length > 0) {
+        const next = this.incoming.shift()!;
+        this.lastReadWasEarlyData = next.early;
+        return next.data;
+      }
       if (this.failure) throw this.failure;
       if (this.eof) return null;
       await this.pump();
@@ -130,6 +149,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     const chunk = await this.transport.read();
     if (chunk === null) {
       this.eof = true;
+      if (!this.handshakeInfo) this.rejectComplete(new Error("connection closed before the handshake completed"));
       return;
     }
     const events = await this.engine.receive(chunk);
@@ -141,15 +161,20 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     switch (e.type) {
       case "data":
       case "early_data":
-        this.incoming.push(e.data);
+        this.incoming.push({ data: e.data, early: e.type === "early_data" });
+        break;
+      case "early_data_accepted":
+        this.earlyInfo = e.info;
         break;
       case "handshake_complete":
         this.handshakeInfo = e.info;
+        this.resolveComplete(e.info);
         break;
       case "peer_closed":
         this.eof = true;
         break;
       case "failed":
+        this.rejectComplete(e.alert);
         this.failure = e.alert;
         this.eof = true;
         this.writeChain.catch(() => {}).finally(() => this.transport.close());
