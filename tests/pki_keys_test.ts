@@ -62,7 +62,7 @@ Deno.test("PEM: mismatched labels, a missing END and bad base64 are PemErrors", 
   assert.throws(() => decodePem("-----BEGIN A-----\nA*AA\n-----END A-----\n"), PemError);
 });
 
-Deno.test("every key format loads and normalizes to PKCS#8 with its kind", async () => {
+Deno.test("every key format loads and normalizes to PKCS#8 with its kind", () => {
   const cases: [string, string, string][] = [
     [certs.server["ecdsa-p256"].key, "ecdsa-p256", "pkcs8"],
     [certs.serverEcdsaKeySec1, "ecdsa-p256", "sec1"],

@@ -20,7 +20,7 @@ import { systemTrustStore, TrustStore } from "../src/tls/pki/trust_store.ts";
 import { verifyCertificateChain, type VerifyChainOptions } from "../src/tls/pki/verify_chain.ts";
 import { ensureDevCerts } from "../certs/generate.ts";
 import type { FileInfo } from "../certs/bundles.ts";
-import { addDays, type DevKeyType, generateKeys, issue, type IssueOptions, type Signer } from "../certs/issue.ts";
+import { type DevKeyType, generateKeys, issue, type IssueOptions, type Signer } from "../certs/issue.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "pki-chain-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
