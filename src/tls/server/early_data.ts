@@ -5,14 +5,12 @@
  */
 import type { SuiteParams } from "../cipher_suite.ts";
 import { hex } from "../key_log.ts";
-import type { ClientHello } from "../wire/client_hello.ts";
 import type { AcceptedPsk } from "./psk.ts";
 import type { ServerConfig } from "./server_config.ts";
 
 export type EarlyDataDecision = { accept: true } | { accept: false; reason: string };
 
 export async function decideEarlyData(
-  hello: ClientHello,
   psk: AcceptedPsk | null,
   suite: SuiteParams,
   alpn: string | null,

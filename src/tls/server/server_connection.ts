@@ -140,7 +140,7 @@ export class ServerConnection extends TlsConnection {
     this.clientRandom = hello.random;
     this.transcript = prefix;
     this.transcript.update(msg.raw);
-    const early = hello.earlyData ? await decideEarlyData(hello, psk, suite, alpn, afterRetry, this.config) : null;
+    const early = hello.earlyData ? await decideEarlyData(psk, suite, alpn, afterRetry, this.config) : null;
     this.negotiated = {
       version: "TLSv1.3",
       cipherSuite: suite.name,
