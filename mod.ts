@@ -10,3 +10,6 @@ export { AlertDescription, TlsAlert } from "./src/tls/alert.ts";
 export { CertificateError } from "./src/tls/pki/certificate_error.ts";
 export { defaultProvider, nativeProvider, nobleProvider } from "./src/crypto/mod.ts";
 export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";
+export { describeClientCertificate, type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
+export { type ClientCertificateInfo, type ConnInfo, getConnInfo, type TlsBindings, type TlsInfo } from "./src/hono/bindings.ts";
+export { rejectEarlyData, SAFE_METHODS, tooEarlyResponse } from "./src/hono/early_data.ts";

@@ -1,0 +1,230 @@
+/**
+ * `serve()`: an HTTPS server for a fetch handler (a Hono app's `app.fetch`) over our TLS 1.3 stack, shaped
+ * like `Deno.serve` and `Bun.serve`, and the same on Deno, Bun and Node.
+ *
+ * Per connection: the TLS listener completes the handshake (or accepts 0-RTT), the HTTP/1.1 loop parses
+ * requests, and each request reaches the handler with `env.tls` (what TLS negotiated) and the addresses.
+ */
+import { createHash } from "node:crypto";
+import { listen } from "./transport/mod.ts";
+import type { Duplex, NetAddr } from "./transport/types.ts";
+import { listenTls, type ListenTlsOptions, type ServerTlsSocket, type TlsListener } from "./io/tls_listener.ts";
+import { serveHttpConnection } from "./http/server_loop.ts";
+import type { ServerOptions as HttpOptions } from "./http/limits.ts";
+import { parseCertificate } from "./tls/pki/certificate.ts";
+import type { ClientCertificateInfo, TlsBindings, TlsInfo } from "./hono/bindings.ts";
+import { SAFE_METHODS, tooEarlyResponse } from "./hono/early_data.ts";
+
+export type FetchHandler = (request: Request, env: TlsBindings) => Response | Promise<Response>;
+
+export interface ServeOptions {
+  /** The handler, e.g. a Hono app's `app.fetch`. */
+  fetch: FetchHandler;
+  /** Default 8443. 0 picks a free port. */
+  port?: number;
+  /** Default "0.0.0.0". */
+  hostname?: string;
+  /** Certificates, suites, tickets, key log: see TlsServerOptions. ALPN defaults to ["http/1.1"]. */
+  tls: Omit<ListenTlsOptions, "port" | "hostname">;
+  /** HTTP/1.1 limits and timeouts (head size, body size, slowloris and idle timeouts, ...). */
+  http?: Omit<HttpOptions, "signal" | "scheme">;
+  /** Adds Strict-Transport-Security (RFC 6797) to every response. `true` means one year. */
+  hsts?: boolean | { maxAge?: number; includeSubDomains?: boolean; preload?: boolean };
+  /** Also listen for plain HTTP on this port and redirect every request to HTTPS (308). */
+  redirectHttpPort?: number;
+  /** 0-RTT: requests with unsafe methods that arrive as early data get 425 unless this is true (RFC 8470). */
+  earlyData?: { allowUnsafeMethods?: boolean };
+  /** Called once listening, with the address. Default: prints the URL. */
+  onListen?: (addr: NetAddr) => void;
+  /** Handler failures (answered with 500) and other errors. Default: console.error. */
+  onError?: (error: unknown) => void;
+  /** Aborting it starts a graceful shutdown. */
+  signal?: AbortSignal;
+}
+
+export interface Server {
+  readonly addr: NetAddr;
+  /** https://host:port/ */
+  readonly url: string;
+  /** Resolves once the server has shut down and every connection has closed. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, lets requests in flight finish, closes idle connections; resolves when all are closed. */
+  shutdown(): Promise<void>;
+  /** Connections currently open. */
+  readonly connections: number;
+}
+
+export async function serve(options: ServeOptions): Promise<Server> {
+  const port = options.port ?? 8443;
+  const hostname = options.hostname ?? "0.0.0.0";
+  const onError = options.onError ?? ((e: unknown) => console.error(e));
+  const listener = await listenTls({ alpn: ["http/1.1"], ...options.tls, port, hostname });
+  const stop = new AbortController();
+  options.signal?.addEventListener("abort", () => server.shutdown(), { once: true });
+  const handler = requestHandler(options);
+  const httpOptions: HttpOptions = { ...options.http, scheme: "https", signal: stop.signal, onError };
+  const open = new Set<Promise<unknown>>();
+  const redirect = options.redirectHttpPort !== undefined
+    ? await redirectToHttps(hostname, options.redirectHttpPort, listener.addr.port, stop.signal, open)
+    : null;
+
+  const accepting = (async () => {
+    for await (const socket of listener) {
+      const done = serveHttpConnection(new EarlyDataAwareSocket(socket), (req) => handler(req, socket), httpOptions)
+        .catch(onError);
+      open.add(done);
+      done.finally(() => open.delete(done));
+    }
+  })();
+
+  let finishing: Promise<void> | null = null;
+  const server: Server = {
+    addr: listener.addr,
+    url: `https://${hostLabel(listener.addr, hostname)}:${listener.addr.port}/`,
+    get connections() {
+      return listener.active.size;
+    },
+    get finished() {
+      return accepting.then(() => finishing ?? new Promise<void>(() => {}));
+    },
+    shutdown() {
+      finishing ??= (async () => {
+        stop.abort();
+        await listener.close();
+        await redirect?.close();
+        await accepting;
+        // Handshakes still running when we stopped are not HTTP connections yet: drop them.
+        for (const s of listener.active) if (!s.info) s.close();
+        await Promise.allSettled([...open]);
+      })();
+      return finishing;
+    },
+  };
+  (options.onListen ?? ((a: NetAddr) => console.log(`Listening on ${server.url} (${a.address})`)))(listener.addr);
+  return server;
+}
+
+/** Builds `env`, applies RFC 8470 and HSTS, and calls the app. */
+function requestHandler(options: ServeOptions) {
+  const hsts = hstsValue(options.hsts);
+  return async (request: Request, socket: ServerTlsSocket): Promise<Response> => {
+    const early = (socket as unknown as { earlyDataRequest?: boolean }).earlyDataRequest ?? false;
+    const env: TlsBindings = { tls: tlsInfo(socket, early), remoteAddr: socket.remoteAddr, localAddr: socket.localAddr };
+    if (early) {
+      // RFC 8470 §5.1: tell the application this request arrived in early data.
+      request.headers.set("early-data", "1");
+      if (!SAFE_METHODS.has(request.method) && !options.earlyData?.allowUnsafeMethods) return withHsts(tooEarlyResponse(), hsts);
+    }
+    return withHsts(await options.fetch(request, env), hsts);
+  };
+}
+
+function tlsInfo(socket: ServerTlsSocket, earlyData: boolean): TlsInfo {
+  const info = socket.info!;
+  return {
+    version: info.version,
+    cipherSuite: info.cipherSuite,
+    group: info.group,
+    alpn: info.alpn,
+    serverName: info.serverName,
+    resumed: info.resumed,
+    earlyData,
+    clientCertificate: info.peerCertificates.length ? describeClientCertificate(info.peerCertificates) : null,
+  };
+}
+
+/** Summarizes a verified client chain for `env.tls.clientCertificate`. */
+export function describeClientCertificate(chain: Uint8Array[]): ClientCertificateInfo {
+  const leaf = parseCertificate(chain[0]);
+  return {
+    subject: leaf.subject.text,
+    issuer: leaf.issuer.text,
+    serialNumber: leaf.serial,
+    dnsNames: [...(leaf.subjectAltNames?.dns ?? [])],
+    notAfter: leaf.notAfter,
+    fingerprint256: createHash("sha256").update(chain[0]).digest("hex"),
+    chain,
+  };
+}
+
+function hstsValue(o: ServeOptions["hsts"]): string | null {
+  if (!o) return null;
+  const c = o === true ? {} : o;
+  return `max-age=${c.maxAge ?? 31536000}${c.includeSubDomains ? "; includeSubDomains" : ""}${c.preload ? "; preload" : ""}`;
+}
+
+function withHsts(response: Response, value: string | null): Response {
+  if (value === null) return response;
+  try {
+    response.headers.set("strict-transport-security", value);
+    return response;
+  } catch {
+    // Immutable headers (a Response.redirect, a fetched Response): copy.
+    const copy = new Response(response.body, response);
+    copy.headers.set("strict-transport-security", value);
+    return copy;
+  }
+}
+
+/**
+ * A TLS socket seen by the HTTP loop, which also marks whether the request being read arrived in early
+ * data: until the handshake completes, every byte is early; after it, bytes already read as early data
+ * (pipelined requests) still count until a byte that was not early is read.
+ */
+class EarlyDataAwareSocket implements Duplex {
+  private sawEarly = false;
+
+  constructor(private readonly socket: ServerTlsSocket) {}
+
+  get localAddr() {
+    return this.socket.localAddr;
+  }
+  get remoteAddr() {
+    return this.socket.remoteAddr;
+  }
+  get closed() {
+    return this.socket.closed;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    const chunk = await this.socket.read();
+    if (chunk !== null) this.sawEarly = this.socket.lastReadWasEarlyData || (this.sawEarly && !this.socket.engine.isHandshakeComplete);
+    (this.socket as unknown as { earlyDataRequest: boolean }).earlyDataRequest = this.sawEarly ||
+      !this.socket.engine.isHandshakeComplete;
+    return chunk;
+  }
+  write(data: Uint8Array) {
+    return this.socket.write(data);
+  }
+  closeWrite() {
+    return this.socket.closeWrite();
+  }
+  close() {
+    this.socket.close();
+  }
+}
+
+/** The optional plain-HTTP listener: every request is redirected to the same path over HTTPS (RFC 9110 §15.4.9). */
+async function redirectToHttps(hostname: string, port: number, httpsPort: number, signal: AbortSignal, open: Set<Promise<unknown>>) {
+  const plain = await listen({ hostname, port });
+  (async () => {
+    for await (const conn of plain) {
+      const done = serveHttpConnection(conn, (req) => {
+        const url = new URL(req.url);
+        url.protocol = "https:";
+        url.port = httpsPort === 443 ? "" : String(httpsPort);
+        return new Response(null, { status: 308, headers: { location: url.href } });
+      }, { scheme: "http", signal });
+      open.add(done);
+      done.finally(() => open.delete(done));
+    }
+  })();
+  return plain;
+}
+
+function hostLabel(addr: NetAddr, hostname: string): string {
+  if (hostname === "0.0.0.0" || hostname === "::") return "localhost";
+  return addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+}
+
+export type { TlsListener };
