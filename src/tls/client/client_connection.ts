@@ -99,6 +99,11 @@ export class ClientConnection extends TlsConnection {
     return this.status;
   }
 
+  /** True when the server answered our first ClientHello with a HelloRetryRequest. */
+  get helloRetried(): boolean {
+    return this.retried;
+  }
+
   /** TLS-Exporter (RFC 8446 §7.5), once the handshake is complete. */
   exportKeyingMaterial(label: string, context: Uint8Array, length: number): Uint8Array {
     if (!this.exporterSecret) throw new TlsAlert("internal_error", "exporter used before the handshake completed");

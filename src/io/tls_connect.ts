@@ -1,0 +1,245 @@
+/**
+ * `connectTls({ hostname, port, ... })`: a TLS 1.3 client connection on Deno, Bun or Node. Opens a transport
+ * connection (src/transport), runs the client engine over it in a TlsSocket, waits for the handshake, and hands
+ * back Web Streams plus what TLS negotiated. Verification is on unless the loudly named option turns it off.
+ *
+ *   const conn = await connectTls({ hostname: "example.com", port: 443, alpn: ["http/1.1"] });
+ *   await conn.writable.getWriter().write(bytes);
+ *   for await (const chunk of conn.readable) ...
+ */
+import { appendFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { defaultProvider } from "../crypto/mod.ts";
+import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
+import { ALL_SUITES, DEFAULT_SUITES, suiteByName } from "../tls/cipher_suite.ts";
+import { ClientConnection } from "../tls/client/client_connection.ts";
+import { clientConfig, type ServerCertificateVerifier } from "../tls/client/client_config.ts";
+import type { CertificateStatus } from "../tls/client/server_auth.ts";
+import type { ConnectionInfo } from "../tls/connection_info.ts";
+import { type Certificate, parseCertificate } from "../tls/pki/certificate.ts";
+import { formatIpAddress } from "../tls/pki/hostname.ts";
+import { LoadError } from "../tls/pki/load_error.ts";
+import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
+import { systemTrustStore, TrustStore } from "../tls/pki/trust_store.ts";
+import { connect } from "../transport/mod.ts";
+import type { NetAddr } from "../transport/types.ts";
+import { TlsSocket } from "./tls_socket.ts";
+
+/** Trust anchors: PEM text, a file path, PEM or DER bytes, `{ path }`, or several of these. */
+export type CaSource = string | Uint8Array | { readonly path: string };
+
+export interface ConnectTlsOptions {
+  hostname: string;
+  port: number;
+  /** The name to ask for (SNI) and to verify the certificate against; default `hostname`. IP literals are not sent. */
+  servername?: string;
+  /** ALPN protocols, preferred first (RFC 7301). */
+  alpn?: readonly string[];
+  /** Trust anchors instead of the system bundle (SSL_CERT_FILE, else /etc/ssl/certs/ca-certificates.crt). */
+  ca?: CaSource | readonly CaSource[];
+  /**
+   * Accepts any certificate from anyone: whoever sits on the path can read and change everything. Development
+   * against a server whose CA you cannot get, never production.
+   */
+  dangerouslyDisableCertificateVerification?: boolean;
+  /** Cipher suite names, preferred first; default AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305. */
+  cipherSuites?: readonly string[];
+  /** Also offer TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256. */
+  enableCcm?: boolean;
+  /** Groups we can use (supported_groups), preferred first; default x25519, secp256r1, secp384r1. */
+  groups?: readonly GroupName[];
+  /** Groups to send a key share for right away; default x25519 and secp256r1. */
+  keyShareGroups?: readonly GroupName[];
+  provider?: CryptoProvider;
+  /** SSLKEYLOGFILE lines: a path to append to, or a callback. Anyone with them can decrypt the traffic. */
+  keyLog?: string | ((line: string) => void);
+  /** Milliseconds for the whole handshake (default 10 s). */
+  handshakeTimeout?: number;
+  /** The clock certificates are checked at (tests). */
+  now?: () => number;
+  /** Replaces chain verification (pinning, or a test's own rules). */
+  verifier?: ServerCertificateVerifier;
+  /**
+   * "record": complete the handshake even when the chain does not verify, keeping the error in
+   * `info.certificate`. For diagnostics such as the probe only; never send data you care about over it.
+   */
+  certificateErrors?: "abort" | "record";
+}
+
+/** The parts of a certificate people ask about. */
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  /** subjectAltName dNSName and iPAddress entries. */
+  subjectAltNames: string[];
+  notBefore: Date;
+  notAfter: Date;
+  serial: string;
+  /** "ECDSA P-256", "RSA 2048", "Ed25519", … */
+  publicKey: string;
+}
+
+export interface TlsClientInfo extends ConnectionInfo {
+  /** The server's chain as sent, leaf first, with a summary of each certificate. */
+  chain: CertificateSummary[];
+  /** Whether the chain verified (or why not, with `certificateErrors: "record"`), or that verification was off. */
+  certificate: CertificateStatus;
+  /** True when the server asked for another key share first (HelloRetryRequest, RFC 8446 §4.1.4). */
+  helloRetryRequest: boolean;
+}
+
+export interface TlsClientConnection {
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Closing it sends close_notify; reading goes on until the server closes. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** The TLS socket underneath (a Duplex of application bytes). */
+  readonly socket: TlsSocket<ClientConnection>;
+  readonly info: TlsClientInfo;
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  /** Sends KeyUpdate (RFC 8446 §4.6.3), asking the server to update its keys too if `requestPeerUpdate`. */
+  updateKeys(requestPeerUpdate?: boolean): Promise<void>;
+  /** close_notify, then the socket goes down; resolves once it is closed. */
+  close(): Promise<void>;
+}
+
+/** Connects, completes the handshake, and verifies the server unless told not to. Rejects with the TlsAlert. */
+export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnection> {
+  const engine = await createClientConnection(o);
+  const transport = await connect({ hostname: o.hostname, port: o.port });
+  const socket = new TlsSocket(transport, engine, { handshakeTimeout: o.handshakeTimeout });
+  const negotiated = await socket.handshake();
+  const info: TlsClientInfo = {
+    ...negotiated,
+    chain: negotiated.peerCertificates.map(summarizeCertificate),
+    certificate: engine.certificateStatus!,
+    helloRetryRequest: engine.helloRetried,
+  };
+  return {
+    readable: readableOf(socket),
+    writable: writableOf(socket),
+    socket,
+    info,
+    localAddr: socket.localAddr,
+    remoteAddr: socket.remoteAddr,
+    updateKeys: (request = false) => socket.updateKeys(request),
+    close: async () => {
+      socket.close();
+      await socket.closed;
+    },
+  };
+}
+
+/** The engine `connectTls` runs, with the options resolved (trust store loaded, suites named). */
+export async function createClientConnection(o: ConnectTlsOptions): Promise<ClientConnection> {
+  const provider = o.provider ?? defaultProvider();
+  const dangerous = o.dangerouslyDisableCertificateVerification === true;
+  const anchors = dangerous || o.verifier ? undefined : await loadTrustAnchors(o.ca);
+  return new ClientConnection(clientConfig({
+    provider,
+    serverName: o.servername ?? stripBrackets(o.hostname),
+    alpnProtocols: o.alpn,
+    anchors,
+    verifier: o.verifier,
+    dangerouslyDisableCertificateVerification: dangerous,
+    certificateErrors: o.certificateErrors,
+    cipherSuites: o.cipherSuites ? o.cipherSuites.map(suiteByName) : o.enableCcm ? ALL_SUITES : DEFAULT_SUITES,
+    groups: o.groups,
+    keyShareGroups: o.keyShareGroups,
+    now: o.now,
+    keyLog: keyLogWriter(o.keyLog),
+  }));
+}
+
+/** `ca` as a trust store; the system bundle when absent. A string is PEM text if it looks like PEM, else a path. */
+export async function loadTrustAnchors(ca: ConnectTlsOptions["ca"]): Promise<TrustStore> {
+  if (ca === undefined) return await systemTrustStore();
+  const sources: readonly CaSource[] = Array.isArray(ca) ? ca : [ca as CaSource];
+  const ders: Uint8Array[] = [];
+  for (const source of sources) ders.push(...await readCertificates(source));
+  if (ders.length === 0) throw new LoadError("no_certificate", "ca", "no CERTIFICATE in the given trust anchors");
+  return TrustStore.fromDer(ders);
+}
+
+async function readCertificates(source: CaSource): Promise<Uint8Array[]> {
+  let data: string | Uint8Array;
+  let name = "ca";
+  if (typeof source === "string" && !looksLikePem(source)) source = { path: source };
+  if (typeof source === "object" && "path" in source) {
+    name = source.path;
+    try {
+      data = new Uint8Array(await readFile(source.path));
+    } catch (e) {
+      throw new LoadError("unreadable", source.path, `cannot read it (${(e as Error).message})`, { cause: e });
+    }
+  } else data = source;
+  if (!looksLikePem(data)) {
+    if (typeof data !== "string" && data[0] === 0x30) return [data];
+    throw new LoadError("bad_pem", name, "neither PEM nor a DER certificate");
+  }
+  return decodePem(data).filter((b) => b.label === "CERTIFICATE").map((b) => b.der);
+}
+
+/** "[::1]" as people write it in URLs → "::1". */
+function stripBrackets(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+export function summarizeCertificate(der: Uint8Array): CertificateSummary {
+  let cert: Certificate;
+  try {
+    cert = parseCertificate(der);
+  } catch (e) {
+    const why = `(does not parse: ${(e as Error).message})`;
+    return { subject: why, issuer: "", subjectAltNames: [], notBefore: new Date(NaN), notAfter: new Date(NaN), serial: "", publicKey: "" };
+  }
+  const sans = cert.subjectAltNames;
+  const key = cert.publicKey;
+  const keyText = key.rsa ? `RSA ${key.rsa.bits}` : key.algorithm === "ecdsa-p256"
+    ? "ECDSA P-256"
+    : key.algorithm === "ecdsa-p384"
+    ? "ECDSA P-384"
+    : key.algorithm === "ed25519"
+    ? "Ed25519"
+    : key.algorithm;
+  return {
+    subject: cert.subject.text,
+    issuer: cert.issuer.text,
+    subjectAltNames: [...(sans?.dns ?? []), ...(sans?.ip ?? []).map(formatIpAddress)],
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    serial: cert.serial,
+    publicKey: keyText,
+  };
+}
+
+function readableOf(socket: TlsSocket): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await socket.read();
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
+      } catch (e) {
+        controller.error(e);
+      }
+    },
+    cancel() {
+      socket.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+function writableOf(socket: TlsSocket): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write: (chunk) => socket.write(chunk),
+    close: () => socket.closeWrite(),
+    abort: () => socket.close(),
+  });
+}
+
+function keyLogWriter(keyLog: ConnectTlsOptions["keyLog"]): ((line: string) => void) | undefined {
+  if (keyLog === undefined || typeof keyLog === "function") return keyLog;
+  // Appended synchronously so that lines of concurrent handshakes never interleave.
+  return (line) => appendFileSync(keyLog, line + "\n", { mode: 0o600 });
+}
