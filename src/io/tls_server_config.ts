@@ -9,6 +9,8 @@ import { ALL_SUITES, DEFAULT_SUITES, suiteByName } from "../tls/cipher_suite.ts"
 import { type CertifiedKeyInput, loadCertifiedKey } from "../tls/pki/certified_key.ts";
 import type { PemSource } from "../tls/pki/pem_source.ts";
 import { serverConfig, type ServerConfig } from "../tls/server/server_config.ts";
+import type { ClientAuthMode } from "../tls/server/client_auth.ts";
+import { TrustStore } from "../tls/pki/trust_store.ts";
 
 export interface TlsServerOptions {
   /** The certificate chain (leaf first) and its key, as PEM text, bytes or `{ path }`. */
@@ -35,6 +37,12 @@ export interface TlsServerOptions {
   maxClientHelloSize?: number;
   /** Secret for HelloRetryRequest cookies; share it across a fleet. */
   cookieKey?: Uint8Array;
+  /**
+   * Client certificates (RFC 8446 §4.3.2): `ca` is the PEM bundle (text, bytes or `{ path }`) of the CAs that
+   * issue them; `mode` says whether the handshake asks for one ("request"), demands one ("require") or
+   * leaves it to post-handshake authentication per request ("none", the default).
+   */
+  clientAuth?: { ca: PemSource; mode?: ClientAuthMode };
 }
 
 export async function createServerConfig(o: TlsServerOptions): Promise<ServerConfig> {
@@ -51,6 +59,9 @@ export async function createServerConfig(o: TlsServerOptions): Promise<ServerCon
     maxHandshakeMessageSize: o.maxClientHelloSize,
     cookieKey: o.cookieKey,
     keyLog: keyLogWriter(o.keyLog),
+    clientAuth: o.clientAuth
+      ? { mode: o.clientAuth.mode ?? "none", anchors: await TrustStore.load(o.clientAuth.ca, "clientAuth.ca") }
+      : null,
   });
 }
 

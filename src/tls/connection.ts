@@ -161,6 +161,11 @@ export abstract class TlsConnection {
     this.aead = this.provider.aead(suite.aead);
   }
 
+  /** The peer's current traffic secret: the Base Key of a post-handshake Finished (RFC 8446 §4.4). */
+  protected get peerTrafficSecret(): Uint8Array {
+    return this.readTraffic!.secret;
+  }
+
   protected setReadSecret(secret: Uint8Array): void {
     // RFC 8446 §5.1: handshake messages MUST NOT span key changes.
     if (this.reassembler.hasPartial) throw new TlsAlert("unexpected_message", "handshake message spans a key change");

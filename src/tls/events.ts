@@ -25,4 +25,10 @@ export type TlsEvent =
   | { type: "failed"; alert: TlsAlert }
   /** A post-handshake message the side-specific code turned into an event (tickets, client certificates). */
   | { type: "session_ticket"; ticket: unknown }
-  | { type: "client_certificate"; chain: Uint8Array[] };
+  /**
+   * The client authenticated with this verified chain: during the handshake (`context` null) or in answer to
+   * the post-handshake CertificateRequest with that context (RFC 8446 §4.6.2).
+   */
+  | { type: "client_certificate"; chain: Uint8Array[]; context: Uint8Array | null }
+  /** A post-handshake request got no usable certificate; the connection carries on (RFC 8446 §4.4.2.4). */
+  | { type: "client_certificate_refused"; context: Uint8Array; code: string; reason: string };

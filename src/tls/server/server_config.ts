@@ -5,6 +5,7 @@ import type { CryptoProvider, GroupName, SigningKey } from "../../crypto/provide
 import { DEFAULT_SUITES } from "../cipher_suite.ts";
 import { hmacCookieCodec, type RetryCookieCodec } from "./hello_retry.ts";
 import type { ReplayStore } from "../tickets/replay_store.ts";
+import type { ClientAuthConfig } from "./client_auth.ts";
 import type { TicketSealer } from "../tickets/ticket_keys.ts";
 
 /** Session tickets, resumption and 0-RTT (RFC 8446 §4.6.1, §4.2.10, §8). */
@@ -58,6 +59,8 @@ export interface ServerConfig {
   keyLog?: (line: string) => void;
   /** Null disables tickets and resumption. */
   tickets: TicketConfig | null;
+  /** Client certificates at the handshake and after it; null means never asked for. */
+  clientAuth: ClientAuthConfig | null;
 }
 
 export interface ServerConfigOptions {
@@ -76,6 +79,7 @@ export interface ServerConfigOptions {
   now?: () => number;
   keyLog?: (line: string) => void;
   tickets?: TicketConfig | null;
+  clientAuth?: ClientAuthConfig | null;
 }
 
 export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
@@ -95,5 +99,6 @@ export function serverConfig(o: ServerConfigOptions): ServerConfig {
     now: o.now ?? Date.now,
     keyLog: o.keyLog,
     tickets: o.tickets ?? null,
+    clientAuth: o.clientAuth ?? null,
   };
 }

@@ -16,7 +16,7 @@ import { keyLogLine } from "../key_log.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
 import { encodeSessionState } from "../tickets/session_state.ts";
 import { type ClientHello, decodeClientHello } from "../wire/client_hello.ts";
-import { ExtensionType, groupName, HandshakeType, ProtocolVersion, PskKeyExchangeMode } from "../wire/constants.ts";
+import { ExtensionType, groupName, HandshakeType, ProtocolVersion, PskKeyExchangeMode, schemeName } from "../wire/constants.ts";
 import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
 import { encodeCertificate } from "../wire/certificate.ts";
 import { encodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
@@ -38,6 +38,13 @@ import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } f
 import { type CertificateChoice, chooseAlpn, chooseCertificate, chooseCipherSuite, chooseGroup, groupCode } from "./negotiate.ts";
 import { acceptPsk, type AcceptedPsk } from "./psk.ts";
 import type { ServerConfig } from "./server_config.ts";
+import {
+  certificateErrorCode,
+  certificateRequestBody,
+  readClientCertificate,
+  verifyClientCertificateVerify,
+  verifyClientChain,
+} from "./client_auth.ts";
 
 interface ExpectFinished {
   name: "ExpectFinished";
@@ -49,8 +56,19 @@ interface ExpectFinished {
 type ServerState =
   | { name: "ExpectClientHello"; retried: boolean }
   | { name: "ExpectEndOfEarlyData"; then: ExpectFinished }
+  | { name: "ExpectCertificate"; then: ExpectFinished }
+  | { name: "ExpectCertificateVerify"; chain: Uint8Array[]; then: ExpectFinished }
   | ExpectFinished
   | { name: "Connected" };
+
+/** A post-handshake CertificateRequest awaiting its answer (RFC 8446 §4.6.2). */
+interface PendingAuth {
+  context: Uint8Array;
+  transcript: TranscriptHash;
+  expect: "certificate" | "certificate_verify" | "finished";
+  chain: Uint8Array[];
+  refused: { code: string; reason: string } | null;
+}
 
 /** The handshake secret and both handshake traffic secrets (RFC 8446 §7.1). */
 interface HandshakeKeys {
@@ -70,6 +88,8 @@ export class ServerConnection extends TlsConnection {
   private negotiated: ConnectionInfo | null = null;
   private earlyDataReceived = 0;
   private ticketsSent = 0;
+  private clientOffersPostHandshakeAuth = false;
+  private readonly pendingAuth: PendingAuth[] = [];
   /** RFC 8446 §4.6.1: tickets derive their PSK from it; kept for tickets sent on request later. */
   protected resumptionMasterSecret: Uint8Array | null = null;
 
@@ -90,13 +110,23 @@ export class ServerConnection extends TlsConnection {
     if (s.name === "ExpectEndOfEarlyData" && msg.type === HandshakeType.end_of_early_data) {
       return this.handleEndOfEarlyData(msg, s.then);
     }
+    if (s.name === "ExpectCertificate" && msg.type === HandshakeType.certificate) {
+      return await this.handleClientCertificate(msg, s.then);
+    }
+    if (s.name === "ExpectCertificateVerify" && msg.type === HandshakeType.certificate_verify) {
+      return await this.handleClientCertificateVerify(msg, s.chain, s.then);
+    }
     if (s.name === "ExpectFinished" && msg.type === HandshakeType.finished) return this.handleClientFinished(msg, s);
     throw new TlsAlert("unexpected_message", `handshake message ${msg.type} in ${s.name}`);
   }
 
-  protected onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
-    // RFC 8446 §4.6: a client sends no post-handshake messages other than KeyUpdate unless we asked.
-    return Promise.reject(new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from client`));
+  /** RFC 8446 §4.6: a client sends no post-handshake messages but KeyUpdate, unless we asked for a certificate. */
+  protected async onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
+    const pending = this.pendingAuth[0];
+    if (!pending || !postHandshakeAuthExpects(pending, msg.type)) {
+      throw new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from client`);
+    }
+    await this.handlePostHandshakeAuth(pending, msg);
   }
 
   /** RFC 8446 §5: a compatibility change_cipher_spec may arrive after the first ClientHello, until Finished. */
@@ -156,11 +186,16 @@ export class ServerConnection extends TlsConnection {
     const earlySecret = psk?.early ?? EarlySecret.fromPsk(this.hash!);
     const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(this.transcript.digest()) : null;
     if (clientEarlySecret) this.logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
+    this.clientOffersPostHandshakeAuth = hello.postHandshakeAuth;
     const handshake = this.sendServerHello(hello, earlySecret, group?.share ?? null, psk, afterRetry);
     this.sendEncryptedExtensions(hello, alpn, clientEarlySecret !== null);
+    // RFC 8446 §4.3.2: a server authenticating with a PSK does not send CertificateRequest in the handshake.
+    const askCertificate = !psk && (this.config.clientAuth?.mode ?? "none") !== "none";
+    if (askCertificate) this.sendAndHash(HandshakeType.certificate_request, certificateRequestBody(new Uint8Array(0), this.config.clientAuth!));
+    if (psk) this.negotiated.peerCertificates = psk.state.clientCertificates;
     if (cert) await this.sendCertificateAndVerify(cert);
     const next = this.sendServerFinished(handshake);
-    this.startReading(hello, psk, handshake, clientEarlySecret, next);
+    this.startReading(hello, psk, handshake, clientEarlySecret, askCertificate ? { name: "ExpectCertificate", then: next } : next);
   }
 
   /** RFC 8446 §4.1.4, §4.2.2: ask for a share of `group`, with our state in the cookie. */
@@ -276,9 +311,9 @@ export class ServerConnection extends TlsConnection {
     psk: AcceptedPsk | null,
     handshake: HandshakeKeys,
     clientEarlySecret: Uint8Array | null,
-    next: ExpectFinished,
+    next: ExpectFinished | { name: "ExpectCertificate"; then: ExpectFinished },
   ): void {
-    if (clientEarlySecret) {
+    if (clientEarlySecret && next.name === "ExpectFinished") {
       this.setReadSecret(clientEarlySecret);
       this.receivingEarlyData = true;
       this.state = { name: "ExpectEndOfEarlyData", then: next };
@@ -311,6 +346,30 @@ export class ServerConnection extends TlsConnection {
     this.state = next;
   }
 
+  /**
+   * RFC 8446 §4.4.2.4: an empty Certificate is certificate_required when we require one, otherwise the
+   * client stays anonymous; a chain that does not verify gets the alert its failure names.
+   */
+  private async handleClientCertificate(msg: HandshakeMessage, next: ExpectFinished): Promise<void> {
+    const chain = readClientCertificate(msg.body, new Uint8Array(0));
+    this.transcript!.update(msg.raw);
+    if (chain.length === 0) {
+      if (this.config.clientAuth!.mode === "require") throw new TlsAlert("certificate_required", "no client certificate");
+      this.state = next;
+      return;
+    }
+    await verifyClientChain(chain, this.config.clientAuth!, this.provider, this.config.now());
+    this.state = { name: "ExpectCertificateVerify", chain, then: next };
+  }
+
+  private async handleClientCertificateVerify(msg: HandshakeMessage, chain: Uint8Array[], next: ExpectFinished) {
+    const scheme = await verifyClientCertificateVerify(msg.body, chain[0], this.transcript!.digest(), this.provider);
+    this.transcript!.update(msg.raw);
+    this.negotiated!.peerCertificates = chain;
+    this.negotiated!.peerSignatureScheme = schemeName(scheme);
+    this.state = next;
+  }
+
   /** RFC 8446 §4.4.4: the client's Finished, compared in constant time; decrypt_error when it differs. */
   private handleClientFinished(msg: HandshakeMessage, s: ExpectFinished): void {
     const received = decodeFinished(msg.body, this.hash!.outputLength);
@@ -323,7 +382,71 @@ export class ServerConnection extends TlsConnection {
     this.state = { name: "Connected" };
     this.established();
     this.emit({ type: "handshake_complete", info: this.negotiated! });
+    const chain = this.negotiated!.peerCertificates;
+    if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
     if (this.config.tickets && this.config.tickets.count > 0) this.sendTickets(this.config.tickets.count);
+  }
+
+  // ----- post-handshake client authentication (RFC 8446 §4.6.2) -----
+
+  /** True when the client offered post_handshake_auth (RFC 8446 §4.2.6) and client certificates are configured. */
+  get canRequestClientCertificate(): boolean {
+    return this.isHandshakeComplete && this.clientOffersPostHandshakeAuth && this.config.clientAuth !== null;
+  }
+
+  /**
+   * Sends a CertificateRequest with a fresh context and returns the context; the answer arrives as a
+   * `client_certificate` or `client_certificate_refused` event carrying the same context.
+   */
+  requestClientCertificate(): Uint8Array {
+    if (!this.canRequestClientCertificate) {
+      throw new TlsAlert("internal_error", "the client did not offer post-handshake authentication");
+    }
+    // RFC 8446 §4.3.2: the context is unique within the connection; 32 random bytes make it so.
+    const context = this.provider.randomBytes(32);
+    const raw = encodeHandshake(HandshakeType.certificate_request, certificateRequestBody(context, this.config.clientAuth!));
+    // RFC 8446 §4.4: the post-handshake transcript is the handshake's, through client Finished, then this request.
+    const transcript = this.transcript!.clone();
+    transcript.update(raw);
+    this.pendingAuth.push({ context, transcript, expect: "certificate", chain: [], refused: null });
+    this.sendHandshake(raw);
+    this.flushHandshake();
+    return context;
+  }
+
+  /** Certificate, then CertificateVerify (when the chain is not empty), then Finished, in order. */
+  private async handlePostHandshakeAuth(p: PendingAuth, msg: HandshakeMessage): Promise<void> {
+    if (p.expect === "certificate") {
+      p.chain = readClientCertificate(msg.body, p.context);
+      p.transcript.update(msg.raw);
+      if (p.chain.length === 0) p.refused = { code: "no_certificate", reason: "the client has no certificate to send" };
+      else {
+        // A chain we cannot verify is refused, but the exchange finishes so that the connection stays usable.
+        try {
+          await verifyClientChain(p.chain, this.config.clientAuth!, this.provider, this.config.now());
+        } catch (err) {
+          p.refused = certificateErrorCode(err);
+        }
+      }
+      p.expect = p.chain.length === 0 ? "finished" : "certificate_verify";
+      return;
+    }
+    if (p.expect === "certificate_verify") {
+      await verifyClientCertificateVerify(msg.body, p.chain[0], p.transcript.digest(), this.provider);
+      p.transcript.update(msg.raw);
+      p.expect = "finished";
+      return;
+    }
+    const received = decodeFinished(msg.body, this.hash!.outputLength);
+    const expected = finishedVerifyData(this.hash!, this.peerTrafficSecret, p.transcript.digest());
+    if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "post-handshake Finished does not verify");
+    this.pendingAuth.shift();
+    if (p.refused) {
+      this.emit({ type: "client_certificate_refused", context: p.context, ...p.refused });
+      return;
+    }
+    this.negotiated!.peerCertificates = p.chain;
+    this.emit({ type: "client_certificate", chain: p.chain, context: p.context });
   }
 
   // ----- tickets -----
@@ -372,6 +495,15 @@ export class ServerConnection extends TlsConnection {
   private logKey(label: string, secret: Uint8Array): void {
     if (this.config.keyLog) this.config.keyLog(keyLogLine(label, this.clientRandom, secret));
   }
+}
+
+function postHandshakeAuthExpects(p: PendingAuth, type: number): boolean {
+  const wanted = p.expect === "certificate"
+    ? HandshakeType.certificate
+    : p.expect === "certificate_verify"
+    ? HandshakeType.certificate_verify
+    : HandshakeType.finished;
+  return type === wanted;
 }
 
 /** RFC 8446 §4.1.2, §4.2.1: TLS 1.3 only; anything else is protocol_version. */

@@ -1,0 +1,110 @@
+/**
+ * Client authentication on the server (RFC 8446 §4.3.2, §4.4.2, §4.4.3, §4.6.2): the CertificateRequest we
+ * send, and the checks on the client's Certificate and CertificateVerify. Used both in the handshake (mTLS)
+ * and after it (post-handshake authentication); only the context and the transcript differ.
+ */
+import { TlsAlert } from "../alert.ts";
+import type { CryptoProvider } from "../../crypto/provider.ts";
+import { CertificateError } from "../pki/certificate_error.ts";
+import { parseCertificate } from "../pki/certificate.ts";
+import type { TrustStore } from "../pki/trust_store.ts";
+import { verifyCertificateChain } from "../pki/verify_chain.ts";
+import { decodeCertificate } from "../wire/certificate.ts";
+import { encodeCertificateRequest } from "../wire/certificate_request.ts";
+import { CLIENT_CONTEXT, certificateVerifyContent, decodeCertificateVerify } from "../wire/certificate_verify.ts";
+import { ExtensionType, SignatureScheme } from "../wire/constants.ts";
+import type { Extension } from "../wire/extensions/extension_list.ts";
+import { encodeSignatureSchemes } from "../wire/extensions/signature_algorithms.ts";
+import { Writer } from "../wire/writer.ts";
+
+export type ClientAuthMode = "none" | "request" | "require";
+
+export interface ClientAuthConfig {
+  /** At the handshake: don't ask, ask, or ask and refuse a client without a certificate. */
+  mode: ClientAuthMode;
+  /** Trust anchors for client certificates. */
+  anchors: TrustStore;
+}
+
+/** The schemes we accept in a client's CertificateVerify, in preference order. */
+export const CLIENT_SIGNATURE_SCHEMES: readonly number[] = [
+  SignatureScheme.ecdsa_secp256r1_sha256,
+  SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.ed25519,
+  SignatureScheme.rsa_pss_rsae_sha256,
+  SignatureScheme.rsa_pss_rsae_sha384,
+  SignatureScheme.rsa_pss_rsae_sha512,
+];
+
+/**
+ * RFC 8446 §4.3.2: signature_algorithms is required; certificate_authorities (§4.2.4) names our anchors so
+ * that a client with several certificates picks one we can verify.
+ */
+export function certificateRequestBody(context: Uint8Array, config: ClientAuthConfig): Uint8Array {
+  const names = config.anchors.anchors.map((a) => a.subject.der);
+  const extensions: Extension[] = [
+    { type: ExtensionType.signature_algorithms, data: encodeSignatureSchemes(CLIENT_SIGNATURE_SCHEMES) },
+  ];
+  const authorities = new Writer().vec16((w) => {
+    for (const n of names) w.opaque16(n);
+  }).finish();
+  if (names.length > 0 && authorities.length <= 0xffff) {
+    extensions.push({ type: ExtensionType.certificate_authorities, data: authorities });
+  }
+  return encodeCertificateRequest({ requestContext: context, extensions });
+}
+
+/**
+ * Reads the client's Certificate message. Returns the DER chain (possibly empty); the context must be the
+ * one we sent (illegal_parameter otherwise, RFC 8446 §4.4.2).
+ */
+export function readClientCertificate(body: Uint8Array, context: Uint8Array): Uint8Array[] {
+  const msg = decodeCertificate(body);
+  if (!equal(msg.requestContext, context)) throw new TlsAlert("illegal_parameter", "certificate_request_context mismatch");
+  return msg.entries.map((e) => e.certData);
+}
+
+/** Verifies the chain for client authentication; throws CertificateError with the alert to send. */
+export async function verifyClientChain(
+  chain: Uint8Array[],
+  config: ClientAuthConfig,
+  provider: CryptoProvider,
+  now: number,
+): Promise<void> {
+  await verifyCertificateChain(chain, { anchors: config.anchors, purpose: "clientAuth", now: new Date(now), provider });
+}
+
+/**
+ * RFC 8446 §4.4.3: the client's signature over the transcript through its Certificate, under one of the
+ * schemes we offered (illegal_parameter otherwise); a bad signature is decrypt_error.
+ */
+export async function verifyClientCertificateVerify(
+  body: Uint8Array,
+  leaf: Uint8Array,
+  transcriptHash: Uint8Array,
+  provider: CryptoProvider,
+): Promise<number> {
+  const cv = decodeCertificateVerify(body);
+  if (!CLIENT_SIGNATURE_SCHEMES.includes(cv.scheme)) {
+    throw new TlsAlert("illegal_parameter", "client signed with a scheme we did not offer");
+  }
+  let spki: Uint8Array;
+  try {
+    spki = parseCertificate(leaf).publicKey.spki;
+  } catch {
+    throw new TlsAlert("bad_certificate", "client certificate does not parse");
+  }
+  const ok = await provider.verify(spki, cv.scheme, certificateVerifyContent(CLIENT_CONTEXT, transcriptHash), cv.signature);
+  if (!ok) throw new TlsAlert("decrypt_error", "client CertificateVerify signature does not verify");
+  return cv.scheme;
+}
+
+export function certificateErrorCode(err: unknown): { code: string; reason: string } {
+  if (err instanceof CertificateError) return { code: err.code, reason: err.reason };
+  if (err instanceof TlsAlert) return { code: err.alertName, reason: err.message };
+  return { code: "internal_error", reason: String(err) };
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
