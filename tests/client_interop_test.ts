@@ -11,93 +11,13 @@ import { connectTls, type ConnectTlsOptions, type TlsClientConnection } from "..
 import type { TlsEvent } from "../src/tls/events.ts";
 import { needs } from "./_support/peers.ts";
 import { startFixture } from "./_support/processes.ts";
+import { freePort, Peer, sServer } from "./_support/server_peers.ts";
 import { command, type Runtime } from "./_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
 const enc = new TextEncoder(), dec = new TextDecoder();
 const SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"];
-const keyFiles = {
-  ecdsa: certs.server["ecdsa-p256"],
-  ed25519: certs.server.ed25519,
-  rsa: certs.server.rsa,
-};
-
-/** A server process whose stdout lines can be awaited and whose stdin we write (s_server reads commands there). */
-export class Peer {
-  readonly lines: string[] = [];
-  private buffer = "";
-  private readonly proc: Deno.ChildProcess;
-  private readonly stdin: WritableStreamDefaultWriter<Uint8Array>;
-  private waiters: (() => void)[] = [];
-
-  constructor(argv: string[]) {
-    this.proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-    this.stdin = this.proc.stdin.getWriter();
-    this.collect(this.proc.stdout);
-    this.collect(this.proc.stderr);
-  }
-
-  /** The first line (past or future) matching `re`, after line index `from`. */
-  async waitFor(re: RegExp, from = 0, timeout = 15_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      for (const l of this.lines.slice(from)) {
-        const m = l.match(re);
-        if (m) return m;
-      }
-      const partial = this.buffer.match(re);
-      if (partial) return partial;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}:\n${this.lines.join("\n")}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-  }
-
-  async send(text: string): Promise<void> {
-    await this.stdin.write(enc.encode(text));
-  }
-
-  async stop(): Promise<void> {
-    try {
-      this.proc.kill("SIGTERM");
-    } catch { /* gone */ }
-    await this.stdin.close().catch(() => {});
-    await this.proc.status;
-  }
-
-  private async collect(stream: ReadableStream<Uint8Array>) {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      this.buffer += chunk;
-      let i;
-      while ((i = this.buffer.indexOf("\n")) >= 0) {
-        this.lines.push(this.buffer.slice(0, i));
-        this.buffer = this.buffer.slice(i + 1);
-      }
-      const w = this.waiters;
-      this.waiters = [];
-      w.forEach((r) => r());
-    }
-  }
-}
-
-/** openssl s_server on a free port, TLS 1.3 only, our dev certificate; stdin stays open for commands. */
-export async function sServer(args: string[], key: keyof typeof keyFiles = "ecdsa"): Promise<{ peer: Peer; port: number }> {
-  const peer = new Peer([
-    "openssl", "s_server", "-accept", "127.0.0.1:0", "-tls1_3", "-cert", keyFiles[key].cert, "-key", keyFiles[key].key, ...args,
-  ]);
-  const m = await peer.waitFor(/^ACCEPT .*:(\d+)$/);
-  return { peer, port: Number(m[1]) };
-}
-
-/** A free TCP port (for servers that cannot report the one they bound). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+const keyFiles = { ecdsa: certs.server["ecdsa-p256"], ed25519: certs.server.ed25519, rsa: certs.server.rsa };
 
 /** Connects with the dev CA trusted, collecting the socket's events. */
 async function dial(port: number, options: Partial<ConnectTlsOptions> = {}) {

@@ -134,6 +134,9 @@ export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnect
 export async function createClientConnection(o: ConnectTlsOptions): Promise<ClientConnection> {
   const provider = o.provider ?? defaultProvider();
   const dangerous = o.dangerouslyDisableCertificateVerification === true;
+  if (dangerous && (o.ca !== undefined || o.verifier)) {
+    throw new TypeError("trust anchors given with certificate verification disabled: pick one");
+  }
   const anchors = dangerous || o.verifier ? undefined : await loadTrustAnchors(o.ca);
   return new ClientConnection(clientConfig({
     provider,
