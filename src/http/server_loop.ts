@@ -1,0 +1,296 @@
+/**
+ * The HTTP/1.1 server loop over one connection: it glues the byte stream (a Duplex, with or without TLS
+ * under it), the sans-IO request parser and a fetch-style handler.
+ *
+ * Requests are answered one at a time, in the order they arrived: a pipelined request waits, unparsed,
+ * in the parser's buffer until the response before it has been written (RFC 9112 §9.3.2). Reading is
+ * driven by need: the head, then the body only as the handler reads it, then whatever is left of the
+ * body is drained, then the next head.
+ *
+ * Closing always goes the same way: write what has to be written (an error response carries
+ * `Connection: close`), half-close (`closeWrite()`, which under TLS sends close_notify), read and discard
+ * for a short while so that the peer receives our last bytes before a reset (RFC 9112 §9.6), close.
+ */
+import type { Duplex, NetAddr } from "../transport/types.ts";
+import { ConnReader } from "./conn_reader.ts";
+import { HttpError } from "./errors.ts";
+import { fieldValues } from "./field_lines.ts";
+import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from "./limits.ts";
+import { RequestBody } from "./request_body.ts";
+import { type RequestHead, RequestParser } from "./request_parser.ts";
+import { targetUri } from "./request_target.ts";
+import { continueResponse, errorResponse } from "./response_writer.ts";
+import { sendResponse } from "./send_response.ts";
+import { splitList } from "./syntax.ts";
+
+/** What a handler learns about the connection; the Hono glue spreads it into `env` next to `tls`. */
+export interface HttpConnectionInfo {
+  readonly remoteAddr: NetAddr;
+  readonly localAddr: NetAddr;
+}
+
+export type HttpHandler = (request: Request, info: HttpConnectionInfo) => Response | Promise<Response>;
+
+export type CloseReason =
+  | "peer_closed"
+  | "idle_timeout"
+  | "request_timeout"
+  | "protocol_error"
+  | "not_persistent"
+  | "shutdown"
+  | "body_unfinished"
+  | "response_failed";
+
+/** Per-connection counters, resolved when the connection is closed. */
+export interface ConnectionStats {
+  /** Responses written completely. */
+  requestsServed: number;
+  bytesRead: number;
+  closeReason: CloseReason;
+  /** The error that ended the connection, if one did. */
+  error?: unknown;
+}
+
+/** Methods the fetch `Request` cannot carry (Fetch §2.2.1, forbidden methods): answered with 501. */
+const unrepresentableMethods = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/** How much the linger after our half-close reads and discards at most. */
+const lingerBytes = 64 * 1024;
+
+/**
+ * Serves HTTP/1.1 on `conn` until the connection ends; resolves with its counters. Never rejects: every
+ * failure ends in an error response where one can still be written, and a closed connection.
+ */
+export async function serveHttpConnection(
+  conn: Duplex,
+  handler: HttpHandler,
+  options: ServerOptions = {},
+): Promise<ConnectionStats> {
+  return await new ServerConnection(conn, handler, resolveServerOptions(options)).run();
+}
+
+class ServerConnection {
+  readonly #conn: Duplex;
+  readonly #handler: HttpHandler;
+  readonly #options: ResolvedServerOptions;
+  readonly #info: HttpConnectionInfo;
+  readonly #parser: RequestParser;
+  readonly #reader: ConnReader;
+  readonly #stats: ConnectionStats = { requestsServed: 0, bytesRead: 0, closeReason: "peer_closed" };
+  #writeTail: Promise<void> = Promise.resolve();
+  /** A write failed: the peer is gone, nothing more goes out. */
+  #lost = false;
+  /** The current response's head has started to go out (so no 100 Continue, no error response). */
+  #headWritten = false;
+  #continueSent = false;
+  #requestAbort: AbortController | null = null;
+
+  constructor(conn: Duplex, handler: HttpHandler, options: ResolvedServerOptions) {
+    this.#conn = conn;
+    this.#handler = handler;
+    this.#options = options;
+    this.#info = { remoteAddr: conn.remoteAddr, localAddr: conn.localAddr };
+    this.#parser = new RequestParser(options);
+    this.#reader = new ConnReader(conn);
+  }
+
+  async run(): Promise<ConnectionStats> {
+    try {
+      for (let first = true;; first = false) {
+        const head = await this.#awaitHead(first);
+        if (head === null) break;
+        if (!(await this.#exchange(head))) break;
+      }
+    } catch (error) {
+      await this.#answerError(error);
+    }
+    await this.#close();
+    this.#stats.bytesRead = this.#reader.bytesRead;
+    return this.#stats;
+  }
+
+  get #shuttingDown(): boolean {
+    return this.#options.signal?.aborted ?? false;
+  }
+
+  /**
+   * The next request head, or null when the connection should just close: the peer closed, nothing came
+   * within the idle timeout, or shutdown began while idle. The whole head must arrive within
+   * `headersTimeout` of starting to wait for it (slowloris); a partial head that misses it gets 408.
+   */
+  async #awaitHead(first: boolean): Promise<RequestHead | null> {
+    const { headersTimeout, idleTimeout, signal } = this.#options;
+    const deadline = Date.now() + headersTimeout;
+    for (;;) {
+      const event = this.#parser.next();
+      if (event?.type === "head") return event.head;
+      if (event?.type === "eof") return this.#ending("peer_closed");
+      const idle = this.#parser.idle;
+      if (idle && this.#shuttingDown) return this.#ending("shutdown");
+      const left = deadline - Date.now();
+      const wait = idle && !first ? Math.min(idleTimeout, left) : left;
+      const result = await this.#reader.read(wait, idle ? signal : undefined);
+      if (result.kind === "data") this.#parser.feed(result.data);
+      else if (result.kind === "eof") this.#parser.feedEof();
+      else if (result.kind === "aborted") return this.#ending("shutdown");
+      else if (idle) return this.#ending("idle_timeout");
+      else throw new HttpError("request_timeout", `head not complete within ${headersTimeout} ms`);
+    }
+  }
+
+  #ending(reason: CloseReason): null {
+    this.#stats.closeReason = reason;
+    return null;
+  }
+
+  /** One request and its response; resolves with whether the connection carries on. */
+  async #exchange(head: RequestHead): Promise<boolean> {
+    this.#headWritten = false;
+    this.#continueSent = false;
+    const expectContinue = expectsContinue(head);
+    const body = this.#openBody(head, expectContinue);
+    const request = this.#buildRequest(head, body);
+    const response = await this.#callHandler(request, body);
+    const wanted = this.#wantsKeepAlive(head, body, expectContinue, response);
+    const write = (bytes: Uint8Array) => {
+      this.#headWritten = true;
+      return this.#write(bytes);
+    };
+    const context = { requestMethod: head.method, requestVersion: head.version, keepAlive: wanted };
+    const keepAlive = await sendResponse(write, response, context);
+    this.#stats.requestsServed++;
+    if (!keepAlive) {
+      this.#stats.closeReason = this.#shuttingDown ? "shutdown" : "not_persistent";
+      return false;
+    }
+    if (!(await body.drain(this.#options.maxDrainSize))) {
+      this.#stats.closeReason = "body_unfinished";
+      return false;
+    }
+    return true;
+  }
+
+  #openBody(head: RequestHead, expectContinue: boolean): RequestBody {
+    // RFC 9110 §9.3.1 and §9.3.2: content on GET or HEAD has no defined semantics, and a fetch Request
+    // cannot carry it; it is read and discarded after the response instead.
+    const method = head.method.toUpperCase();
+    const exposed = method !== "GET" && method !== "HEAD";
+    const io = {
+      parser: this.#parser,
+      reader: this.#reader,
+      bodyTimeout: this.#options.bodyTimeout,
+      beforeFirstRead: expectContinue ? () => this.#sendContinue() : null,
+    };
+    return new RequestBody(io, exposed);
+  }
+
+  #buildRequest(head: RequestHead, body: RequestBody): Request {
+    if (unrepresentableMethods.has(head.method.toUpperCase())) {
+      throw new HttpError("method_not_implemented", head.method);
+    }
+    const url = targetUri(head, this.#options.scheme, this.#conn.localAddr);
+    const headers = new Headers();
+    for (const [name, value] of head.headers) headers.append(name, value);
+    this.#requestAbort = new AbortController();
+    const init = { method: head.method, headers, body: body.stream, duplex: "half", signal: this.#requestAbort.signal };
+    return new Request(url, init as RequestInit);
+  }
+
+  /** The handler's Response; a throw, or anything but a Response, becomes a 500 (reported to `onError`). */
+  async #callHandler(request: Request, body: RequestBody): Promise<Response> {
+    try {
+      const response = await this.#handler(request, this.#info);
+      if (response instanceof Response && response.status !== 101) return response;
+      this.#options.onError(new TypeError("handler did not return a Response (or returned 101)"));
+    } catch (error) {
+      // The body broke while the handler read it: answer what broke it (413, 400, 408), and close.
+      if (body.error instanceof HttpError) throw body.error;
+      this.#options.onError(error);
+    }
+    const text = "500 Internal Server Error\n";
+    return new Response(text, { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
+
+  /** Decided before the head goes out, so that a closing response says `Connection: close`. */
+  #wantsKeepAlive(head: RequestHead, body: RequestBody, expectContinue: boolean, response: Response): boolean {
+    if (!head.keepAlive || this.#shuttingDown || body.error !== null) return false;
+    if (splitList([response.headers.get("connection") ?? ""]).some((o) => o.toLowerCase() === "close")) return false;
+    if (body.ended) return true;
+    // The client was told nothing (no 100 Continue): whether it sends the body now is unknowable, so the
+    // connection is not reused (RFC 9110 §10.1.1).
+    if (expectContinue && !this.#continueSent) return false;
+    const remaining = body.remaining;
+    return remaining === null || remaining <= this.#options.maxDrainSize;
+  }
+
+  /**
+   * RFC 9110 §10.1.1: 100 Continue is sent when the handler starts reading the body (the first socket
+   * read for it), not before: a handler that answers without reading spares the client the upload.
+   */
+  async #sendContinue(): Promise<void> {
+    if (this.#headWritten || this.#continueSent) return;
+    this.#continueSent = true;
+    await this.#write(continueResponse);
+  }
+
+  /** Writes in call order (a 100 Continue from a body read may race the response head). */
+  #write(bytes: Uint8Array): Promise<void> {
+    const done = this.#writeTail.then(() => this.#conn.write(bytes));
+    this.#writeTail = done.catch(() => {});
+    return done.catch((error) => {
+      this.#lost = true;
+      this.#requestAbort?.abort(error);
+      throw error;
+    });
+  }
+
+  async #answerError(error: unknown): Promise<void> {
+    this.#stats.error = error;
+    if (error instanceof HttpError) {
+      this.#stats.closeReason = error.code === "request_timeout" ? "request_timeout" : "protocol_error";
+    } else {
+      this.#stats.closeReason = "response_failed";
+    }
+    if (this.#headWritten || this.#lost) return;
+    try {
+      await this.#write(errorResponse(error instanceof HttpError ? error.status : 500));
+    } catch { /* the peer is gone */ }
+  }
+
+  async #close(): Promise<void> {
+    this.#requestAbort?.abort(new Error("connection closed"));
+    if (!this.#lost) {
+      try {
+        await this.#writeTail;
+        await this.#conn.closeWrite();
+        await this.#linger();
+      } catch { /* closing anyway */ }
+    }
+    this.#conn.close();
+  }
+
+  /** Reads and discards until the peer closes too, for at most `lingerTimeout` and `lingerBytes`. */
+  async #linger(): Promise<void> {
+    const deadline = Date.now() + this.#options.lingerTimeout;
+    let discarded = 0;
+    while (!this.#reader.eof && discarded < lingerBytes) {
+      const result = await this.#reader.read(deadline - Date.now());
+      if (result.kind !== "data") return;
+      discarded += result.data.length;
+    }
+  }
+}
+
+/**
+ * RFC 9110 §10.1.1: the only expectation defined is 100-continue; any other gets 417. An HTTP/1.0
+ * client's 100-continue MUST be ignored, and one without a body needs no answer.
+ */
+function expectsContinue(head: RequestHead): boolean {
+  const values = fieldValues(head.headers, "expect");
+  if (values.length === 0) return false;
+  const expectations = splitList(values).map((value) => value.toLowerCase());
+  if (expectations.length !== 1 || expectations[0] !== "100-continue") {
+    throw new HttpError("expectation_failed", values.join(", "));
+  }
+  return head.version === "1.1" && head.framing.kind !== "none";
+}
