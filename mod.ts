@@ -13,3 +13,5 @@ export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";
 export { describeClientCertificate, type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
 export { type ClientCertificateInfo, type ConnInfo, getConnInfo, type TlsBindings, type TlsInfo } from "./src/hono/bindings.ts";
 export { rejectEarlyData, SAFE_METHODS, tooEarlyResponse } from "./src/hono/early_data.ts";
+export { clientCertificate, type ClientCertificateOptions } from "./src/hono/client_certificate.ts";
+export { ClientCertificateError, type ClientCertificateFailure, requestClientCertificate } from "./src/io/client_certificate.ts";

@@ -14,6 +14,7 @@ import type { ServerOptions as HttpOptions } from "./http/limits.ts";
 import { parseCertificate } from "./tls/pki/certificate.ts";
 import type { ClientCertificateInfo, TlsBindings, TlsInfo } from "./hono/bindings.ts";
 import { SAFE_METHODS, tooEarlyResponse } from "./hono/early_data.ts";
+import { requestClientCertificate } from "./io/client_certificate.ts";
 
 export type FetchHandler = (request: Request, env: TlsBindings) => Response | Promise<Response>;
 
@@ -32,6 +33,8 @@ export interface ServeOptions {
   hsts?: boolean | { maxAge?: number; includeSubDomains?: boolean; preload?: boolean };
   /** Also listen for plain HTTP on this port and redirect every request to HTTPS (308). */
   redirectHttpPort?: number;
+  /** Milliseconds `requestClientCertificate()` waits for the client's answer (default 30 s). */
+  clientCertificateTimeout?: number;
   /** 0-RTT: requests with unsafe methods that arrive as early data get 425 unless this is true (RFC 8470). */
   earlyData?: { allowUnsafeMethods?: boolean };
   /** Called once listening, with the address. Default: prints the URL. */
@@ -109,7 +112,8 @@ function requestHandler(options: ServeOptions) {
   const hsts = hstsValue(options.hsts);
   return async (request: Request, socket: ServerTlsSocket): Promise<Response> => {
     const early = (socket as unknown as { earlyDataRequest?: boolean }).earlyDataRequest ?? false;
-    const env: TlsBindings = { tls: tlsInfo(socket, early), remoteAddr: socket.remoteAddr, localAddr: socket.localAddr };
+    const tls = tlsInfo(socket, early, options.clientCertificateTimeout);
+    const env: TlsBindings = { tls, remoteAddr: socket.remoteAddr, localAddr: socket.localAddr };
     if (early) {
       // RFC 8470 §5.1: tell the application this request arrived in early data.
       request.headers.set("early-data", "1");
@@ -119,9 +123,9 @@ function requestHandler(options: ServeOptions) {
   };
 }
 
-function tlsInfo(socket: ServerTlsSocket, earlyData: boolean): TlsInfo {
+function tlsInfo(socket: ServerTlsSocket, earlyData: boolean, clientAuthTimeout?: number): TlsInfo {
   const info = socket.info!;
-  return {
+  const tls: TlsInfo = {
     version: info.version,
     cipherSuite: info.cipherSuite,
     group: info.group,
@@ -130,7 +134,13 @@ function tlsInfo(socket: ServerTlsSocket, earlyData: boolean): TlsInfo {
     resumed: info.resumed,
     earlyData,
     clientCertificate: info.peerCertificates.length ? describeClientCertificate(info.peerCertificates) : null,
+    async requestClientCertificate() {
+      if (tls.clientCertificate) return tls.clientCertificate;
+      const chain = await requestClientCertificate(socket, { timeout: clientAuthTimeout });
+      return (tls.clientCertificate = describeClientCertificate(chain));
+    },
   };
+  return tls;
 }
 
 /** Summarizes a verified client chain for `env.tls.clientCertificate`. */

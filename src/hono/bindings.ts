@@ -31,6 +31,11 @@ export interface TlsInfo {
   earlyData: boolean;
   /** The client certificate verified on this connection, at the handshake or after it. */
   clientCertificate: ClientCertificateInfo | null;
+  /**
+   * Asks the client for a certificate now (post-handshake authentication, RFC 8446 §4.6.2) and resolves with
+   * it, also setting `clientCertificate`; rejects with a ClientCertificateError saying why it could not.
+   */
+  requestClientCertificate(): Promise<ClientCertificateInfo>;
 }
 
 export interface TlsBindings {

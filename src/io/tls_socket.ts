@@ -34,6 +34,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   private reading: Promise<void> | null = null;
   /** Events other than data (key updates, tickets, client certificates) for whoever wants them. */
   onEvent?: (event: TlsEvent) => void;
+  private readonly watchers = new Set<(event: TlsEvent) => boolean>();
 
   constructor(readonly transport: Duplex, readonly engine: C, private readonly options: TlsSocketOptions = {}) {
     this.handshakeComplete.catch(() => {}); // observed through handshake() and read() as well
@@ -181,6 +182,39 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
         break;
     }
     this.onEvent?.(e);
+    for (const w of this.watchers) if (w(e)) this.watchers.delete(w);
+  }
+
+  /**
+   * Reads from the peer until an event satisfies `match` (application data read meanwhile stays queued for
+   * `read()`, up to `maxBuffered` bytes). Rejects on timeout, on EOF, when the connection fails, or when the
+   * peer sends more unread data than allowed while we wait.
+   */
+  async waitForEvent<E extends TlsEvent>(
+    match: (e: TlsEvent) => e is E,
+    options: { timeout: number; maxBuffered: number },
+  ): Promise<E> {
+    let found: E | null = null;
+    const watcher = (e: TlsEvent) => match(e) ? (found = e, true) : false;
+    this.watchers.add(watcher);
+    const started = Date.now();
+    try {
+      while (found === null) {
+        if (this.failure) throw this.failure;
+        if (this.eof) throw new Error("connection closed while waiting");
+        const left = options.timeout - (Date.now() - started);
+        if (left <= 0) throw new Error(`no answer within ${options.timeout} ms`);
+        if (this.incoming.reduce((n, c) => n + c.data.length, 0) > options.maxBuffered) {
+          throw new Error("the peer sent too much data while we waited");
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([this.pump(), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+        clearTimeout(timer);
+      }
+      return found;
+    } finally {
+      this.watchers.delete(watcher);
+    }
   }
 }
 

@@ -1,0 +1,68 @@
+/**
+ * Asking a connected client for its certificate in the middle of the connection (post-handshake
+ * authentication, RFC 8446 §4.6.2), as a promise: sends the CertificateRequest, then reads until the
+ * answer with the same context arrives. Fails with a typed reason instead of hanging.
+ */
+import type { TlsEvent } from "../tls/events.ts";
+import type { ServerTlsSocket } from "./tls_listener.ts";
+
+export type ClientCertificateFailure =
+  /** The client did not send post_handshake_auth (browsers never do). */
+  | "not_offered"
+  /** The server has no `clientAuth.ca` configured. */
+  | "not_configured"
+  /** The client answered with an empty Certificate. */
+  | "no_certificate"
+  /** The chain did not verify (see `reason`). */
+  | "bad_certificate"
+  /** No answer in time, or the connection ended. */
+  | "timeout"
+  | "connection_failed";
+
+export class ClientCertificateError extends Error {
+  constructor(readonly failure: ClientCertificateFailure, readonly reason: string) {
+    super(`client certificate ${failure}: ${reason}`);
+    this.name = "ClientCertificateError";
+  }
+}
+
+export interface RequestCertificateOptions {
+  /** Milliseconds to wait for the client's answer (default 30 s). */
+  timeout?: number;
+  /** Unread request bytes tolerated while waiting (default 1 MiB). */
+  maxBuffered?: number;
+}
+
+type Answer = Extract<TlsEvent, { type: "client_certificate" | "client_certificate_refused" }>;
+
+/** Resolves with the verified chain (DER, leaf first). Several requests on one connection are answered in order. */
+export async function requestClientCertificate(
+  socket: ServerTlsSocket,
+  options: RequestCertificateOptions = {},
+): Promise<Uint8Array[]> {
+  const engine = socket.engine;
+  if (!engine.config.clientAuth) throw new ClientCertificateError("not_configured", "the server trusts no client CA");
+  if (!engine.canRequestClientCertificate) {
+    throw new ClientCertificateError(
+      "not_offered",
+      "the client did not offer TLS 1.3 post-handshake authentication (post_handshake_auth)",
+    );
+  }
+  const context = engine.requestClientCertificate();
+  await socket.flush();
+  const sameContext = (e: TlsEvent): e is Answer =>
+    (e.type === "client_certificate" || e.type === "client_certificate_refused") && e.context !== null &&
+    e.context.length === context.length && e.context.every((b, i) => b === context[i]);
+  let answer: Answer;
+  try {
+    answer = await socket.waitForEvent(sameContext, {
+      timeout: options.timeout ?? 30_000,
+      maxBuffered: options.maxBuffered ?? 1024 * 1024,
+    });
+  } catch (err) {
+    const failure = /within/.test((err as Error).message) ? "timeout" : "connection_failed";
+    throw new ClientCertificateError(failure, (err as Error).message);
+  }
+  if (answer.type === "client_certificate") return answer.chain;
+  throw new ClientCertificateError(answer.code === "no_certificate" ? "no_certificate" : "bad_certificate", answer.reason);
+}
