@@ -21,9 +21,11 @@ export interface PeekedBody {
   pending: Promise<ReadableStreamReadResult<Uint8Array>> | null;
 }
 
-/** How much is read ahead at most; it is held in memory until the head goes out. */
-const readAheadBytes = 64 * 1024;
-/** Below this, the head and the read-ahead go out in one write (one TLS record, one segment). */
+/**
+ * How much is read ahead at most; it is held in memory until the head goes out, and the head and the
+ * read-ahead go out in one write (one TLS record when small) where they fit in this much.
+ */
+const readAheadBytes = 16 * 1024;
 const coalesceBytes = 16 * 1024;
 /**
  * How many microtask turns a read may take to count as "ready now". A body made from a string or bytes

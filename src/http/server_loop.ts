@@ -97,6 +97,8 @@ class ServerConnection {
   async run(): Promise<ConnectionStats> {
     try {
       for (let first = true;; first = false) {
+        this.#headWritten = false;
+        this.#continueSent = false;
         const head = await this.#awaitHead(first);
         if (head === null) break;
         if (!(await this.#exchange(head))) break;
@@ -145,8 +147,6 @@ class ServerConnection {
 
   /** One request and its response; resolves with whether the connection carries on. */
   async #exchange(head: RequestHead): Promise<boolean> {
-    this.#headWritten = false;
-    this.#continueSent = false;
     const expectContinue = expectsContinue(head);
     const body = this.#openBody(head, expectContinue);
     const request = this.#buildRequest(head, body);
