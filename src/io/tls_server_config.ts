@@ -3,12 +3,16 @@
  * Runs once per server, at start-up, so that a bad certificate or key fails there with the file named.
  */
 import { appendFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { defaultProvider } from "../crypto/mod.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName } from "../tls/cipher_suite.ts";
 import { type CertifiedKeyInput, loadCertifiedKey } from "../tls/pki/certified_key.ts";
 import type { PemSource } from "../tls/pki/pem_source.ts";
-import { serverConfig, type ServerConfig } from "../tls/server/server_config.ts";
+import { serverConfig, type ServerConfig, type TicketConfig } from "../tls/server/server_config.ts";
+import { MemoryReplayStore } from "../tls/tickets/memory_replay_store.ts";
+import type { ReplayStore } from "../tls/tickets/replay_store.ts";
+import { RotatingTicketKeys } from "../tls/tickets/ticket_keys.ts";
 import type { ClientAuthMode } from "../tls/server/client_auth.ts";
 import { TrustStore } from "../tls/pki/trust_store.ts";
 
@@ -43,6 +47,37 @@ export interface TlsServerOptions {
    * leaves it to post-handshake authentication per request ("none", the default).
    */
   clientAuth?: { ca: PemSource; mode?: ClientAuthMode };
+  /** Session tickets and resumption (RFC 8446 §4.6.1); on by default. `false` turns them off. */
+  tickets?: false | TicketOptions;
+  /** 0-RTT early data (RFC 8446 §4.2.10, §8); off by default. */
+  earlyData?: EarlyDataOptions;
+}
+
+export interface TicketOptions {
+  /**
+   * The secret ticket keys derive from (≥ 32 bytes, or a `{ path }` to a file holding it). Share it across a
+   * fleet so that any node resumes any other node's tickets. Default: random per process.
+   */
+  secret?: Uint8Array | { path: string };
+  /** Seconds a ticket is valid (default 7200; at most 604800, RFC 8446 §4.6.1). */
+  lifetime?: number;
+  /** Seconds between ticket key rotations (default = lifetime, and never shorter). */
+  rotation?: number;
+  /** Tickets sent after each handshake (default 2). */
+  count?: number;
+  /** Also accept psk_ke resumption, without (EC)DHE (default false: no forward secrecy). */
+  allowPskKe?: boolean;
+}
+
+export interface EarlyDataOptions {
+  /** Largest 0-RTT payload accepted, in bytes (default 16384 once `earlyData` is given). */
+  maxSize?: number;
+  /** Where seen ClientHellos are remembered (default: in memory). Use a RedisReplayStore for a fleet. */
+  replayStore?: ReplayStore;
+  /** Milliseconds the client's ticket age may differ from ours (default 10000, RFC 8446 §8.3). */
+  freshnessWindow?: number;
+  /** Each ticket carries early data at most once (RFC 8446 §8.1; default false). */
+  singleUseTickets?: boolean;
 }
 
 export async function createServerConfig(o: TlsServerOptions): Promise<ServerConfig> {
@@ -62,7 +97,37 @@ export async function createServerConfig(o: TlsServerOptions): Promise<ServerCon
     clientAuth: o.clientAuth
       ? { mode: o.clientAuth.mode ?? "none", anchors: await TrustStore.load(o.clientAuth.ca, "clientAuth.ca") }
       : null,
+    tickets: await ticketConfig(o, provider),
   });
+}
+
+/** RFC 8446 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)". */
+const MAX_TICKET_LIFETIME = 604800;
+
+async function ticketConfig(o: TlsServerOptions, provider: CryptoProvider): Promise<TicketConfig | null> {
+  if (o.tickets === false) {
+    if (o.earlyData) throw new TypeError("earlyData needs tickets: remove `tickets: false`");
+    return null;
+  }
+  const t = o.tickets ?? {};
+  const lifetime = t.lifetime ?? 7200;
+  if (!(lifetime > 0 && lifetime <= MAX_TICKET_LIFETIME)) throw new RangeError(`ticket lifetime ${lifetime} s is not in 1..604800`);
+  const rotation = Math.max(t.rotation ?? lifetime, lifetime);
+  const secret = t.secret === undefined
+    ? provider.randomBytes(32)
+    : t.secret instanceof Uint8Array
+    ? t.secret
+    : new Uint8Array(await readFile(t.secret.path));
+  return {
+    sealer: new RotatingTicketKeys(provider, secret, rotation),
+    lifetime,
+    count: t.count ?? 2,
+    maxEarlyDataSize: o.earlyData ? o.earlyData.maxSize ?? 16384 : 0,
+    freshnessWindow: o.earlyData?.freshnessWindow ?? 10_000,
+    replayStore: o.earlyData?.replayStore ?? new MemoryReplayStore(),
+    singleUse: o.earlyData?.singleUseTickets ?? false,
+    allowPskKe: t.allowPskKe ?? false,
+  };
 }
 
 function chooseSuites(o: TlsServerOptions): readonly number[] {
