@@ -130,6 +130,15 @@ Deno.test({
         await peer.stop();
       }
     });
+    await t.step("a TLS 1.2-only server is refused with protocol_version", async () => {
+      const { peer, port } = await sServer(["-tls1_2"]);
+      try {
+        const error = await dial(port).then(() => null, (e) => e);
+        assert.equal(error?.alertName, "protocol_version", String(error));
+      } finally {
+        await peer.stop();
+      }
+    });
     await t.step("KeyUpdate from the server ('k' and 'K'), tickets, KeyUpdate from us, data after each", async () => {
       const { peer, port } = await sServer([]);
       try {
@@ -155,39 +164,58 @@ Deno.test({
   },
 });
 
+/** gnutls-serv --echo on a free port (it cannot report the one it bound, so we pick and retry). */
+async function gnutlsServ(priority: string): Promise<{ peer: Peer; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = freePort();
+    const peer = new Peer([
+      "gnutls-serv", "--port", String(port), "--echo", "--disable-client-cert", "--alpn", "http/1.1",
+      "--x509certfile", keyFiles.ecdsa.cert, "--x509keyfile", keyFiles.ecdsa.key, "--priority", priority,
+    ]);
+    try {
+      await peer.waitFor(/listening on IPv4/);
+      await new Promise((r) => setTimeout(r, 100));
+      return { peer, port };
+    } catch (e) {
+      await peer.stop();
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
 Deno.test({
-  name: "client ⇄ gnutls-serv: echo, negotiated parameters, each suite GnuTLS offers",
+  name: "client ⇄ gnutls-serv: every suite, ALPN, echo, and a HelloRetryRequest",
   ...needs("gnutls-serv"),
   ...sanitize,
   async fn() {
-    for (let attempt = 0; ; attempt++) {
-      const port = freePort();
-      const peer = new Peer([
-        "gnutls-serv", "--port", String(port), "--echo", "--disable-client-cert",
-        "--x509certfile", keyFiles.ecdsa.cert, "--x509keyfile", keyFiles.ecdsa.key,
-        "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3:+AES-128-CCM:+AES-128-CCM-8", "--alpn", "http/1.1",
-      ]);
-      try {
-        await peer.waitFor(/listening on IPv4/);
-        await new Promise((r) => setTimeout(r, 100));
-        for (const suite of SUITES) {
-          const c = await dial(port, { cipherSuites: [suite], alpn: ["http/1.1"] });
-          assert.equal(c.conn.info.cipherSuite, suite);
-          assert.equal(c.conn.info.alpn, "http/1.1");
-          await c.writer.write(enc.encode(`echo ${suite}\n`));
-          await readUntil(c.reader, `echo ${suite}`);
-          await finish(c);
-        }
-        const hrr = await dial(port, { keyShareGroups: ["secp384r1"], groups: ["secp384r1", "x25519"] });
-        assert.equal(hrr.conn.info.group, "secp384r1");
-        await finish(hrr);
-        return;
-      } catch (e) {
-        if (attempt < 3 && peer.lines.some((l) => /bind|in use/i.test(l))) continue;
-        throw e;
-      } finally {
-        await peer.stop();
+    const tls13 = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+AES-128-CCM:+AES-128-CCM-8";
+    const main = await gnutlsServ(tls13);
+    try {
+      for (const suite of SUITES) {
+        const c = await dial(main.port, { cipherSuites: [suite], alpn: ["http/1.1"] });
+        assert.equal(c.conn.info.cipherSuite, suite);
+        assert.equal(c.conn.info.alpn, "http/1.1");
+        assert.equal(c.conn.info.certificate.verified, true);
+        await c.writer.write(enc.encode(`echo ${suite}\n`));
+        await readUntil(c.reader, `echo ${suite}`);
+        await c.conn.updateKeys(true);
+        await c.writer.write(enc.encode(`after update ${suite}\n`));
+        await readUntil(c.reader, `after update ${suite}`);
+        await finish(c);
       }
+    } finally {
+      await main.peer.stop();
+    }
+    const p384 = await gnutlsServ(`${tls13}:-GROUP-ALL:+GROUP-SECP384R1`);
+    try {
+      const c = await dial(p384.port);
+      assert.equal(c.conn.info.group, "secp384r1");
+      assert.equal(c.conn.info.helloRetryRequest, true);
+      await c.writer.write(enc.encode("after hrr\n"));
+      await readUntil(c.reader, "after hrr");
+      await finish(c);
+    } finally {
+      await p384.peer.stop();
     }
   },
 });

@@ -75,7 +75,8 @@ export class Peer {
 export async function sServer(args: string[], key: keyof typeof keyFiles = "ecdsa"): Promise<{ peer: Peer; port: number }> {
   // A later -cert/-key in `args` replaces the default pair.
   const pair = args.includes("-cert") ? [] : ["-cert", keyFiles[key].cert, "-key", keyFiles[key].key];
-  const peer = new Peer(["openssl", "s_server", "-accept", "127.0.0.1:0", "-tls1_3", ...pair, ...args]);
+  const version = args.some((a) => /^-tls1(_\d)?$/.test(a)) ? [] : ["-tls1_3"];
+  const peer = new Peer(["openssl", "s_server", "-accept", "127.0.0.1:0", ...version, ...pair, ...args]);
   const m = await peer.waitFor(/^ACCEPT .*:(\d+)$/);
   return { peer, port: Number(m[1]) };
 }
