@@ -7,10 +7,16 @@ export { detectRuntime, type NativePlan, type NativeProvider, nativeProvider, ty
 export { constantTimeEqual } from "./ct.ts";
 export { type SchemeInfo, signatureSchemesFor } from "./schemes.ts";
 
-import { nobleProvider } from "./noble.ts";
+import { nativeProvider } from "./native.ts";
 import type { CryptoProvider } from "./provider.ts";
 
-/** The provider the engine uses unless told otherwise: noble for now (portable, the same bytes everywhere). */
+let cached: CryptoProvider | undefined;
+
+/**
+ * The provider the engine uses unless told otherwise: the native one, which picks per runtime and per
+ * primitive the fastest path that passes the same known-answer tests (node:crypto where the runtime has it,
+ * noble where it is faster or the only choice). Pass `nobleProvider` to force the pure one.
+ */
 export function defaultProvider(): CryptoProvider {
-  return nobleProvider;
+  return cached ??= nativeProvider();
 }
