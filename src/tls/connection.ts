@@ -4,7 +4,8 @@
  *
  * Contract:
  * - `receive(bytes)` consumes all the bytes given (buffering partial records) and resolves with the events
- *   they caused. Calls must not overlap: await each before the next.
+ *   they caused. It takes ownership of `bytes`: the caller must not reuse the buffer. Calls must not
+ *   overlap: await each before the next.
  * - `takeOutput()` hands over every byte the connection wants sent, in order; the caller owns them. After a
  *   failure the alert's bytes are still there to send, then the connection is closed.
  * - Nothing here touches a socket, a timer or a runtime global; randomness and the clock come from config.

@@ -19,7 +19,10 @@ export interface RawRecord {
   fragment: Uint8Array;
 }
 
-/** Accumulates bytes and yields complete records. Owns its buffer; fragments are views valid until the next push. */
+/**
+ * Accumulates bytes and yields complete records. Takes ownership of the chunks pushed (the caller must not
+ * reuse them); fragments are views into them.
+ */
 export class RecordFramer {
   private buf = new Uint8Array(0);
   private start = 0;
@@ -27,8 +30,8 @@ export class RecordFramer {
 
   push(data: Uint8Array): void {
     if (this.start === this.end) {
-      // Fast path: nothing buffered, so parse straight from the caller's chunk (copied: the caller may reuse it).
-      this.buf = data.slice();
+      // Fast path: nothing buffered, so parse straight from the caller's chunk, which we now own.
+      this.buf = data;
       this.start = 0;
       this.end = data.length;
       return;
