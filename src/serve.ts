@@ -73,8 +73,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
 
   const accepting = (async () => {
     for await (const socket of listener) {
-      const done = serveHttpConnection(new EarlyDataAwareSocket(socket), (req) => handler(req, socket), httpOptions)
-        .catch(onError);
+      const conn = new EarlyDataAwareSocket(socket);
+      const done = serveHttpConnection(conn, (req) => handler(req, socket, conn.requestIsEarly), httpOptions).catch(onError);
       open.add(done);
       done.finally(() => open.delete(done));
     }
@@ -110,8 +110,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
 /** Builds `env`, applies RFC 8470 and HSTS, and calls the app. */
 function requestHandler(options: ServeOptions) {
   const hsts = hstsValue(options.hsts);
-  return async (request: Request, socket: ServerTlsSocket): Promise<Response> => {
-    const early = (socket as unknown as { earlyDataRequest?: boolean }).earlyDataRequest ?? false;
+  return async (request: Request, socket: ServerTlsSocket, early: boolean): Promise<Response> => {
     const tls = tlsInfo(socket, early, options.clientCertificateTimeout);
     const env: TlsBindings = { tls, remoteAddr: socket.remoteAddr, localAddr: socket.localAddr };
     if (early) {
@@ -183,6 +182,8 @@ function withHsts(response: Response, value: string | null): Response {
  */
 class EarlyDataAwareSocket implements Duplex {
   private sawEarly = false;
+  /** Whether the request whose bytes were read last arrived (at least partly) as early data. */
+  requestIsEarly = false;
 
   constructor(private readonly socket: ServerTlsSocket) {}
 
@@ -199,8 +200,7 @@ class EarlyDataAwareSocket implements Duplex {
   async read(): Promise<Uint8Array | null> {
     const chunk = await this.socket.read();
     if (chunk !== null) this.sawEarly = this.socket.lastReadWasEarlyData || (this.sawEarly && !this.socket.engine.isHandshakeComplete);
-    (this.socket as unknown as { earlyDataRequest: boolean }).earlyDataRequest = this.sawEarly ||
-      !this.socket.engine.isHandshakeComplete;
+    this.requestIsEarly = this.sawEarly || !this.socket.engine.isHandshakeComplete;
     return chunk;
   }
   write(data: Uint8Array) {
