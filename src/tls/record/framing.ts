@@ -24,7 +24,7 @@ export interface RawRecord {
  * reuse them); fragments are views into them.
  */
 export class RecordFramer {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
   private end = 0;
 
