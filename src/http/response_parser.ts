@@ -117,5 +117,8 @@ function parseStatusLine(line: string): { version: HttpVersion; status: number; 
   const match = /^HTTP\/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/.exec(line);
   if (match === null) throw new HttpError("bad_request_line", `status line ${JSON.stringify(line.slice(0, 64))}`);
   if (match[1] !== "1") throw new HttpError("version_not_supported", `HTTP/${match[1]}.${match[2]}`);
-  return { version: match[2] === "0" ? "1.0" : "1.1", status: Number(match[3]), reason: match[4] ?? "" };
+  // RFC 9110 §15: status codes are 100 to 599; anything else is not a response we can represent.
+  const status = Number(match[3]);
+  if (status < 100 || status > 599) throw new HttpError("bad_request_line", `status ${match[3]}`);
+  return { version: match[2] === "0" ? "1.0" : "1.1", status, reason: match[4] ?? "" };
 }
