@@ -43,6 +43,8 @@ export interface ServeOptions {
   onError?: (error: unknown) => void;
   /** Aborting it starts a graceful shutdown. */
   signal?: AbortSignal;
+  /** Milliseconds a graceful shutdown waits for requests in flight before closing them (default 10000). */
+  shutdownTimeout?: number;
 }
 
 export interface Server {
@@ -98,6 +100,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
         await accepting;
         // Handshakes still running when we stopped are not HTTP connections yet: drop them.
         for (const s of listener.active) if (!s.info) s.close();
+        // A response that streams forever must not hold shutdown forever.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const deadline = new Promise<void>((r) => (timer = setTimeout(r, options.shutdownTimeout ?? 10_000)));
+        await Promise.race([Promise.allSettled([...open]), deadline]);
+        clearTimeout(timer);
+        for (const s of listener.active) s.close();
         await Promise.allSettled([...open]);
       })();
       return finishing;
