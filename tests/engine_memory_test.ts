@@ -13,7 +13,7 @@ import { encodeEncryptedExtensions, decodeEncryptedExtensions } from "../src/tls
 import { encodeProtocolNames } from "../src/tls/wire/extensions/alpn.ts";
 import { encodeHandshake } from "../src/tls/wire/handshake.ts";
 import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } from "../src/tls/wire/certificate_verify.ts";
-import { finishedVerifyData } from "../src/tls/key_schedule.ts";
+import { exportKeyingMaterial, finishedVerifyData } from "../src/tls/key_schedule.ts";
 import { encodeNewSessionTicket } from "../src/tls/wire/new_session_ticket.ts";
 import { decodeServerHello, encodeServerHello, type ServerHello } from "../src/tls/wire/server_hello.ts";
 import type { ClientConfigOptions } from "../src/tls/client/client_config.ts";
@@ -174,6 +174,16 @@ Deno.test("memory: KeyUpdate both ways with update_requested, data flowing after
   pair.client.updateKeys(false);
   await pair.pump();
   await exchange(pair);
+});
+
+Deno.test("memory: the client's TLS-Exporter uses the exporter secret both sides derived (RFC 8446 §7.5)", async () => {
+  const log: string[] = [];
+  const pair = await devPair({}, { keyLog: (l) => log.push(l) });
+  assert.throws(() => pair.client.exportKeyingMaterial("EXPERIMENTAL test", new Uint8Array(0), 32), /before the handshake/);
+  await pair.handshake();
+  const ours = pair.client.exportKeyingMaterial("EXPERIMENTAL test", Uint8Array.of(1, 2), 32);
+  const theirs = exportKeyingMaterial(nobleProvider.hash("SHA-256"), secretsOf(log).get("EXPORTER_SECRET")!, "EXPERIMENTAL test", Uint8Array.of(1, 2), 32);
+  assert.deepEqual(ours, theirs);
 });
 
 Deno.test("memory: close_notify both ways", async () => {

@@ -1,5 +1,5 @@
 /**
- * `connectTls({ hostname, port, ... })`: a TLS 1.3 client connection on Deno, Bun or Node. Opens a transport
+ * `connectTls({ hostname, port, ... })` (also exported as `connect`): a TLS 1.3 client connection on Deno, Bun or Node. Opens a transport
  * connection (src/transport), runs the client engine over it in a TlsSocket, waits for the handshake, and hands
  * back Web Streams plus what TLS negotiated. Verification is on unless the loudly named option turns it off.
  *
@@ -21,7 +21,7 @@ import { formatIpAddress } from "../tls/pki/hostname.ts";
 import { LoadError } from "../tls/pki/load_error.ts";
 import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
 import { systemTrustStore, TrustStore } from "../tls/pki/trust_store.ts";
-import { connect } from "../transport/mod.ts";
+import { connect as connectTransport } from "../transport/mod.ts";
 import type { NetAddr } from "../transport/types.ts";
 import { TlsSocket } from "./tls_socket.ts";
 
@@ -106,7 +106,7 @@ export interface TlsClientConnection {
 /** Connects, completes the handshake, and verifies the server unless told not to. Rejects with the TlsAlert. */
 export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnection> {
   const engine = await createClientConnection(o);
-  const transport = await connect({ hostname: o.hostname, port: o.port });
+  const transport = await connectTransport({ hostname: o.hostname, port: o.port });
   const socket = new TlsSocket(transport, engine, { handshakeTimeout: o.handshakeTimeout });
   const negotiated = await socket.handshake();
   const info: TlsClientInfo = {
@@ -129,6 +129,9 @@ export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnect
     },
   };
 }
+
+/** The same function under the name the issue gives it, shaped like `Deno.connectTls` / `tls.connect`. */
+export const connect: typeof connectTls = connectTls;
 
 /** The engine `connectTls` runs, with the options resolved (trust store loaded, suites named). */
 export async function createClientConnection(o: ConnectTlsOptions): Promise<ClientConnection> {

@@ -157,7 +157,7 @@ export class ClientConnection extends TlsConnection {
       random: this.clientRandom,
       legacySessionId: this.legacySessionId,
       shares,
-      cookie: cookie ?? undefined,
+      cookie,
     });
     this.sent = hello.sent;
     this.sendHandshake(hello.raw);
