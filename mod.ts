@@ -15,3 +15,13 @@ export { type ClientCertificateInfo, type ConnInfo, getConnInfo, type TlsBinding
 export { rejectEarlyData, SAFE_METHODS, tooEarlyResponse } from "./src/hono/early_data.ts";
 export { clientCertificate, type ClientCertificateOptions } from "./src/hono/client_certificate.ts";
 export { ClientCertificateError, type ClientCertificateFailure, requestClientCertificate } from "./src/io/client_certificate.ts";
+export {
+  type CertificateSummary,
+  connect,
+  connectTls,
+  type ConnectTlsOptions,
+  type TlsClientConnection,
+  type TlsClientInfo,
+} from "./src/io/tls_connect.ts";
+export { formatProbeReport, probe, type ProbeOptions, type ProbeReport } from "./src/probe.ts";
+export { request as httpRequest } from "./src/http/client.ts";
