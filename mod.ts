@@ -25,3 +25,7 @@ export {
 } from "./src/io/tls_connect.ts";
 export { formatProbeReport, probe, type ProbeOptions, type ProbeReport } from "./src/probe.ts";
 export { request as httpRequest } from "./src/http/client.ts";
+export type { ReplayStore } from "./src/tls/tickets/replay_store.ts";
+export { MemoryReplayStore } from "./src/tls/tickets/memory_replay_store.ts";
+export { RedisReplayStore } from "./src/tls/tickets/redis_replay_store.ts";
+export type { EarlyDataOptions, TicketOptions } from "./src/io/tls_server_config.ts";
