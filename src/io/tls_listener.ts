@@ -17,6 +17,8 @@ export interface ListenTlsOptions extends TlsServerOptions {
   handshakeTimeout?: number;
   /** Called for every connection whose handshake failed; the default ignores them. */
   onHandshakeError?: (error: Error, remote: NetAddr) => void;
+  /** Connections open at once (handshaking or established); more are closed on accept. Default 10000. */
+  maxConnections?: number;
 }
 
 export type ServerTlsSocket = TlsSocket<ServerConnection>;
@@ -53,6 +55,11 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   private async acceptLoop(): Promise<void> {
     try {
       for await (const conn of this.listener) {
+        if (this.active.size >= (this.options.maxConnections ?? 10_000)) {
+          this.options.onHandshakeError?.(new Error("too many connections"), conn.remoteAddr);
+          conn.close();
+          continue;
+        }
         const socket = new TlsSocket(conn, new ServerConnection(this.config), {
           handshakeTimeout: this.options.handshakeTimeout,
         });
