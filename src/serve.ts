@@ -6,6 +6,7 @@
  * requests, and each request reaches the handler with `env.tls` (what TLS negotiated) and the addresses.
  */
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { listen } from "./transport/mod.ts";
 import type { Duplex, NetAddr } from "./transport/types.ts";
 import { listenTls, type ListenTlsOptions, type ServerTlsSocket, type TlsListener } from "./io/tls_listener.ts";
@@ -65,6 +66,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const onError = options.onError ?? ((e: unknown) => console.error(e));
   const listener = await listenTls({ alpn: ["http/1.1"], ...options.tls, port, hostname });
   const stop = new AbortController();
+  // Each idle connection listens for shutdown on this one signal; many connections are expected.
+  setMaxListeners(0, stop.signal);
   options.signal?.addEventListener("abort", () => server.shutdown(), { once: true });
   const handler = requestHandler(options);
   const httpOptions: HttpOptions = { ...options.http, scheme: "https", signal: stop.signal, onError };

@@ -200,6 +200,9 @@ class ServerConnection {
   async #callHandler(request: Request, body: RequestBody): Promise<Response> {
     try {
       const response = await this.#handler(request, this.#info);
+      // The body broke while the handler read it, and the handler (an app framework) turned that into its
+      // own answer: what broke the body decides the status (413, 400, 408), and the connection closes.
+      if (body.error instanceof HttpError) throw body.error;
       if (response instanceof Response && response.status !== 101) return response;
       this.#options.onError(new TypeError("handler did not return a Response (or returned 101)"));
     } catch (error) {
