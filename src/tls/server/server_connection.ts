@@ -87,6 +87,8 @@ export class ServerConnection extends TlsConnection {
   private clientHelloSeen = false;
   private negotiated: ConnectionInfo | null = null;
   private earlyDataReceived = 0;
+  /** The first ClientHello offered early data and got a HelloRetryRequest: it is refused (and reported so). */
+  private earlyDataBeforeRetry = false;
   private ticketsSent = 0;
   private clientOffersPostHandshakeAuth = false;
   private readonly pendingAuth: PendingAuth[] = [];
@@ -170,7 +172,11 @@ export class ServerConnection extends TlsConnection {
     this.clientRandom = hello.random;
     this.transcript = prefix;
     this.transcript.update(msg.raw);
-    const early = hello.earlyData ? await decideEarlyData(psk, suite, alpn, afterRetry, this.config) : null;
+    const early = hello.earlyData
+      ? await decideEarlyData(psk, suite, alpn, afterRetry, this.config)
+      : this.earlyDataBeforeRetry
+      ? { accept: false as const, reason: "HelloRetryRequest was needed" }
+      : null;
     this.negotiated = {
       version: "TLSv1.3",
       cipherSuite: suite.name,
@@ -212,7 +218,10 @@ export class ServerConnection extends TlsConnection {
     this.sendHandshake(encodeHelloRetryRequest(hello.legacySessionId, this.suite!.code, group, cookie));
     if (hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
     // RFC 8446 §4.2.10: early data sent with the first ClientHello is skipped after a HelloRetryRequest.
-    if (hello.earlyData) this.earlyDataSkipBudget = this.earlySkipLimit();
+    if (hello.earlyData) {
+      this.earlyDataSkipBudget = this.earlySkipLimit();
+      this.earlyDataBeforeRetry = true;
+    }
     this.state = { name: "ExpectClientHello", retried: true };
   }
 
