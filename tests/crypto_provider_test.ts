@@ -1,13 +1,20 @@
 /**
  * Claims about both crypto providers beyond the known-answer vectors: key exchange agrees within and across
  * providers and refuses bad shares (RFC 8446 §4.2.8.2, §7.4.2); every key kind signs with exactly the schemes it
- * allows, and the signatures verify on both providers (RFC 8446 §4.2.3); transcripts clone and digest without
- * finalizing (§4.4.1); AEAD keys refuse tampering and hand back plain Uint8Arrays.
+ * allows, and the signatures verify on both providers (RFC 8446 §4.2.3); certificate ECDSA signatures verify with any
+ * SHA-2 on either curve (RFC 5758 §3.2) while CertificateVerify keeps the curve tied to the scheme; transcripts clone
+ * and digest without finalizing (§4.4.1); AEAD keys refuse tampering and hand back plain Uint8Arrays.
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync, type KeyPairKeyObjectResult, sign as nodeSign } from "node:crypto";
 import { detectRuntime, nativeProvider, nobleProvider, signatureSchemesFor } from "../src/crypto/mod.ts";
 import type { AeadName, CryptoProvider, GroupName, KeyKind } from "../src/crypto/provider.ts";
+import {
+  CertificateSignatureScheme,
+  ecdsaCertificateScheme,
+  isHandshakeScheme,
+  type SchemeHash,
+} from "../src/crypto/schemes.ts";
 import { TlsAlert } from "../src/tls/alert.ts";
 import { SignatureScheme } from "../src/tls/wire/constants.ts";
 import { hex, toHex } from "./fixtures/wycheproof_aead.ts";
@@ -224,6 +231,116 @@ Deno.test("an Ed25519 key that does not decode fails verification, on every prov
   // y = 2 gives no square root for x; OpenSSL and Bun import such a key, Deno refuses it: both mean false.
   const spki = hex("302a300506032b6570032100" + "02".padEnd(64, "0"));
   for (const p of providers) assert.equal(await p.verify(spki, S.ed25519, message, new Uint8Array(64)), false, p.name);
+});
+
+// ---- ECDSA in certificates: any SHA-2 with either curve ----
+
+const ecdsaKinds = ["ecdsa-p256", "ecdsa-p384"] as const;
+const schemeHashes: SchemeHash[] = ["SHA-256", "SHA-384", "SHA-512"];
+const nodeHash = (hash: SchemeHash) => hash.replace("-", "").toLowerCase();
+
+Deno.test("every P-256/P-384 and SHA-2 pair has one scheme; those TLS 1.3 lacks are private and certificate-only", () => {
+  const wire: Record<string, number> = {
+    "ecdsa-p256 SHA-256": S.ecdsa_secp256r1_sha256,
+    "ecdsa-p384 SHA-384": S.ecdsa_secp384r1_sha384,
+  };
+  const seen = new Set<number>();
+  for (const kind of ecdsaKinds) {
+    for (const hash of schemeHashes) {
+      const scheme = ecdsaCertificateScheme(kind, hash);
+      seen.add(scheme);
+      const onWire = wire[`${kind} ${hash}`];
+      if (onWire) {
+        assert.equal(scheme, onWire);
+        assert.ok(isHandshakeScheme(scheme));
+      } else {
+        // RFC 8446 §11: 0xFE00-0xFFFF is for Private Use.
+        assert.ok(scheme >= 0xfe00 && scheme <= 0xffff, `${kind} ${hash}: 0x${scheme.toString(16)}`);
+        assert.ok(!isHandshakeScheme(scheme), `${kind} ${hash}`);
+      }
+    }
+  }
+  assert.equal(seen.size, 6);
+  assert.deepEqual(
+    [...seen].filter((s) => s >= 0xfe00).sort((a, b) => a - b),
+    Object.values(CertificateSignatureScheme).sort((a, b) => a - b),
+  );
+  assert.ok(!isHandshakeScheme(S.rsa_pkcs1_sha256) && !isHandshakeScheme(S.ecdsa_secp521r1_sha512));
+});
+
+for (const kind of ecdsaKinds) {
+  Deno.test(`${kind}: certificate signatures with SHA-256/384/512 verify on every provider, tampered ones do not`, async () => {
+    const { pair, spki } = keys[kind];
+    for (const hash of schemeHashes) {
+      const scheme = ecdsaCertificateScheme(kind, hash);
+      // Several signatures, so that high-S ones reach noble's verify too.
+      for (let i = 0; i < 4; i++) {
+        const sig = new Uint8Array(nodeSign(nodeHash(hash), message, { key: pair.privateKey, dsaEncoding: "der" }));
+        for (const p of providers) {
+          const tag = `${p.name} ${kind} ${hash}`;
+          assert.equal(await p.verify(spki, scheme, message, sig), true, tag);
+          const badSig = sig.slice();
+          badSig[badSig.length >> 1] ^= 0x01;
+          assert.equal(await p.verify(spki, scheme, message, badSig), false, `${tag} tampered signature`);
+          const badMsg = message.slice();
+          badMsg[70] ^= 0x01;
+          assert.equal(await p.verify(spki, scheme, badMsg, sig), false, `${tag} tampered message`);
+          // The digest is the scheme's: the same signature checked under another hash fails.
+          for (const other of schemeHashes.filter((h) => h !== hash)) {
+            const otherScheme = ecdsaCertificateScheme(kind, other);
+            assert.equal(await p.verify(spki, otherScheme, message, sig), false, `${tag} checked as ${other}`);
+          }
+          const otherCurve = kind === "ecdsa-p256" ? "ecdsa-p384" : "ecdsa-p256";
+          await rejectsWith(p.verify(keys[otherCurve].spki, scheme, message, sig), "illegal_parameter");
+        }
+      }
+    }
+  });
+}
+
+Deno.test("CertificateVerify stays strict: the wire scheme's curve must be the key's (RFC 8446 §4.2.3)", async () => {
+  // A good P-384 signature over SHA-256: it verifies as a certificate signature, never as ecdsa_secp256r1_sha256.
+  const p384 = keys["ecdsa-p384"];
+  const sig = new Uint8Array(nodeSign("sha256", message, { key: p384.pair.privateKey, dsaEncoding: "der" }));
+  const p256 = keys["ecdsa-p256"];
+  const sig384 = new Uint8Array(nodeSign("sha384", message, { key: p256.pair.privateKey, dsaEncoding: "der" }));
+  for (const p of providers) {
+    assert.equal(await p.verify(p384.spki, CertificateSignatureScheme.ecdsa_secp384r1_sha256, message, sig), true);
+    await rejectsWith(p.verify(p384.spki, S.ecdsa_secp256r1_sha256, message, sig), "illegal_parameter");
+    assert.equal(await p.verify(p256.spki, CertificateSignatureScheme.ecdsa_secp256r1_sha384, message, sig384), true);
+    await rejectsWith(p.verify(p256.spki, S.ecdsa_secp384r1_sha384, message, sig384), "illegal_parameter");
+  }
+});
+
+Deno.test("no provider signs with a certificate-only ECDSA code point (internal_error)", async () => {
+  for (const p of providers) {
+    for (const kind of ecdsaKinds) {
+      const key = await p.importSigningKey(keys[kind].pkcs8, kind);
+      for (const scheme of Object.values(CertificateSignatureScheme)) {
+        await rejectsWith(key.sign(scheme, message), "internal_error");
+      }
+    }
+  }
+});
+
+Deno.test("verify with many keys in turn: each signature checks against its own key only (native key cache)", async () => {
+  // More keys than the cache holds (64), then the first ones again, after they were dropped.
+  const pairs = Array.from({ length: 70 }, () => generateKeyPairSync("ed25519"));
+  const spkis = pairs.map((k) => new Uint8Array(k.publicKey.export({ format: "der", type: "spki" })));
+  const sigs = pairs.map((k) => new Uint8Array(nodeSign(null, message, k.privateKey)));
+  for (const p of providers) {
+    for (const round of [0, 1]) {
+      for (let i = 0; i < pairs.length; i++) {
+        assert.equal(await p.verify(spkis[i], S.ed25519, message, sigs[i]), true, `${p.name} key ${i} round ${round}`);
+        const j = (i + 1) % pairs.length;
+        assert.equal(await p.verify(spkis[j], S.ed25519, message, sigs[i]), false, `${p.name} key ${j} for ${i}`);
+      }
+    }
+    // The same key bytes inside a larger buffer are the same key.
+    const framed = new Uint8Array(spkis[3].length + 7);
+    framed.set(spkis[3], 5);
+    assert.equal(await p.verify(framed.subarray(5, 5 + spkis[3].length), S.ed25519, message, sigs[3]), true);
+  }
 });
 
 Deno.test("RSA PKCS#1 v1.5 verifies (certificates) with its hash only; PSS needs salt = hash length", async () => {

@@ -2,18 +2,22 @@
  * Claims about certificate path building and validation: each failure has its code and alert, taken from the
  * generated bad/ fixtures where one exists; good chains verify for every key type and CA signature algorithm;
  * out-of-order, extra and stale certificates do not hide a good path; path length and CA constraints hold.
+ * ECDSA CAs may sign with any SHA-2 (RFC 5758 §3.2), and every self-signed root of the system bundle checks out.
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import assert from "node:assert/strict";
+import { nativeProvider } from "../src/crypto/native.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
+import type { CryptoProvider } from "../src/crypto/provider.ts";
 import { AlertDescription, TlsAlert } from "../src/tls/alert.ts";
-import { parseCertificate } from "../src/tls/pki/certificate.ts";
+import { type Certificate, isSelfIssued, parseCertificate } from "../src/tls/pki/certificate.ts";
 import {
   CertificateError,
   certificateErrorAlerts,
   type CertificateErrorCode,
 } from "../src/tls/pki/certificate_error.ts";
+import { verifyCertificateSignature } from "../src/tls/pki/certificate_signature.ts";
 import { LoadError } from "../src/tls/pki/load_error.ts";
 import { decodePem } from "../src/tls/pki/pem.ts";
 import { systemTrustStore, TrustStore } from "../src/tls/pki/trust_store.ts";
@@ -207,6 +211,113 @@ Deno.test("CA signature algorithms: RSA PKCS#1 v1.5, RSA-PSS, Ed25519, ECDSA P-3
     await fails([tampered], "bad_signature", { anchors: [der(issuer)] });
   }
 });
+
+const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
+const ecdsa = (hash: string) => ({ name: "ECDSA", hash }) as EcdsaParams;
+
+Deno.test("ECDSA CAs sign with any SHA-2 on either curve (RFC 5758 §3.2), on every provider", async () => {
+  const p384Ca = await makeCa("P-384 CA", "ecdsa-p384");
+  const p256Ca = await makeCa("P-256 CA", "ecdsa-p256");
+  const cases: [Signer, string, string][] = [
+    [p384Ca, "SHA-256", "1.2.840.10045.4.3.2"],
+    [p256Ca, "SHA-384", "1.2.840.10045.4.3.3"],
+    [p384Ca, "SHA-512", "1.2.840.10045.4.3.4"],
+    [p256Ca, "SHA-512", "1.2.840.10045.4.3.4"],
+  ];
+  for (const [issuer, hash, oid] of cases) {
+    const leaf = await makeLeaf(issuer, { signingAlgorithm: ecdsa(hash) });
+    assert.equal(parseCertificate(leaf).signatureAlgorithm.oid, oid);
+    const tampered = leaf.slice();
+    tampered[tampered.length - 3] ^= 0x40;
+    for (const provider of providers) {
+      const anchors = [der(issuer)];
+      const result = await verifyCertificateChain([leaf], options({ anchors, provider }));
+      assert.equal(result.path.length, 2, `${issuer.cert.subject} ${hash} ${provider.name}`);
+      await fails([tampered], "bad_signature", { anchors, provider });
+    }
+  }
+  // Through an intermediate: a P-384 root signs a P-256 CA with SHA-256, which signs the leaf with SHA-384.
+  const root = await makeCa("P-384 root", "ecdsa-p384");
+  const sub = await makeCa("P-256 sub CA", "ecdsa-p256", root, { signingAlgorithm: ecdsa("SHA-256") });
+  const leaf = await makeLeaf(sub, { signingAlgorithm: ecdsa("SHA-384") });
+  for (const provider of providers) {
+    const result = await verifyCertificateChain([leaf, der(sub)], options({ anchors: [der(root)], provider }));
+    assert.equal(result.path.length, 3, provider.name);
+  }
+});
+
+Deno.test("a P-521 CA is an unsupported algorithm, and the reason says why", async () => {
+  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-521" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
+  // `type` only picks a default signing algorithm, which signingAlgorithm overrides.
+  const spec = { subject: "CN=P-521 CA", keys, type: "ecdsa-p384" as const, signingAlgorithm: ecdsa("SHA-512") };
+  const cert = await issue({ ...spec, ca: {}, ...validity });
+  const issuer: Signer = { cert, privateKey: keys.privateKey, type: "ecdsa-p384" };
+  const leaf = await makeLeaf(issuer, { signingAlgorithm: ecdsa("SHA-512") });
+  for (const provider of providers) {
+    const e = await fails([leaf], "unsupported_algorithm", { anchors: [der(issuer)], provider });
+    assert.match(e.reason, /issuer's key is ECDSA P-521; .* P-256 and P-384 keys only/);
+  }
+});
+
+const systemBundle = "/etc/ssl/certs/ca-certificates.crt";
+const hasSystemBundle = (() => {
+  try {
+    return Deno.statSync(systemBundle).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Roots we refuse on purpose, by the reason certificateSignatureScheme gives. */
+const refusedOnPurpose: Record<string, RegExp> = {
+  // RFC 8446 §4.2.3 keeps SHA-1 only as a legacy certificate algorithm; collisions are practical, so we refuse it.
+  sha1: /signed with SHA-1, which is not accepted/,
+};
+
+Deno.test({
+  name: `every self-signed root in ${systemBundle} verifies its own signature, on every provider`,
+  ignore: !hasSystemBundle,
+  fn: async () => {
+    const roots = decodePem(Deno.readTextFileSync(systemBundle)).map((b) => parseCertificate(b.der))
+      .filter(isSelfIssued);
+    assert.ok(roots.length > 0, "no self-issued certificate in the bundle");
+    for (const provider of providers) {
+      const refused: Record<string, string[]> = {};
+      const unexpected: string[] = [];
+      let verified = 0;
+      for (const root of roots) {
+        const why = await selfSignatureFailure(root, provider);
+        if (why === null) {
+          verified++;
+          continue;
+        }
+        const label = Object.keys(refusedOnPurpose).find((k) => refusedOnPurpose[k].test(why));
+        if (label) (refused[label] ??= []).push(root.subject.text);
+        else unexpected.push(`"${root.subject.text}": ${why}`);
+      }
+      assert.deepEqual(
+        unexpected,
+        [],
+        `${provider.name}, ${unexpected.length} root(s) failed:\n${unexpected.join("\n")}`,
+      );
+      assert.ok(verified > 0, provider.name);
+    }
+  },
+});
+
+/** Why `root` does not verify its own signature through verifyCertificateSignature, or null when it does. */
+async function selfSignatureFailure(root: Certificate, provider: CryptoProvider): Promise<string | null> {
+  try {
+    await verifyCertificateSignature(root, root, provider, 0);
+    return null;
+  } catch (e) {
+    if (e instanceof CertificateError) return `${e.code}: ${e.reason}`;
+    throw e;
+  }
+}
 
 Deno.test("SHA-1 signatures and unknown critical extensions are unsupported certificates", async () => {
   const root = await makeCa("root", "ecdsa-p256");

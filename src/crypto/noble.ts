@@ -7,7 +7,7 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { sha256, sha384 } from "@noble/hashes/sha2.js";
+import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { TlsAlert } from "../tls/alert.ts";
 import { AesCcm } from "./aes_ccm.ts";
 import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
@@ -25,7 +25,7 @@ import type {
   SigningKey,
   TranscriptHash,
 } from "./provider.ts";
-import { signingScheme, verifyingScheme } from "./schemes.ts";
+import { type SchemeHash, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
 import { WebCryptoRsaSigner, webCryptoRsaVerify } from "./rsa_webcrypto.ts";
 
 // ---- Hashes (RFC 8446 §4.4.1 transcript, RFC 2104 HMAC for HKDF) ----
@@ -237,8 +237,16 @@ async function importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<Signi
   return { kind, sign: async (scheme, msg) => await rsa.sign(signingScheme(kind, scheme).hash!, msg) };
 }
 
+/** The digest an ECDSA scheme signs (RFC 8446 §4.2.3; for certificates, the hash of RFC 5758 §3.2). */
+const ecdsaDigests: Record<SchemeHash, (message: Uint8Array) => Uint8Array> = {
+  "SHA-256": sha256,
+  "SHA-384": sha384,
+  "SHA-512": sha512,
+};
+
 /** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is illegal_parameter. */
-function verifyCurve(kind: Exclude<KeyKind, "rsa">, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) {
+function verifyCurve(info: SchemeInfo, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) {
+  const { kind } = info;
   if (kind === "ed25519") {
     // RFC 8032 §5.1.7: a key or signature that does not decode just fails verification.
     try {
@@ -247,15 +255,19 @@ function verifyCurve(kind: Exclude<KeyKind, "rsa">, publicKey: Uint8Array, messa
       return false;
     }
   }
+  if (kind === "rsa") throw new TypeError("noble has no RSA");
   const curve = ecdsaCurves[kind];
   try {
     curve.Point.fromBytes(publicKey);
   } catch (e) {
     throw new TlsAlert("illegal_parameter", `invalid ${kind} public key: ${(e as Error).message}`);
   }
+  // The scheme's hash, not the curve's: a certificate may pair P-384 with SHA-256. noble truncates a longer
+  // digest to the bit length of the order (SEC 1 v2 §4.1.4, step 5), as OpenSSL does.
+  const digest = ecdsaDigests[info.hash!](message);
   try {
     // lowS: false accepts both halves of s, as OpenSSL and WebCrypto do.
-    return curve.verify(sig, message, publicKey, { format: "der", prehash: true, lowS: false });
+    return curve.verify(sig, digest, publicKey, { format: "der", prehash: false, lowS: false });
   } catch {
     return false;
   }
@@ -265,7 +277,7 @@ async function verify(spki: Uint8Array, scheme: number, message: Uint8Array, sig
   const key = readSpki(spki);
   const info = verifyingScheme(key?.kind ?? null, scheme);
   if (info.kind === "rsa") return await webCryptoRsaVerify(spki, info, message, signature);
-  return verifyCurve(info.kind, key!.key, message, signature);
+  return verifyCurve(info, key!.key, message, signature);
 }
 
 /** Fills from crypto.getRandomValues, which takes at most 65536 bytes a call. */

@@ -1,6 +1,7 @@
 /**
  * What each SignatureScheme (RFC 8446 §4.2.3) asks of the key and of the primitive, shared by both providers
- * so that they accept and refuse exactly the same combinations.
+ * so that they accept and refuse exactly the same combinations. Besides the wire schemes, a few private code
+ * points name ECDSA curve/hash pairs that only certificates use (see CertificateSignatureScheme).
  */
 import { TlsAlert } from "../tls/alert.ts";
 import { SignatureScheme } from "../tls/wire/constants.ts";
@@ -16,15 +17,35 @@ export interface SchemeInfo {
   readonly rsaPadding: "pss" | "pkcs1" | null;
   /**
    * RFC 8446 §4.2.3: RSASSA-PKCS1-v1_5 "MUST NOT be used in signed TLS handshake messages"; it is here only to
-   * verify signatures on certificates.
+   * verify signatures on certificates, as are the CertificateSignatureScheme code points.
    */
   readonly forHandshake: boolean;
 }
 
+/**
+ * ECDSA curve/hash pairs that certificates use and TLS 1.3 has no scheme for. RFC 8446 §4.2.3 ties the curve to
+ * the hash (ecdsa_secp384r1_sha384), but an X.509 ecdsa-with-SHA* algorithm names only the hash and any SHA-2 may
+ * go with any curve (RFC 5758 §3.2): real roots have P-384 keys signing with SHA-256. The values are from the
+ * Private Use range (RFC 8446 §11: 0xFE00-0xFFFF) and never go on the wire: signatureSchemesFor and
+ * signingScheme leave them out, so we never sign a CertificateVerify with them, and the client accepts only a
+ * CertificateVerify scheme it offered (isHandshakeScheme tells the two kinds apart).
+ */
+export const CertificateSignatureScheme = {
+  ecdsa_secp256r1_sha384: 0xfe01,
+  ecdsa_secp256r1_sha512: 0xfe02,
+  ecdsa_secp384r1_sha256: 0xfe03,
+  ecdsa_secp384r1_sha512: 0xfe04,
+} as const;
+
 const S = SignatureScheme;
+const C = CertificateSignatureScheme;
 const table = new Map<number, SchemeInfo>([
   [S.ecdsa_secp256r1_sha256, { kind: "ecdsa-p256", hash: "SHA-256", rsaPadding: null, forHandshake: true }],
   [S.ecdsa_secp384r1_sha384, { kind: "ecdsa-p384", hash: "SHA-384", rsaPadding: null, forHandshake: true }],
+  [C.ecdsa_secp256r1_sha384, { kind: "ecdsa-p256", hash: "SHA-384", rsaPadding: null, forHandshake: false }],
+  [C.ecdsa_secp256r1_sha512, { kind: "ecdsa-p256", hash: "SHA-512", rsaPadding: null, forHandshake: false }],
+  [C.ecdsa_secp384r1_sha256, { kind: "ecdsa-p384", hash: "SHA-256", rsaPadding: null, forHandshake: false }],
+  [C.ecdsa_secp384r1_sha512, { kind: "ecdsa-p384", hash: "SHA-512", rsaPadding: null, forHandshake: false }],
   [S.ed25519, { kind: "ed25519", hash: null, rsaPadding: null, forHandshake: true }],
   [S.rsa_pss_rsae_sha256, { kind: "rsa", hash: "SHA-256", rsaPadding: "pss", forHandshake: true }],
   [S.rsa_pss_rsae_sha384, { kind: "rsa", hash: "SHA-384", rsaPadding: "pss", forHandshake: true }],
@@ -42,6 +63,25 @@ export const schemeHashLength = (hash: SchemeHash) => (hash === "SHA-256" ? 32 :
 /** The schemes a key of `kind` can sign CertificateVerify with, in our order of preference. */
 export function signatureSchemesFor(kind: KeyKind): number[] {
   return [...table].filter(([, info]) => info.kind === kind && info.forHandshake).map(([scheme]) => scheme);
+}
+
+/**
+ * Whether a CertificateVerify may use `scheme` and we can check it: false for what only certificates use
+ * (rsa_pkcs1_*, RFC 8446 §4.2.3; CertificateSignatureScheme) and for schemes we do not implement.
+ */
+export function isHandshakeScheme(scheme: number): boolean {
+  return table.get(scheme)?.forHandshake ?? false;
+}
+
+/**
+ * The scheme to verify a certificate's ECDSA signature with: the issuer's curve and the hash its signature
+ * algorithm names (RFC 5758 §3.2), a wire scheme where TLS 1.3 has one, else a CertificateSignatureScheme.
+ */
+export function ecdsaCertificateScheme(kind: "ecdsa-p256" | "ecdsa-p384", hash: SchemeHash): number {
+  for (const [scheme, info] of table) {
+    if (info.kind === kind && info.hash === hash) return scheme;
+  }
+  throw new TypeError(`no ECDSA scheme for ${kind} with ${hash}`); // unreachable: the table has every pair
 }
 
 /**

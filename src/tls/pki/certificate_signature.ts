@@ -2,21 +2,24 @@
  * Checking the signature a CA put on a certificate (RFC 5280 §4.1.1.3) through the crypto provider, which
  * speaks TLS SignatureSchemes: the certificate's signatureAlgorithm OID is mapped to the scheme with the same
  * hash and padding (RFC 8446 §4.2.3 lists the schemes that may appear in certificates, including
- * rsa_pkcs1_* and rsa_pss_pss_*, which are not used for CertificateVerify).
+ * rsa_pkcs1_* and rsa_pss_pss_*, which are not used for CertificateVerify). ECDSA takes the curve from the
+ * issuer's key and the hash from the OID, which certificates combine freely (CertificateSignatureScheme).
  */
 import type { CryptoProvider } from "../../crypto/provider.ts";
+import { ecdsaCertificateScheme, type SchemeHash } from "../../crypto/schemes.ts";
 import { TlsAlert } from "../alert.ts";
 import { SignatureScheme } from "../wire/constants.ts";
 import type { AlgorithmIdentifier, Certificate } from "./certificate.ts";
 import { CertificateError } from "./certificate_error.ts";
 import { decodeOid, decodeSmallInt, DerError, DerReader, parseDer, Tag } from "./der.ts";
 import { Oid } from "./oids.ts";
-import type { PublicKeyInfo } from "./public_key.ts";
+import { describeAlgorithm, type PublicKeyInfo } from "./public_key.ts";
 
-const ecdsaSchemes: Record<string, number> = {
-  [Oid.ecdsaWithSha256]: SignatureScheme.ecdsa_secp256r1_sha256,
-  [Oid.ecdsaWithSha384]: SignatureScheme.ecdsa_secp384r1_sha384,
-  [Oid.ecdsaWithSha512]: SignatureScheme.ecdsa_secp521r1_sha512,
+/** RFC 5758 §3.2: ecdsa-with-SHA* names the hash only; any of them may go with any curve. */
+const ecdsaHashes: Record<string, SchemeHash> = {
+  [Oid.ecdsaWithSha256]: "SHA-256",
+  [Oid.ecdsaWithSha384]: "SHA-384",
+  [Oid.ecdsaWithSha512]: "SHA-512",
 };
 
 const rsaPkcs1Schemes: Record<string, number> = {
@@ -34,7 +37,8 @@ const pssHashes: Record<string, [number, number, number]> = {
 
 /**
  * The SignatureScheme for a certificate signed with `algorithm` by a key described by `issuerKey`. Throws
- * CertificateError unsupported_algorithm for SHA-1, DSA, unusual PSS parameters or a key of the wrong type.
+ * CertificateError unsupported_algorithm for SHA-1, DSA, unusual PSS parameters, ECDSA on curves other than
+ * P-256 and P-384 (P-521 included), or a key of the wrong type.
  */
 export function certificateSignatureScheme(algorithm: AlgorithmIdentifier, issuerKey: PublicKeyInfo): number {
   const unsupported = (why: string) => new CertificateError("unsupported_algorithm", why);
@@ -42,9 +46,12 @@ export function certificateSignatureScheme(algorithm: AlgorithmIdentifier, issue
   if (oid === Oid.sha1WithRSAEncryption || oid === Oid.ecdsaWithSha1) {
     throw unsupported("the certificate is signed with SHA-1, which is not accepted");
   }
-  if (oid in ecdsaSchemes) {
-    if (!issuerKey.algorithm.startsWith("ecdsa")) throw unsupported("an ECDSA signature from a non-EC issuer key");
-    return ecdsaSchemes[oid];
+  if (oid in ecdsaHashes) {
+    const { algorithm: kind, curve } = issuerKey;
+    if (kind === "ecdsa-p256" || kind === "ecdsa-p384") return ecdsaCertificateScheme(kind, ecdsaHashes[oid]);
+    if (!kind.startsWith("ecdsa")) throw unsupported("an ECDSA signature from a non-EC issuer key");
+    const key = describeAlgorithm(kind, curve);
+    throw unsupported(`the issuer's key is ${key}; ECDSA signatures are checked with P-256 and P-384 keys only`);
   }
   if (oid in rsaPkcs1Schemes) {
     if (issuerKey.algorithm !== "rsa") throw unsupported("an RSA signature from a non-RSA issuer key");
