@@ -117,6 +117,13 @@ export abstract class TlsConnection {
   /** Sends close_notify (RFC 8446 §6.1): we will write nothing more; reading continues until the peer closes. */
   close(): void {
     if (this.localClosedWrite || this.phase === "closed") return;
+    // A server answering 0-RTT data may want to close before the client's Finished has arrived; the close
+    // waits for it, so that the session tickets sent on completion come before close_notify (RFC 8446 §6.1:
+    // nothing after close_notify is read).
+    if (this.phase === "handshaking" && this.canSendBeforeComplete) {
+      this.closeWhenEstablished = true;
+      return;
+    }
     this.localClosedWrite = true;
     this.sendAlert(AlertDescription.close_notify);
     if (this.peerClosedWrite) this.phase = "closed";
@@ -151,6 +158,15 @@ export abstract class TlsConnection {
   /** True once the server has sent its Finished: it may send data before the client's Finished (0.5-RTT). */
   protected canSendBeforeComplete = false;
 
+  /** close() was called during 0.5-RTT; the subclass calls `closeIfDeferred()` once its completion messages are out. */
+  private closeWhenEstablished = false;
+
+  protected closeIfDeferred(): void {
+    if (!this.closeWhenEstablished) return;
+    this.closeWhenEstablished = false;
+    this.close();
+  }
+
   /** Handles one record of accepted early data; only the server accepts any. */
   protected onEarlyData(_content: Uint8Array): void {
     throw new TlsAlert("unexpected_message", "early data was not accepted");
@@ -181,6 +197,16 @@ export abstract class TlsConnection {
     const { key, iv } = trafficKeys(this.hash!, secret, this.aead!.keyLength);
     this.writer = new RecordEncrypter(this.aead!, key, iv);
     this.writeTraffic = { secret };
+  }
+
+  /**
+   * Back to unprotected writing: a client that sent 0-RTT data under the early key and then got a
+   * HelloRetryRequest sends its second ClientHello in plaintext (RFC 8446 §4.1.4, §4.2.10).
+   */
+  protected clearWriteSecret(): void {
+    this.flushHandshake();
+    this.writer = null;
+    this.writeTraffic = null;
   }
 
   /** Queues a handshake message; consecutive messages under the same keys share records. */

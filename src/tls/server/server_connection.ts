@@ -394,6 +394,7 @@ export class ServerConnection extends TlsConnection {
     const chain = this.negotiated!.peerCertificates;
     if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
     if (this.config.tickets && this.config.tickets.count > 0) this.sendTickets(this.config.tickets.count);
+    this.closeIfDeferred();
   }
 
   // ----- post-handshake client authentication (RFC 8446 §4.6.2) -----
