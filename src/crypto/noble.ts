@@ -297,6 +297,8 @@ export function pick<T>(table: Record<string, T>, name: string, what: string): T
 }
 
 export const nobleProvider: CryptoProvider = {
+  // noble rebuilds the AES key schedule and GHASH table per call; its ChaCha20-Poly1305 is 2-4x faster.
+  preferredAeads: ["CHACHA20-POLY1305", "AES-128-GCM", "AES-256-GCM"],
   name: "noble",
   hash: (name) => pick(hashes, name, "hash"),
   aead: (name) => pick(aeads, name, "AEAD"),

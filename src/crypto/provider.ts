@@ -82,6 +82,11 @@ export interface SigningKey {
 
 export interface CryptoProvider {
   readonly name: string;
+  /**
+   * AEADs from fastest to slowest on this provider and runtime: a server that was given no suite order
+   * prefers suites in this order (AES-GCM is slow on some paths, ChaCha20-Poly1305 on others).
+   */
+  readonly preferredAeads?: readonly AeadName[];
   hash(name: HashName): Hash;
   aead(name: AeadName): Aead;
   keyExchange(group: GroupName): KeyExchange;
