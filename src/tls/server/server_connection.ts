@@ -37,7 +37,7 @@ import { decideEarlyData } from "./early_data.ts";
 import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } from "./hello_retry.ts";
 import { type CertificateChoice, chooseAlpn, chooseCertificate, chooseCipherSuite, chooseGroup, groupCode } from "./negotiate.ts";
 import { acceptPsk, type AcceptedPsk } from "./psk.ts";
-import type { ServerConfig } from "./server_config.ts";
+import type { ServerCertificate, ServerConfig } from "./server_config.ts";
 import {
   certificateErrorCode,
   certificateRequestBody,
@@ -295,7 +295,7 @@ export class ServerConnection extends TlsConnection {
 
   /** RFC 8446 §4.4.2, §4.4.3 */
   private async sendCertificateAndVerify(choice: CertificateChoice): Promise<void> {
-    this.sendAndHash(HandshakeType.certificate, encodeCertificate(new Uint8Array(0), choice.certificate.chain));
+    this.sendAndHash(HandshakeType.certificate, certificateBody(choice.certificate));
     const content = certificateVerifyContent(SERVER_CONTEXT, this.transcript!.digest());
     const signature = await choice.certificate.signingKey.sign(choice.scheme, content);
     this.sendAndHash(HandshakeType.certificate_verify, encodeCertificateVerify({ scheme: choice.scheme, signature }));
@@ -505,6 +505,15 @@ export class ServerConnection extends TlsConnection {
   private logKey(label: string, secret: Uint8Array): void {
     if (this.config.keyLog) this.config.keyLog(keyLogLine(label, this.clientRandom, secret));
   }
+}
+
+/** The Certificate message body depends only on the chain: encoded once per certificate, not per handshake. */
+const certificateBodies = new WeakMap<ServerCertificate, Uint8Array>();
+
+function certificateBody(cert: ServerCertificate): Uint8Array {
+  let body = certificateBodies.get(cert);
+  if (!body) certificateBodies.set(cert, body = encodeCertificate(new Uint8Array(0), cert.chain));
+  return body;
 }
 
 function postHandshakeAuthExpects(p: PendingAuth, type: number): boolean {
