@@ -13,10 +13,15 @@ import type { ServerCertificate, ServerConfig } from "./server_config.ts";
 
 /**
  * Server preference, except that a client listing ChaCha20-Poly1305 first (typically one without AES
- * hardware) gets it when we allow it, as BoringSSL and Go do.
+ * hardware) gets it when we allow it, as BoringSSL and Go do; and a resuming client gets its ticket's suite
+ * when both sides allow it, because 0-RTT needs the same suite (RFC 8446 §4.2.10) and a fleet's nodes may
+ * prefer different ones.
  */
-export function chooseCipherSuite(hello: ClientHello, config: ServerConfig): SuiteParams {
+export function chooseCipherSuite(hello: ClientHello, config: ServerConfig, ticketSuite?: number): SuiteParams {
   const offered = hello.cipherSuites.filter((s) => !isGrease(s));
+  if (ticketSuite !== undefined && offered.includes(ticketSuite) && config.cipherSuites.includes(ticketSuite)) {
+    return suiteParams(ticketSuite)!;
+  }
   const chacha = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
   if (offered[0] === chacha && config.cipherSuites.includes(chacha)) return suiteParams(chacha)!;
   for (const s of config.cipherSuites) if (offered.includes(s)) return suiteParams(s)!;

@@ -70,6 +70,16 @@ function chooseMode(hello: ClientHello, config: ServerConfig): number | null {
   return null;
 }
 
+/**
+ * The suite of the first offered ticket, read before anything is verified: it only steers the suite choice;
+ * the binder is checked before the ticket is used.
+ */
+export function firstTicketSuite(hello: ClientHello, config: ServerConfig): number | undefined {
+  const first = hello.preSharedKey?.identities[0];
+  if (!first || !config.tickets) return undefined;
+  return openTicket(first.identity, config.now(), config)?.cipherSuite;
+}
+
 function openTicket(identity: Uint8Array, now: number, config: ServerConfig): SessionState | null {
   const plain = config.tickets!.sealer.open(identity, now);
   return plain ? decodeSessionState(plain) : null;

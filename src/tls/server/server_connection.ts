@@ -36,7 +36,7 @@ import { Writer } from "../wire/writer.ts";
 import { decideEarlyData } from "./early_data.ts";
 import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } from "./hello_retry.ts";
 import { type CertificateChoice, chooseAlpn, chooseCertificate, chooseCipherSuite, chooseGroup, groupCode } from "./negotiate.ts";
-import { acceptPsk, type AcceptedPsk } from "./psk.ts";
+import { acceptPsk, type AcceptedPsk, firstTicketSuite } from "./psk.ts";
 import type { ServerCertificate, ServerConfig } from "./server_config.ts";
 import {
   certificateErrorCode,
@@ -150,7 +150,7 @@ export class ServerConnection extends TlsConnection {
     const hello = decodeClientHello(msg.body);
     checkVersions(hello);
     const retry = this.openRetryCookie(hello, retried);
-    const suite = chooseCipherSuite(hello, this.config);
+    const suite = chooseCipherSuite(hello, this.config, firstTicketSuite(hello, this.config));
     if (retry && retry.cipherSuite !== suite.code) {
       throw new TlsAlert("illegal_parameter", "second ClientHello changed the cipher suite choice");
     }
