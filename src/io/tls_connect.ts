@@ -6,20 +6,29 @@
  *   const conn = await connectTls({ hostname: "example.com", port: 443, alpn: ["http/1.1"] });
  *   await conn.writable.getWriter().write(bytes);
  *   for await (const chunk of conn.readable) ...
+ *
+ * Tickets the server sends are kept in a session cache (one per process unless `sessionCache` says otherwise)
+ * and the next connection to the same server resumes with one (RFC 8446 §2.2); `earlyData` goes out in the
+ * first flight when the ticket allows 0-RTT (§2.3). With `cert` and `key` the client answers the server's
+ * certificate requests, during the handshake or after it (§4.3.2, §4.6.2).
  */
 import { appendFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { defaultProvider } from "../crypto/mod.ts";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName } from "../tls/cipher_suite.ts";
-import { ClientConnection } from "../tls/client/client_connection.ts";
-import { clientConfig, type ServerCertificateVerifier } from "../tls/client/client_config.ts";
+import { ClientConnection, type ClientConnectionOptions } from "../tls/client/client_connection.ts";
+import { type ClientConfig, clientConfig, type ServerCertificateVerifier } from "../tls/client/client_config.ts";
+import { ClientSessionCache, defaultSessionCache, sessionCacheKey } from "../tls/client/session_cache.ts";
 import type { CertificateStatus } from "../tls/client/server_auth.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import { type Certificate, parseCertificate } from "../tls/pki/certificate.ts";
+import { type CertifiedKey, loadCertifiedKey } from "../tls/pki/certified_key.ts";
+import { hex } from "../tls/key_log.ts";
 import { formatIpAddress } from "../tls/pki/hostname.ts";
 import { LoadError } from "../tls/pki/load_error.ts";
 import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
+import type { PemSource } from "../tls/pki/pem_source.ts";
 import { systemTrustStore, TrustStore } from "../tls/pki/trust_store.ts";
 import { connect as connectTransport } from "../transport/mod.ts";
 import type { NetAddr } from "../transport/types.ts";
@@ -64,6 +73,24 @@ export interface ConnectTlsOptions {
    * `info.certificate`. For diagnostics such as the probe only; never send data you care about over it.
    */
   certificateErrors?: "abort" | "record";
+  /**
+   * Our certificate chain (leaf first) and its key, as PEM text, bytes or `{ path }`: sent when the server asks
+   * during the handshake, and, since we then offer post_handshake_auth, when it asks later (RFC 8446 §4.6.2).
+   * Without them a request is answered with an empty Certificate.
+   */
+  cert?: PemSource;
+  key?: PemSource;
+  /**
+   * Where tickets are kept and looked up: by default one cache per process (`defaultSessionCache`), so that a
+   * second connection to the same server resumes. `false`: no resumption, tickets are dropped.
+   */
+  sessionCache?: ClientSessionCache | false;
+  /**
+   * Application data for the first flight: sent as 0-RTT when a cached ticket allows it (up to its
+   * max_early_data_size), otherwise, or for the rest, or if the server refuses it, right after the handshake,
+   * so it arrives exactly once. An attacker can replay 0-RTT data (RFC 8446 §8): only requests safe to repeat.
+   */
+  earlyData?: Uint8Array;
 }
 
 /** The parts of a certificate people ask about. */
@@ -86,6 +113,8 @@ export interface TlsClientInfo extends ConnectionInfo {
   certificate: CertificateStatus;
   /** True when the server asked for another key share first (HelloRetryRequest, RFC 8446 §4.1.4). */
   helloRetryRequest: boolean;
+  /** True when `earlyData` went out as 0-RTT (`earlyDataAccepted` says whether the server took it). */
+  earlyDataOffered: boolean;
 }
 
 export interface TlsClientConnection {
@@ -105,7 +134,8 @@ export interface TlsClientConnection {
 
 /** Connects, completes the handshake, and verifies the server unless told not to. Rejects with the TlsAlert. */
 export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnection> {
-  const engine = await createClientConnection(o);
+  const resolved = await resolveClientConfig(o);
+  const engine = new ClientConnection(resolved.config, sessionOptions(o, resolved));
   const transport = await connectTransport({ hostname: o.hostname, port: o.port });
   const socket = new TlsSocket(transport, engine, { handshakeTimeout: o.handshakeTimeout });
   const negotiated = await socket.handshake();
@@ -114,6 +144,7 @@ export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnect
     chain: negotiated.peerCertificates.map(summarizeCertificate),
     certificate: engine.certificateStatus!,
     helloRetryRequest: engine.helloRetried,
+    earlyDataOffered: engine.earlyDataStatus === "accepted" || engine.earlyDataStatus === "rejected",
   };
   return {
     readable: readableOf(socket),
@@ -133,15 +164,36 @@ export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnect
 /** The same function under the name the issue gives it, shaped like `Deno.connectTls` / `tls.connect`. */
 export const connect: typeof connectTls = connectTls;
 
-/** The engine `connectTls` runs, with the options resolved (trust store loaded, suites named). */
-export async function createClientConnection(o: ConnectTlsOptions): Promise<ClientConnection> {
+/**
+ * The engine `connectTls` runs, with the options resolved (trust store loaded, suites named), without a
+ * session cache: a fresh full handshake, as the probe wants. `session` adds a ticket, early data, a sink.
+ */
+export async function createClientConnection(
+  o: ConnectTlsOptions,
+  session: ClientConnectionOptions = {},
+): Promise<ClientConnection> {
+  return new ClientConnection((await resolveClientConfig(o)).config, session);
+}
+
+interface ResolvedClient {
+  config: ClientConfig;
+  /** Who vouches for the server (anchors digest, "system", a verifier, "insecure"): part of the cache key. */
+  trust: string;
+}
+
+const verifierIds = new WeakMap<ServerCertificateVerifier, number>();
+let verifierCount = 0;
+
+async function resolveClientConfig(o: ConnectTlsOptions): Promise<ResolvedClient> {
   const provider = o.provider ?? defaultProvider();
   const dangerous = o.dangerouslyDisableCertificateVerification === true;
   if (dangerous && (o.ca !== undefined || o.verifier)) {
     throw new TypeError("trust anchors given with certificate verification disabled: pick one");
   }
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new TypeError("a client certificate needs both `cert` and `key`");
   const anchors = dangerous || o.verifier ? undefined : await loadTrustAnchors(o.ca);
-  return new ClientConnection(clientConfig({
+  const certificate = o.cert && o.key ? await loadCertifiedKey({ cert: o.cert, key: o.key }, provider) : null;
+  const config = clientConfig({
     provider,
     serverName: o.servername ?? stripBrackets(o.hostname),
     alpnProtocols: o.alpn,
@@ -154,7 +206,48 @@ export async function createClientConnection(o: ConnectTlsOptions): Promise<Clie
     keyShareGroups: o.keyShareGroups,
     now: o.now,
     keyLog: keyLogWriter(o.keyLog),
-  }));
+    certificate,
+  });
+  return { config, trust: trustName(o, anchors, provider) };
+}
+
+function trustName(o: ConnectTlsOptions, anchors: TrustStore | undefined, provider: CryptoProvider): string {
+  if (o.dangerouslyDisableCertificateVerification) return "insecure";
+  if (o.verifier) {
+    if (!verifierIds.has(o.verifier)) verifierIds.set(o.verifier, ++verifierCount);
+    return `verifier ${verifierIds.get(o.verifier)}`;
+  }
+  if (o.ca === undefined) return "system";
+  return digestOf(anchors!.anchors.map((a) => a.der), provider);
+}
+
+function digestOf(ders: readonly Uint8Array[], provider: CryptoProvider): string {
+  const h = provider.hash("SHA-256").transcript();
+  for (const d of ders) h.update(d);
+  return hex(h.digest());
+}
+
+/** The cache entry for this server, the ticket to offer, and where new tickets go. */
+function sessionOptions(o: ConnectTlsOptions, resolved: ResolvedClient): ClientConnectionOptions {
+  const cache = o.sessionCache === false ? null : o.sessionCache ?? defaultSessionCache;
+  if (!cache) return { earlyData: o.earlyData };
+  const { config } = resolved;
+  const key = sessionCacheKey({
+    serverName: config.serverName ?? o.hostname,
+    port: o.port,
+    alpn: config.alpnProtocols,
+    trust: resolved.trust,
+    identity: identityName(config.certificate, config.provider),
+  });
+  return {
+    session: cache.take(key, config.now(), { earlyData: o.earlyData !== undefined }),
+    earlyData: o.earlyData,
+    onSession: (s) => cache.store(key, s),
+  };
+}
+
+function identityName(certificate: CertifiedKey | null, provider: CryptoProvider): string {
+  return certificate ? digestOf(certificate.chain, provider) : "";
 }
 
 /** `ca` as a trust store; the system bundle when absent. A string is PEM text if it looks like PEM, else a path. */

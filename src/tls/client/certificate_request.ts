@@ -1,6 +1,6 @@
 /**
- * A CertificateRequest during the handshake (RFC 8446 §4.3.2), read by the client. Answering it with a
- * certificate comes with client certificates; until then the client answers with an empty Certificate.
+ * A CertificateRequest during the handshake (RFC 8446 §4.3.2), read by the client; client_auth.ts answers it
+ * (and the post-handshake ones).
  */
 import { TlsAlert } from "../alert.ts";
 import { type CertificateRequest, decodeCertificateRequest } from "../wire/certificate_request.ts";

@@ -9,6 +9,7 @@
 import type { CryptoProvider, GroupName } from "../../crypto/provider.ts";
 import { DEFAULT_SUITES } from "../cipher_suite.ts";
 import { CertificateError } from "../pki/certificate_error.ts";
+import type { CertifiedKey } from "../pki/certified_key.ts";
 import { parseIpAddress } from "../pki/hostname.ts";
 import { TrustStore } from "../pki/trust_store.ts";
 import { type VerifiedPath, verifyCertificateChain } from "../pki/verify_chain.ts";
@@ -86,6 +87,12 @@ export interface ClientConfig {
   extensionOrder: readonly number[] | null;
   /** RFC 7685 padding: a ClientHello of 256 to 511 bytes is padded to 512 (a workaround for old middleboxes). */
   padding: boolean;
+  /**
+   * Our certificate and key, for servers that ask (RFC 8446 §4.3.2). With one we also offer post_handshake_auth
+   * (§4.2.6) and answer CertificateRequests after the handshake; without, a handshake request gets an empty
+   * Certificate and a post-handshake one is unexpected_message.
+   */
+  certificate: CertifiedKey | null;
 }
 
 export interface ClientConfigOptions {
@@ -116,6 +123,7 @@ export interface ClientConfigOptions {
   extraExtensions?: readonly Extension[];
   extensionOrder?: readonly number[];
   padding?: boolean;
+  certificate?: CertifiedKey | null;
 }
 
 export const DEFAULT_KEY_SHARE_GROUPS: readonly GroupName[] = ["x25519", "secp256r1"];
@@ -169,6 +177,7 @@ export function clientConfig(o: ClientConfigOptions): ClientConfig {
     extraExtensions: o.extraExtensions ?? [],
     extensionOrder: o.extensionOrder ?? null,
     padding: o.padding ?? false,
+    certificate: o.certificate ?? null,
   };
 }
 

@@ -1,40 +1,42 @@
 /**
  * The client side of the TLS 1.3 handshake (RFC 8446 §2, §4), sans-IO.
  *
- * Reads top to bottom as the client's flight: ClientHello → (HelloRetryRequest → ClientHello) → ServerHello,
- * EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished → [Certificate], Finished.
- * Each state is an `Expect*` value carrying only what that step needs; a message that fits no state is
- * unexpected_message, from one place (`onHandshakeMessage`).
+ * Reads top to bottom as the client's flight: ClientHello [+ 0-RTT data] → (HelloRetryRequest → ClientHello) →
+ * ServerHello, EncryptedExtensions, [CertificateRequest, Certificate, CertificateVerify], Finished →
+ * [EndOfEarlyData], [Certificate, [CertificateVerify]], Finished. A resumed handshake (the server accepted our
+ * ticket as PSK) has no certificate messages from the server. Each state is an `Expect*` value carrying only
+ * what that step needs; a message that fits no state is unexpected_message, from one place (`onHandshakeMessage`).
  *
- * The ClientHello is queued by the constructor: `takeOutput()` right after `new` gives the first flight.
+ * The ClientHello (and any 0-RTT data) is queued by the constructor: `takeOutput()` right after `new` gives the
+ * first flight. Tickets the server sends later become `session_ticket` events and, through `onSession`,
+ * sessions to resume with (session.ts); post-handshake CertificateRequests are answered when we have a
+ * certificate (RFC 8446 §4.6.2).
  */
 import { TlsAlert } from "../alert.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { KeyShare, TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
-import {
-  EarlySecret,
-  exportKeyingMaterial,
-  finishedVerifyData,
-  type HandshakeSecret,
-} from "../key_schedule.ts";
+import { EarlySecret, exportKeyingMaterial, finishedVerifyData, type HandshakeSecret } from "../key_schedule.ts";
 import { keyLogLine } from "../key_log.ts";
 import type { Certificate } from "../pki/certificate.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
-import { HandshakeType, ProtocolVersion, schemeName } from "../wire/constants.ts";
-import { encodeCertificate } from "../wire/certificate.ts";
+import type { CertificateRequest } from "../wire/certificate_request.ts";
+import { ExtensionType as X, HandshakeType, ProtocolVersion, schemeName } from "../wire/constants.ts";
 import { decodeCertificateVerify } from "../wire/certificate_verify.ts";
 import { decodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
 import { decodeFinished } from "../wire/finished.ts";
 import { encodeHandshake, type HandshakeMessage } from "../wire/handshake.ts";
 import { decodeNewSessionTicket } from "../wire/new_session_ticket.ts";
 import { decodeServerHello, isHelloRetryRequest, type ServerHello } from "../wire/server_hello.ts";
+import { answerCertificateRequest, readPostHandshakeRequest } from "./client_auth.ts";
 import { readCertificateRequest } from "./certificate_request.ts";
 import { type ClientConfig, groupCodes, sniName } from "./client_config.ts";
 import { buildClientHello, type BuiltHello } from "./client_hello.ts";
+import { checkEarlyDataAccepted, EarlyData, earlyDataLimit, type EarlyDataStatus } from "./early_data.ts";
 import { readEncryptedExtensions } from "./encrypted_extensions.ts";
 import { readHelloRetryRequest, retryTranscriptPrefix, type RetryRequest } from "./hello_retry.ts";
+import { bindHello, offerSession, pskAccepted, pskIdentity, type PskOffer } from "./psk_offer.ts";
 import {
   type CertificateStatus,
   checkCertificateVerify,
@@ -42,6 +44,21 @@ import {
   readServerCertificate,
 } from "./server_auth.ts";
 import { checkServerHelloFields, serverKeyShare } from "./server_hello.ts";
+import { type ClientSession, sessionFromTicket } from "./session.ts";
+
+/** Per connection: a session to resume, data to send in 0-RTT, and where new sessions go. */
+export interface ClientConnectionOptions {
+  /** A cached session (session_cache.ts) to offer as PSK; ignored if it cannot be used on this connection. */
+  session?: ClientSession | null;
+  /**
+   * Application data to send as early as possible: as 0-RTT when `session` allows it (up to its
+   * max_early_data_size), otherwise (or for what does not fit, or when the server rejects it) right after our
+   * Finished. It is delivered once either way; 0-RTT data can be replayed, so only send what is safe to repeat.
+   */
+  earlyData?: Uint8Array;
+  /** Receives a resumable session for each NewSessionTicket (RFC 8446 §4.6.1). */
+  onSession?: (session: ClientSession) => void;
+}
 
 /** The handshake secret and both handshake traffic secrets (RFC 8446 §7.1). */
 interface HandshakeKeys {
@@ -50,12 +67,12 @@ interface HandshakeKeys {
   server: Uint8Array;
 }
 
-/** A CertificateRequest's context, or null when the server did not ask for a certificate. */
-type Request = Uint8Array | null;
+/** The server's CertificateRequest, or null when it did not ask for a certificate. */
+type Request = CertificateRequest | null;
 
 type ClientState =
   | { name: "ExpectServerHello"; hello: BuiltHello; shares: readonly KeyShare[]; retry: RetryRequest | null; prefix: Uint8Array[] }
-  | { name: "ExpectEncryptedExtensions"; keys: HandshakeKeys }
+  | { name: "ExpectEncryptedExtensions"; keys: HandshakeKeys; resumed: boolean }
   | { name: "ExpectCertificateOrRequest"; keys: HandshakeKeys }
   | { name: "ExpectCertificate"; keys: HandshakeKeys; request: Request }
   | { name: "ExpectCertificateVerify"; keys: HandshakeKeys; request: Request; leaf: Certificate }
@@ -76,25 +93,36 @@ export class ClientConnection extends TlsConnection {
   private negotiated: Partial<ConnectionInfo> = {};
   private status: CertificateStatus | null = null;
   private exporterSecret: Uint8Array | null = null;
-  /** Kept for session tickets (RFC 8446 §4.6.1), which a later step turns into PSKs. */
+  /** The ticket we offer, until the server declines it (or a HelloRetryRequest makes it unusable). */
+  private psk: PskOffer | null;
+  private readonly early: EarlyData | null;
+  private readonly onSession: ((session: ClientSession) => void) | null;
+  /** Our current sending traffic secret: the Base Key of a post-handshake Finished (RFC 8446 §4.4). */
+  private writeSecret: Uint8Array | null = null;
+  private certificateScheme: number | null = null;
+  /** Kept for session tickets (RFC 8446 §4.6.1), whose PSKs derive from it. */
   protected resumptionMasterSecret: Uint8Array | null = null;
 
-  constructor(readonly config: ClientConfig) {
+  constructor(readonly config: ClientConfig, options: ClientConnectionOptions = {}) {
     super(config.provider, config.maxHandshakeMessageSize);
     this.clientRandom = config.provider.randomBytes(32);
     // RFC 8446 Appendix D.4: in compatibility mode, a non-empty legacy_session_id makes us look like a TLS 1.2
     // resumption to middleboxes.
     this.legacySessionId = config.compatibilityMode ? config.provider.randomBytes(32) : new Uint8Array(0);
+    this.onSession = options.onSession ?? null;
+    this.psk = options.session ? offerSession(config, options.session, config.now()) : null;
+    this.early = options.earlyData ? new EarlyData(options.earlyData, earlyDataLimit(this.psk, config.alpnProtocols)) : null;
     const shares = config.keyShareGroups.map((g) => config.provider.keyExchange(g).generate());
-    const hello = this.sendClientHello(shares);
+    const hello = this.sendClientHello(shares, []);
     this.state = { name: "ExpectServerHello", hello, shares, retry: null, prefix: [] };
+    if (this.early?.status === "offered") this.sendEarlyData(hello);
   }
 
   get info(): ConnectionInfo | null {
     return this.isHandshakeComplete ? this.negotiated as ConnectionInfo : null;
   }
 
-  /** What became of the server's chain; null until its Certificate message has been processed. */
+  /** What became of the server's chain (for a resumed connection: on the connection that got the ticket). */
   get certificateStatus(): CertificateStatus | null {
     return this.status;
   }
@@ -102,6 +130,16 @@ export class ClientConnection extends TlsConnection {
   /** True when the server answered our first ClientHello with a HelloRetryRequest. */
   get helloRetried(): boolean {
     return this.retried;
+  }
+
+  /** What became of the data given as `earlyData`: sent as 0-RTT and accepted or rejected, or not offered. */
+  get earlyDataStatus(): EarlyDataStatus | null {
+    return this.early?.status ?? null;
+  }
+
+  /** The scheme of our last CertificateVerify (handshake or post-handshake), or null if we sent none. */
+  get clientCertificateScheme(): string | null {
+    return this.certificateScheme === null ? null : schemeName(this.certificateScheme);
   }
 
   /** TLS-Exporter (RFC 8446 §7.5), once the handshake is complete. */
@@ -126,18 +164,14 @@ export class ClientConnection extends TlsConnection {
     if (s.name === "ExpectCertificateVerify" && t === HandshakeType.certificate_verify) {
       return await this.handleCertificateVerify(msg, s);
     }
-    if (s.name === "ExpectFinished" && t === HandshakeType.finished) return this.handleServerFinished(msg, s);
+    if (s.name === "ExpectFinished" && t === HandshakeType.finished) return await this.handleServerFinished(msg, s);
     throw new TlsAlert("unexpected_message", `unexpected handshake message ${msg.type} in ${s.name}`);
   }
 
-  protected onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
-    // RFC 8446 §4.6.1: tickets are only announced for now; resumption comes with the session cache.
-    if (msg.type === HandshakeType.new_session_ticket) {
-      this.emit({ type: "session_ticket", ticket: decodeNewSessionTicket(msg.body) });
-      return Promise.resolve();
-    }
-    // RFC 8446 §4.6.2: a post-handshake CertificateRequest needs our post_handshake_auth, which we never send.
-    return Promise.reject(new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from the server`));
+  protected async onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
+    if (msg.type === HandshakeType.new_session_ticket) return this.handleNewSessionTicket(msg);
+    if (msg.type === HandshakeType.certificate_request) return await this.answerPostHandshakeRequest(msg);
+    throw new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from the server`);
   }
 
   /** RFC 8446 §5: a compatibility change_cipher_spec may arrive any time after our ClientHello until Finished. */
@@ -150,19 +184,47 @@ export class ClientConnection extends TlsConnection {
     return this.retried ? ProtocolVersion.TLS1_2 : ProtocolVersion.TLS1_0;
   }
 
-  // ----- ClientHello and the server's answer -----
+  protected override setWriteSecret(secret: Uint8Array): void {
+    super.setWriteSecret(secret);
+    this.writeSecret = secret;
+  }
 
-  private sendClientHello(shares: readonly KeyShare[], cookie?: Uint8Array): BuiltHello {
+  // ----- ClientHello, 0-RTT, and the server's answer -----
+
+  /** `prefix`: the transcript before this ClientHello (message_hash and HelloRetryRequest), for the PSK binder. */
+  private sendClientHello(shares: readonly KeyShare[], prefix: readonly Uint8Array[], cookie?: Uint8Array): BuiltHello {
     const hello = buildClientHello(this.config, {
       random: this.clientRandom,
       legacySessionId: this.legacySessionId,
       shares,
       cookie,
+      psk: this.psk ? pskIdentity(this.psk, this.config.now()) : undefined,
+      earlyData: this.early?.status === "offered",
     });
+    if (this.psk) bindHello(this.psk, hello.raw, prefix);
     this.sent = hello.sent;
     this.sendHandshake(hello.raw);
     this.flushHandshake();
     return hello;
+  }
+
+  /**
+   * RFC 8446 §2.3, §4.2.10: 0-RTT data right after the ClientHello, under client_early_traffic_secret, which
+   * the ticket's suite and the ClientHello alone determine (§7.1).
+   */
+  private sendEarlyData(hello: BuiltHello): void {
+    const psk = this.psk!;
+    const helloHash = psk.hash.hash(hello.raw);
+    const secret = psk.early.clientEarlyTrafficSecret(helloHash);
+    this.logKey("CLIENT_EARLY_TRAFFIC_SECRET", secret);
+    this.logKey("EARLY_EXPORTER_SECRET", psk.early.earlyExporterMasterSecret(helloHash));
+    // RFC 8446 Appendix D.4: "If offering early data, the record is placed immediately after the first ClientHello."
+    this.sendCompatibilityChangeCipherSpec();
+    this.setSuite(psk.suite);
+    this.setWriteSecret(secret);
+    this.canSendBeforeComplete = true;
+    this.send(this.early!.zeroRtt);
+    this.canSendBeforeComplete = false;
   }
 
   private handleServerHello(msg: HandshakeMessage, s: In<"ExpectServerHello">): void {
@@ -180,6 +242,8 @@ export class ClientConnection extends TlsConnection {
     if (s.retry && s.retry.suite.code !== suite.code) {
       throw new TlsAlert("illegal_parameter", "the ServerHello changed the cipher suite of the HelloRetryRequest");
     }
+    const resumed = pskAccepted(sh, this.psk, suite);
+    if (!resumed) this.early?.reject("the server did not resume our ticket");
     const share = serverKeyShare(sh, s.shares.map((k) => groupCodes[k.group]));
     const mine = s.shares.find((k) => groupCodes[k.group] === share.group)!;
     const shared = mine.agree(share.keyExchange);
@@ -192,25 +256,40 @@ export class ClientConnection extends TlsConnection {
       group: mine.group,
       alpn: null,
       serverName: sniName(this.config.serverName),
-      resumed: false,
+      resumed,
       earlyDataAccepted: false,
+      earlyDataRejectedReason: null,
       peerSignatureScheme: null,
       peerCertificates: [],
     };
-    this.state = { name: "ExpectEncryptedExtensions", keys: this.enterHandshakeKeys(shared) };
+    // RFC 8446 §2.2: a resumed server does not authenticate again; what we verified when we got the ticket holds.
+    if (resumed) this.restoreServerIdentity(this.psk!.session);
+    const early = resumed ? this.psk!.early : EarlySecret.fromPsk(this.hash!);
+    this.state = { name: "ExpectEncryptedExtensions", keys: this.enterHandshakeKeys(early, shared), resumed };
+  }
+
+  private restoreServerIdentity(session: ClientSession): void {
+    this.negotiated.peerCertificates = [...session.peerCertificates];
+    this.status = session.certificateStatus;
   }
 
   /** RFC 8446 §7.1: handshake traffic secrets over ClientHello...ServerHello; the server writes next. */
-  private enterHandshakeKeys(shared: Uint8Array): HandshakeKeys {
-    const secret = EarlySecret.fromPsk(this.hash!).intoHandshake(shared);
+  private enterHandshakeKeys(early: EarlySecret, shared: Uint8Array): HandshakeKeys {
+    const secret = early.intoHandshake(shared);
     const { client, server } = secret.trafficSecrets(this.transcript!.digest());
     this.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client);
     this.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", server);
     this.setReadSecret(server);
+    // RFC 8446 §4.2.10: while the server may still accept our 0-RTT data we keep the early key (EndOfEarlyData
+    // goes under it); EncryptedExtensions says which.
+    if (this.early?.status !== "offered") this.useHandshakeWriteKey(client);
+    return { secret, client, server };
+  }
+
+  private useHandshakeWriteKey(client: Uint8Array): void {
     // RFC 8446 Appendix D.4: the dummy change_cipher_spec goes before our first encrypted record.
     this.sendCompatibilityChangeCipherSpec();
     this.setWriteSecret(client);
-    return { secret, client, server };
   }
 
   /** RFC 8446 §4.1.4: answer a HelloRetryRequest with the same ClientHello, changed only as it asked. */
@@ -225,9 +304,18 @@ export class ClientConnection extends TlsConnection {
     const prefix = retryTranscriptPrefix(this.config.provider.hash(suite.hash), s.hello.raw, msg.raw);
     const shares = retry.group ? [this.config.provider.keyExchange(retry.group).generate()] : s.shares;
     this.retried = true;
+    // RFC 8446 §4.1.2: the second ClientHello drops early_data ("Removing the "early_data" extension if one
+    // was present. Early data is not permitted after a HelloRetryRequest."), and keeps the PSK only if its
+    // hash is the suite's ("optionally removing any PSKs which are incompatible with the server's indicated
+    // cipher suite"); the 0-RTT records already sent are skipped by the server.
+    if (this.early?.status === "offered") {
+      this.early.reject("HelloRetryRequest");
+      this.clearWriteSecret();
+    }
+    if (this.psk && this.psk.suite.hash !== suite.hash) this.psk = null;
     // RFC 8446 Appendix D.4: "either before its second ClientHello or before its encrypted handshake flight".
     this.sendCompatibilityChangeCipherSpec();
-    const hello = this.sendClientHello(shares, retry.cookie ?? undefined);
+    const hello = this.sendClientHello(shares, prefix, retry.cookie ?? undefined);
     this.state = { name: "ExpectServerHello", hello, shares, retry, prefix };
   }
 
@@ -244,15 +332,24 @@ export class ClientConnection extends TlsConnection {
     // RFC 8449 §4: the peer's limit counts the inner content type byte.
     if (ext.recordSizeLimit !== null) this.maxSendFragment = Math.min(MAX_PLAINTEXT, ext.recordSizeLimit - 1);
     this.negotiated.alpn = ext.alpn;
+    if (ext.earlyData) checkEarlyDataAccepted(this.early, this.psk, s.resumed, this.suite!, ext.alpn);
+    else if (this.early?.status === "offered") {
+      this.early.reject("the server did not accept early data");
+      this.useHandshakeWriteKey(s.keys.client);
+    }
+    this.negotiated.earlyDataAccepted = this.early?.status === "accepted";
+    this.negotiated.earlyDataRejectedReason = this.early?.reason ?? null;
     this.transcript!.update(msg.raw);
-    this.state = { name: "ExpectCertificateOrRequest", keys: s.keys };
+    // RFC 8446 §4.3.2: "Servers which are authenticating with a PSK MUST NOT send the CertificateRequest message
+    // in the main handshake"; nor do they send Certificate (§2.2).
+    this.state = s.resumed ? { name: "ExpectFinished", keys: s.keys, request: null } : { name: "ExpectCertificateOrRequest", keys: s.keys };
   }
 
-  /** RFC 8446 §4.3.2: we answer with an empty Certificate (client certificates come in a later step). */
+  /** RFC 8446 §4.3.2: the request is answered after the server's Finished (client_auth.ts). */
   private handleCertificateRequest(msg: HandshakeMessage, s: In<"ExpectCertificateOrRequest">): void {
     const request = readCertificateRequest(msg.body);
     this.transcript!.update(msg.raw);
-    this.state = { name: "ExpectCertificate", keys: s.keys, request: request.requestContext };
+    this.state = { name: "ExpectCertificate", keys: s.keys, request };
   }
 
   private async handleCertificate(msg: HandshakeMessage, keys: HandshakeKeys, request: Request): Promise<void> {
@@ -289,7 +386,7 @@ export class ClientConnection extends TlsConnection {
   }
 
   /** RFC 8446 §4.4.4: the server's Finished, compared in constant time; decrypt_error when it differs. */
-  private handleServerFinished(msg: HandshakeMessage, s: In<"ExpectFinished">): void {
+  private async handleServerFinished(msg: HandshakeMessage, s: In<"ExpectFinished">): Promise<void> {
     const received = decodeFinished(msg.body, this.hash!.outputLength);
     const expected = finishedVerifyData(this.hash!, s.keys.server, this.transcript!.digest());
     if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "server Finished does not verify");
@@ -300,22 +397,75 @@ export class ClientConnection extends TlsConnection {
     this.logKey("SERVER_TRAFFIC_SECRET_0", app.server);
     this.logKey("EXPORTER_SECRET", app.exporter);
     this.setReadSecret(app.server);
-    this.sendClientFlight(s);
+    await this.sendClientFlight(s);
     this.setWriteSecret(app.client);
     this.resumptionMasterSecret = master.resumptionMasterSecret(this.transcript!.digest());
     this.exporterSecret = app.exporter;
     this.state = { name: "Connected" };
     this.established();
     this.emit({ type: "handshake_complete", info: this.info! });
+    // What 0-RTT did not deliver goes out now, under the application keys.
+    if (this.early && this.early.afterHandshake.length > 0) this.send(this.early.afterHandshake);
   }
 
   // ----- our second flight -----
 
-  /** RFC 8446 §4.4.2: asked for a certificate, a client without one sends an empty Certificate; then Finished. */
-  private sendClientFlight(s: In<"ExpectFinished">): void {
-    if (s.request !== null) this.sendAndHash(HandshakeType.certificate, encodeCertificate(s.request, []));
+  /**
+   * RFC 8446 §4.5: EndOfEarlyData under the early key if the server took our 0-RTT data; then, if asked,
+   * our Certificate (and CertificateVerify, RFC 8446 §4.4.2, §4.4.3) under the handshake key; then Finished.
+   */
+  private async sendClientFlight(s: In<"ExpectFinished">): Promise<void> {
+    if (this.early?.status === "accepted") {
+      this.sendAndHash(HandshakeType.end_of_early_data, new Uint8Array(0));
+      this.useHandshakeWriteKey(s.keys.client);
+    }
+    if (s.request !== null) {
+      const answer = await answerCertificateRequest(this.config.certificate, s.request, this.transcript!);
+      for (const m of answer.messages) this.sendHandshake(m);
+      this.certificateScheme = answer.scheme;
+    }
     const verifyData = finishedVerifyData(this.hash!, s.keys.client, this.transcript!.digest());
     this.sendAndHash(HandshakeType.finished, verifyData);
+  }
+
+  // ----- after the handshake -----
+
+  /** RFC 8446 §4.6.1: each ticket is announced as an event and, with `onSession`, kept as a session. */
+  private handleNewSessionTicket(msg: HandshakeMessage): void {
+    const ticket = decodeNewSessionTicket(msg.body);
+    this.emit({ type: "session_ticket", ticket });
+    if (!this.onSession) return;
+    const session = sessionFromTicket(ticket, {
+      hash: this.hash!,
+      cipherSuite: this.suite!.code,
+      resumptionMasterSecret: this.resumptionMasterSecret!,
+      receivedAt: this.config.now(),
+      alpn: this.negotiated.alpn ?? null,
+      serverName: sniName(this.config.serverName),
+      peerCertificates: this.negotiated.peerCertificates ?? [],
+      certificateStatus: this.status!,
+    });
+    if (session) this.onSession(session);
+  }
+
+  /**
+   * RFC 8446 §4.6.2: Certificate (with the request's context), CertificateVerify, then Finished keyed by our
+   * current client_application_traffic_secret_N, all over the handshake transcript (through our Finished)
+   * plus the CertificateRequest (§4.4). "A client that receives a CertificateRequest message without having
+   * sent the "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
+   */
+  private async answerPostHandshakeRequest(msg: HandshakeMessage): Promise<void> {
+    if (!this.sent.has(X.post_handshake_auth)) {
+      throw new TlsAlert("unexpected_message", "post-handshake CertificateRequest, but we did not offer post_handshake_auth");
+    }
+    const request = readPostHandshakeRequest(msg.body);
+    const transcript = this.transcript!.clone();
+    transcript.update(msg.raw);
+    const answer = await answerCertificateRequest(this.config.certificate, request, transcript);
+    for (const m of answer.messages) this.sendHandshake(m);
+    this.sendHandshake(encodeHandshake(HandshakeType.finished, finishedVerifyData(this.hash!, this.writeSecret!, transcript.digest())));
+    this.flushHandshake();
+    if (answer.scheme !== null) this.certificateScheme = answer.scheme;
   }
 
   // ----- helpers -----

@@ -1,7 +1,10 @@
 /**
  * Building our ClientHello (RFC 8446 §4.1.2). The first and the second (after a HelloRetryRequest) share
- * everything but the key shares and the cookie (§4.1.2: "the client MUST send the same ClientHello without
- * modification, except as follows"), so both come from this one function.
+ * everything but the key shares, the cookie, early_data and the PSK's age and binder (§4.1.2: "the client MUST
+ * send the same ClientHello without modification, except as follows"), so both come from this one function.
+ *
+ * A PSK offer goes last (§4.2.11) with a zeroed binder of the right length; psk_offer.ts writes the binder,
+ * which covers everything before the binders list.
  */
 import type { KeyShare } from "../../crypto/provider.ts";
 import { ExtensionType as X, HandshakeType, ProtocolVersion } from "../wire/constants.ts";
@@ -9,6 +12,7 @@ import { encodeClientHello } from "../wire/client_hello.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
 import { encodeProtocolNames } from "../wire/extensions/alpn.ts";
 import { encodeCookie } from "../wire/extensions/cookie.ts";
+import { encodeOfferedPsks } from "../wire/extensions/pre_shared_key.ts";
 import { encodeClientKeyShares } from "../wire/extensions/key_share.ts";
 import { encodePskModes } from "../wire/extensions/psk_key_exchange_modes.ts";
 import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
@@ -18,6 +22,7 @@ import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
 import { encodeSupportedVersionsList } from "../wire/extensions/supported_versions.ts";
 import { encodeHandshake } from "../wire/handshake.ts";
 import { type ClientConfig, groupCodes, sniName } from "./client_config.ts";
+import type { PskIdentityParams } from "./psk_offer.ts";
 
 export interface HelloParams {
   random: Uint8Array;
@@ -25,6 +30,10 @@ export interface HelloParams {
   shares: readonly KeyShare[];
   /** The cookie of a HelloRetryRequest, echoed in the second ClientHello (RFC 8446 §4.2.2). */
   cookie?: Uint8Array;
+  /** A ticket to offer (RFC 8446 §4.2.11); its binder is left zero for the caller to write. */
+  psk?: PskIdentityParams;
+  /** Announce 0-RTT data (RFC 8446 §4.2.10); never in a second ClientHello. */
+  earlyData?: boolean;
 }
 
 export interface BuiltHello {
@@ -36,6 +45,9 @@ export interface BuiltHello {
 
 export function buildClientHello(config: ClientConfig, p: HelloParams): BuiltHello {
   const extensions = orderExtensions(helloExtensions(config, p), config.extensionOrder);
+  // RFC 8446 §4.2.11: pre_shared_key "MUST be the last extension in the ClientHello" (after any padding).
+  const psk = p.psk ? pskExtension(p.psk) : null;
+  if (psk) extensions.push(psk);
   const hello = {
     legacyVersion: ProtocolVersion.TLS1_2,
     random: p.random,
@@ -48,7 +60,7 @@ export function buildClientHello(config: ClientConfig, p: HelloParams): BuiltHel
   let raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
   const pad = config.padding ? paddingLength(raw.length) : null;
   if (pad !== null) {
-    extensions.push({ type: X.padding, data: new Uint8Array(pad) });
+    extensions.splice(psk ? extensions.length - 1 : extensions.length, 0, { type: X.padding, data: new Uint8Array(pad) });
     raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
   }
   return { raw, sent: new Set(extensions.map((e) => e.type)) };
@@ -73,8 +85,16 @@ function helloExtensions(config: ClientConfig, p: HelloParams): Extension[] {
   if (p.cookie) out.push({ type: X.cookie, data: encodeCookie(p.cookie) });
   const shares = p.shares.map((s) => ({ group: groupCodes[s.group], keyExchange: s.publicKey }));
   out.push({ type: X.key_share, data: encodeClientKeyShares(shares) });
+  // RFC 8446 §4.2.6: only a client that will answer a post-handshake CertificateRequest offers it.
+  if (config.certificate) out.push({ type: X.post_handshake_auth, data: new Uint8Array(0) });
+  if (p.earlyData) out.push({ type: X.early_data, data: new Uint8Array(0) });
   out.push(...config.extraExtensions);
   return out;
+}
+
+function pskExtension(psk: PskIdentityParams): Extension {
+  const identities = [{ identity: psk.identity, obfuscatedTicketAge: psk.obfuscatedTicketAge }];
+  return { type: X.pre_shared_key, data: encodeOfferedPsks({ identities, binders: [new Uint8Array(psk.binderLength)] }) };
 }
 
 function orderExtensions(extensions: Extension[], order: readonly number[] | null): Extension[] {

@@ -15,6 +15,8 @@ export interface ServerExtensions {
   recordSizeLimit: number | null;
   /** Groups the server prefers, for later connections (RFC 8446 §4.2.7); informational only. */
   serverGroups: number[] | null;
+  /** The server accepted our 0-RTT data (RFC 8446 §4.2.10); the caller checks that it could. */
+  earlyData: boolean;
 }
 
 export function readEncryptedExtensions(
@@ -23,7 +25,7 @@ export function readEncryptedExtensions(
   alpnOffered: readonly string[],
 ): ServerExtensions {
   checkServerExtensions("EncryptedExtensions", extensions, sent);
-  const out: ServerExtensions = { alpn: null, recordSizeLimit: null, serverGroups: null };
+  const out: ServerExtensions = { alpn: null, recordSizeLimit: null, serverGroups: null, earlyData: false };
   for (const ext of extensions) {
     switch (ext.type) {
       case X.server_name:
@@ -40,8 +42,10 @@ export function readEncryptedExtensions(
         out.serverGroups = decodeBody(ext, decodeSupportedGroups);
         break;
       case X.early_data:
-        // RFC 8446 §4.2.10: only when we offered 0-RTT, which this client does not do yet.
-        throw new TlsAlert("unsupported_extension", "early_data accepted, but we sent none");
+        // RFC 8446 §4.2.10: in EncryptedExtensions the extension_data is empty.
+        if (ext.data.length !== 0) throw decodeError("early_data in EncryptedExtensions is not empty");
+        out.earlyData = true;
+        break;
     }
   }
   return out;
