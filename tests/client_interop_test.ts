@@ -144,10 +144,14 @@ Deno.test({
       try {
         const c = await dial(port);
         await bothWaysWithSServer(peer, c, "before");
+        // s_server reads a command only when it is alone in one stdin read: let each one land before the text.
+        const pause = () => new Promise((r) => setTimeout(r, 300));
         await peer.send("k\n");
+        await pause();
         await peer.send("after k\n");
         await readUntil(c.reader, "after k");
         await peer.send("K\n");
+        await pause();
         await peer.send("after K\n");
         await readUntil(c.reader, "after K");
         await bothWaysWithSServer(peer, c, "after-updates");
