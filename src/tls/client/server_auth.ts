@@ -4,11 +4,12 @@
  */
 import { decodeError, TlsAlert } from "../alert.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
+import { isHandshakeScheme } from "../../crypto/schemes.ts";
 import { type Certificate, parseCertificate } from "../pki/certificate.ts";
 import type { CertificateError } from "../pki/certificate_error.ts";
 import { DerError } from "../pki/der.ts";
 import type { VerifiedPath } from "../pki/verify_chain.ts";
-import { SignatureScheme, schemeName } from "../wire/constants.ts";
+import { schemeName } from "../wire/constants.ts";
 import { decodeCertificate } from "../wire/certificate.ts";
 import { certificateVerifyContent, type CertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
 import { checkServerExtensions } from "./extension_rules.ts";
@@ -45,14 +46,6 @@ export function parseLeaf(chain: readonly Uint8Array[]): Certificate {
   }
 }
 
-/** RFC 8446 §4.2.3: never in a CertificateVerify, whatever signature_algorithms listed. */
-const notForHandshakes = new Set<number>([
-  SignatureScheme.rsa_pkcs1_sha256,
-  SignatureScheme.rsa_pkcs1_sha384,
-  SignatureScheme.rsa_pkcs1_sha512,
-  SignatureScheme.rsa_pkcs1_sha1,
-  SignatureScheme.ecdsa_sha1,
-]);
 
 /**
  * RFC 8446 §4.4.3: the signature must use a scheme we offered ("If the CertificateVerify message is sent by a
@@ -68,7 +61,8 @@ export async function checkCertificateVerify(
   offered: readonly number[],
   transcriptHash: Uint8Array,
 ): Promise<void> {
-  if (!offered.includes(cv.scheme) || notForHandshakes.has(cv.scheme)) {
+  // RFC 8446 §4.2.3: PKCS#1 v1.5, SHA-1 and certificate-only schemes never sign a CertificateVerify.
+  if (!offered.includes(cv.scheme) || !isHandshakeScheme(cv.scheme)) {
     throw new TlsAlert("illegal_parameter", `CertificateVerify uses ${schemeName(cv.scheme)}, which we did not offer`);
   }
   const content = certificateVerifyContent(SERVER_CONTEXT, transcriptHash);
