@@ -30,3 +30,4 @@ export { MemoryReplayStore } from "./src/tls/tickets/memory_replay_store.ts";
 export { RedisReplayStore } from "./src/tls/tickets/redis_replay_store.ts";
 export type { EarlyDataOptions, TicketOptions } from "./src/io/tls_server_config.ts";
 export { ClientSessionCache, defaultSessionCache } from "./src/tls/client/session_cache.ts";
+export { httpsRequest, type HttpsRequestOptions, type HttpsResponse } from "./src/io/https_request.ts";
