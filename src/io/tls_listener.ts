@@ -4,6 +4,7 @@
  * alert is sent) without disturbing any other connection.
  */
 import { listen } from "../transport/mod.ts";
+import { AcceptQueue } from "../transport/accept_queue.ts";
 import type { Listener, NetAddr } from "../transport/types.ts";
 import { ServerConnection } from "../tls/server/server_connection.ts";
 import type { ServerConfig } from "../tls/server/server_config.ts";
@@ -24,9 +25,7 @@ export interface ListenTlsOptions extends TlsServerOptions {
 export type ServerTlsSocket = TlsSocket<ServerConnection>;
 
 export class TlsListener implements AsyncIterable<ServerTlsSocket> {
-  private readonly ready: ServerTlsSocket[] = [];
-  private waiting: ((s: ServerTlsSocket | null) => void) | null = null;
-  private done = false;
+  private readonly ready = new AcceptQueue<ServerTlsSocket>((s) => s.close());
   /** Connections accepted and not yet closed, for graceful shutdown. */
   readonly active = new Set<ServerTlsSocket>();
 
@@ -39,17 +38,12 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   }
 
   async close(): Promise<void> {
-    this.done = true;
+    this.ready.close();
     await this.listener.close();
-    this.waiting?.(null);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ServerTlsSocket> {
-    for (;;) {
-      const next = this.ready.shift() ?? (this.done ? null : await new Promise<ServerTlsSocket | null>((r) => (this.waiting = r)));
-      if (next === null) return;
-      yield next;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<ServerTlsSocket> {
+    return this.ready[Symbol.asyncIterator]();
   }
 
   private async acceptLoop(): Promise<void> {
@@ -66,10 +60,9 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
         this.handshake(socket);
       }
     } catch (err) {
-      if (!this.done) this.options.onHandshakeError?.(err as Error, this.listener.addr);
+      if (!this.ready.closed) this.options.onHandshakeError?.(err as Error, this.listener.addr);
     }
-    this.done = true;
-    this.waiting?.(null);
+    this.ready.close();
   }
 
   private async handshake(socket: ServerTlsSocket): Promise<void> {
@@ -81,11 +74,7 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
       this.options.onHandshakeError?.(err as Error, socket.remoteAddr);
       return;
     }
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w(socket);
-    } else this.ready.push(socket);
+    this.ready.push(socket);
   }
 }
 

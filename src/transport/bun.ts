@@ -7,6 +7,7 @@
  * Writes: `socket.write` returns how many bytes the kernel took and keeps none of the rest, so the remainder waits
  * in our queue and is retried on `drain`; `write()` resolves once the kernel has taken the last byte.
  */
+import { AcceptQueue } from "./accept_queue.ts";
 import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
 /** The part of Bun's socket API we use; declared here so that nothing else needs Bun's types. */
@@ -197,9 +198,7 @@ function handlers(onOpen: (conn: BunDuplex) => void): SocketHandlers {
 class BunListener implements Listener {
   readonly addr: NetAddr;
   #server: BunServer;
-  #accepted: Duplex[] = [];
-  #waiter: ((conn: Duplex | null) => void) | null = null;
-  #closed = false;
+  #accepted = new AcceptQueue<Duplex>((conn) => conn.close());
 
   constructor(hostname: string, port: number) {
     this.#server = Bun.listen({ hostname, port, allowHalfOpen: true, socket: handlers((c) => this.#onOpen(c)) });
@@ -207,30 +206,18 @@ class BunListener implements Listener {
   }
 
   #onOpen(conn: Duplex): void {
-    if (this.#closed) return conn.close();
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    if (waiter) waiter(conn);
-    else this.#accepted.push(conn);
+    this.#accepted.push(conn);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Duplex> {
-    while (true) {
-      const next = this.#accepted.shift() ??
-        (this.#closed ? null : await new Promise<Duplex | null>((resolve) => this.#waiter = resolve));
-      if (!next) return;
-      yield next;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Duplex> {
+    return this.#accepted[Symbol.asyncIterator]();
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
+    if (this.#accepted.closed) return Promise.resolve();
     // false: stop accepting but leave open connections alone.
     this.#server.stop(false);
-    for (const conn of this.#accepted.splice(0)) conn.close();
-    this.#waiter?.(null);
-    this.#waiter = null;
+    this.#accepted.close();
     return Promise.resolve();
   }
 }

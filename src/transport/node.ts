@@ -3,6 +3,7 @@
  * kernel's receive window (not our memory) absorbs a fast peer; `write()` resolves on Node's write
  * callback, which fires once libuv has handed the bytes to the kernel.
  */
+import { AcceptQueue } from "./accept_queue.ts";
 import * as net from "node:net";
 import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
@@ -99,9 +100,7 @@ class NodeDuplex implements Duplex {
 class NodeListener implements Listener {
   readonly addr: NetAddr;
   #server: net.Server;
-  #accepted: Duplex[] = [];
-  #waiter: ((conn: Duplex | null) => void) | null = null;
-  #closed = false;
+  #accepted = new AcceptQueue<Duplex>((conn) => conn.close());
 
   constructor(server: net.Server) {
     this.#server = server;
@@ -112,30 +111,18 @@ class NodeListener implements Listener {
 
   #onConnection(socket: net.Socket): void {
     const conn = new NodeDuplex(socket);
-    if (this.#closed) return conn.close();
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    if (waiter) waiter(conn);
-    else this.#accepted.push(conn);
+    this.#accepted.push(conn);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Duplex> {
-    while (true) {
-      const next = this.#accepted.shift() ??
-        (this.#closed ? null : await new Promise<Duplex | null>((resolve) => this.#waiter = resolve));
-      if (!next) return;
-      yield next;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Duplex> {
+    return this.#accepted[Symbol.asyncIterator]();
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
+    if (this.#accepted.closed) return Promise.resolve();
     // server.close() stops accepting at once; its callback would wait for every open connection, so don't.
     this.#server.close();
-    for (const conn of this.#accepted.splice(0)) conn.close();
-    this.#waiter?.(null);
-    this.#waiter = null;
+    this.#accepted.close();
     return Promise.resolve();
   }
 }
