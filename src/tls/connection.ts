@@ -11,7 +11,9 @@
  * - Nothing here touches a socket, a timer or a runtime global; randomness and the clock come from config.
  */
 import { AlertDescription, TlsAlert } from "./alert.ts";
-import type { Aead, CryptoProvider, Hash } from "../crypto/provider.ts";
+import type { Aead, CryptoProvider, Hash, TranscriptHash } from "../crypto/provider.ts";
+import { keyLogLine } from "./key_log.ts";
+import { concat } from "./wire/writer.ts";
 import type { SuiteParams } from "./cipher_suite.ts";
 import type { TlsEvent } from "./events.ts";
 import { nextTrafficSecret, trafficKeys } from "./key_schedule.ts";
@@ -87,16 +89,7 @@ export abstract class TlsConnection {
     const parts = this.output;
     if (parts.length === 0) return new Uint8Array(0);
     this.output = [];
-    if (parts.length === 1) return parts[0];
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0] : concat(...parts);
   }
 
   get hasOutput(): boolean {
@@ -209,6 +202,23 @@ export abstract class TlsConnection {
     this.writeTraffic = null;
   }
 
+  /** The handshake transcript (RFC 8446 §4.4.1), once the suite's hash is known. */
+  protected transcript: TranscriptHash | null = null;
+  /** ClientHello.random: what key log lines are keyed by. */
+  protected clientRandom: Uint8Array = new Uint8Array(0);
+
+  /** Queues a handshake message and adds it to the transcript. */
+  protected sendAndHash(type: number, body: Uint8Array): void {
+    const raw = encodeHandshake(type, body);
+    this.sendHandshake(raw);
+    this.transcript!.update(raw);
+  }
+
+  /** An SSLKEYLOGFILE line, only when the application configured a key log. */
+  protected logKey(keyLog: ((line: string) => void) | undefined, label: string, secret: Uint8Array): void {
+    if (keyLog) keyLog(keyLogLine(label, this.clientRandom, secret));
+  }
+
   /** Queues a handshake message; consecutive messages under the same keys share records. */
   protected sendHandshake(raw: Uint8Array): void {
     this.pendingHandshake.push(raw);
@@ -232,17 +242,7 @@ export abstract class TlsConnection {
     if (this.pendingHandshake.length === 0) return;
     const parts = this.pendingHandshake;
     this.pendingHandshake = [];
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const all = parts.length === 1 ? parts[0] : new Uint8Array(n);
-    if (parts.length > 1) {
-      let o = 0;
-      for (const p of parts) {
-        all.set(p, o);
-        o += p.length;
-      }
-    }
-    this.writeRecords(ContentType.handshake, all);
+    this.writeRecords(ContentType.handshake, parts.length === 1 ? parts[0] : concat(...parts));
   }
 
   // ----- records in -----

@@ -18,7 +18,6 @@ import type { KeyShare, TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
 import { EarlySecret, exportKeyingMaterial, finishedVerifyData, type HandshakeSecret } from "../key_schedule.ts";
-import { keyLogLine } from "../key_log.ts";
 import type { Certificate } from "../pki/certificate.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
 import type { CertificateRequest } from "../wire/certificate_request.ts";
@@ -83,8 +82,6 @@ type In<N extends ClientState["name"]> = Extract<ClientState, { name: N }>;
 
 export class ClientConnection extends TlsConnection {
   private state: ClientState;
-  private transcript: TranscriptHash | null = null;
-  private readonly clientRandom: Uint8Array;
   private readonly legacySessionId: Uint8Array;
   /** Extension types of the ClientHello the server answered. */
   private sent: ReadonlySet<number> = new Set();
@@ -216,8 +213,8 @@ export class ClientConnection extends TlsConnection {
     const psk = this.psk!;
     const helloHash = psk.hash.hash(hello.raw);
     const secret = psk.early.clientEarlyTrafficSecret(helloHash);
-    this.logKey("CLIENT_EARLY_TRAFFIC_SECRET", secret);
-    this.logKey("EARLY_EXPORTER_SECRET", psk.early.earlyExporterMasterSecret(helloHash));
+    this.log("CLIENT_EARLY_TRAFFIC_SECRET", secret);
+    this.log("EARLY_EXPORTER_SECRET", psk.early.earlyExporterMasterSecret(helloHash));
     // RFC 8446 Appendix D.4: "If offering early data, the record is placed immediately after the first ClientHello."
     this.sendCompatibilityChangeCipherSpec();
     this.setSuite(psk.suite);
@@ -277,8 +274,8 @@ export class ClientConnection extends TlsConnection {
   private enterHandshakeKeys(early: EarlySecret, shared: Uint8Array): HandshakeKeys {
     const secret = early.intoHandshake(shared);
     const { client, server } = secret.trafficSecrets(this.transcript!.digest());
-    this.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client);
-    this.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", server);
+    this.log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client);
+    this.log("SERVER_HANDSHAKE_TRAFFIC_SECRET", server);
     this.setReadSecret(server);
     // RFC 8446 §4.2.10: while the server may still accept our 0-RTT data we keep the early key (EndOfEarlyData
     // goes under it); EncryptedExtensions says which.
@@ -393,9 +390,9 @@ export class ClientConnection extends TlsConnection {
     this.transcript!.update(msg.raw);
     const master = s.keys.secret.intoMaster();
     const app = master.applicationSecrets(this.transcript!.digest());
-    this.logKey("CLIENT_TRAFFIC_SECRET_0", app.client);
-    this.logKey("SERVER_TRAFFIC_SECRET_0", app.server);
-    this.logKey("EXPORTER_SECRET", app.exporter);
+    this.log("CLIENT_TRAFFIC_SECRET_0", app.client);
+    this.log("SERVER_TRAFFIC_SECRET_0", app.server);
+    this.log("EXPORTER_SECRET", app.exporter);
     this.setReadSecret(app.server);
     await this.sendClientFlight(s);
     this.setWriteSecret(app.client);
@@ -468,15 +465,7 @@ export class ClientConnection extends TlsConnection {
     if (answer.scheme !== null) this.certificateScheme = answer.scheme;
   }
 
-  // ----- helpers -----
-
-  private sendAndHash(type: number, body: Uint8Array): void {
-    const raw = encodeHandshake(type, body);
-    this.sendHandshake(raw);
-    this.transcript!.update(raw);
-  }
-
-  private logKey(label: string, secret: Uint8Array): void {
-    if (this.config.keyLog) this.config.keyLog(keyLogLine(label, this.clientRandom, secret));
+  private log(label: string, secret: Uint8Array): void {
+    this.logKey(this.config.keyLog, label, secret);
   }
 }

@@ -12,7 +12,6 @@ import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
 import { EarlySecret, finishedVerifyData, type HandshakeSecret, type MasterSecret, ticketPsk } from "../key_schedule.ts";
-import { keyLogLine } from "../key_log.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
 import { encodeSessionState } from "../tickets/session_state.ts";
 import { type ClientHello, decodeClientHello } from "../wire/client_hello.ts";
@@ -82,8 +81,6 @@ const DEFAULT_EARLY_SKIP = 16 * 1024;
 
 export class ServerConnection extends TlsConnection {
   private state: ServerState = { name: "ExpectClientHello", retried: false };
-  private transcript: TranscriptHash | null = null;
-  private clientRandom: Uint8Array = new Uint8Array(0);
   private clientHelloSeen = false;
   private negotiated: ConnectionInfo | null = null;
   private earlyDataReceived = 0;
@@ -191,7 +188,7 @@ export class ServerConnection extends TlsConnection {
     };
     const earlySecret = psk?.early ?? EarlySecret.fromPsk(this.hash!);
     const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(this.transcript.digest()) : null;
-    if (clientEarlySecret) this.logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
+    if (clientEarlySecret) this.log("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
     this.clientOffersPostHandshakeAuth = hello.postHandshakeAuth;
     const handshake = this.sendServerHello(hello, earlySecret, group?.share ?? null, psk, afterRetry);
     this.sendEncryptedExtensions(hello, alpn, clientEarlySecret !== null);
@@ -267,8 +264,8 @@ export class ServerConnection extends TlsConnection {
     if (!afterRetry && hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
     const secret = early.intoHandshake(shared);
     const traffic = secret.trafficSecrets(this.transcript!.digest());
-    this.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", traffic.client);
-    this.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", traffic.server);
+    this.log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", traffic.client);
+    this.log("SERVER_HANDSHAKE_TRAFFIC_SECRET", traffic.server);
     this.setWriteSecret(traffic.server);
     return { secret, client: traffic.client, server: traffic.server };
   }
@@ -306,9 +303,9 @@ export class ServerConnection extends TlsConnection {
     this.sendAndHash(HandshakeType.finished, finishedVerifyData(this.hash!, handshake.server, this.transcript!.digest()));
     const master = handshake.secret.intoMaster();
     const app = master.applicationSecrets(this.transcript!.digest());
-    this.logKey("CLIENT_TRAFFIC_SECRET_0", app.client);
-    this.logKey("SERVER_TRAFFIC_SECRET_0", app.server);
-    this.logKey("EXPORTER_SECRET", app.exporter);
+    this.log("CLIENT_TRAFFIC_SECRET_0", app.client);
+    this.log("SERVER_TRAFFIC_SECRET_0", app.server);
+    this.log("EXPORTER_SECRET", app.exporter);
     this.setWriteSecret(app.server);
     this.canSendBeforeComplete = true;
     return { name: "ExpectFinished", clientHandshakeSecret: handshake.client, clientTrafficSecret: app.client, master };
@@ -494,16 +491,8 @@ export class ServerConnection extends TlsConnection {
     return (psk?.state.maxEarlyData || DEFAULT_EARLY_SKIP) + 16 * 1024;
   }
 
-  // ----- helpers -----
-
-  private sendAndHash(type: number, body: Uint8Array): void {
-    const raw = encodeHandshake(type, body);
-    this.sendHandshake(raw);
-    this.transcript!.update(raw);
-  }
-
-  private logKey(label: string, secret: Uint8Array): void {
-    if (this.config.keyLog) this.config.keyLog(keyLogLine(label, this.clientRandom, secret));
+  private log(label: string, secret: Uint8Array): void {
+    this.logKey(this.config.keyLog, label, secret);
   }
 }
 
