@@ -76,17 +76,30 @@ export function finishedVerifyData(hash: Hash, baseKey: Uint8Array, transcriptHa
   return hash.hmac(finishedKey, transcriptHash);
 }
 
+const emptyHashes = new WeakMap<Hash, Uint8Array>();
+
+/** Hash(""), a constant per hash function, used by every "derived" step. */
 function emptyHash(hash: Hash): Uint8Array {
-  return hash.hash(new Uint8Array(0));
+  let h = emptyHashes.get(hash);
+  if (!h) emptyHashes.set(hash, h = hash.hash(new Uint8Array(0)));
+  return h;
 }
+
+/** Without a PSK the early secret, and the salt derived from it, are constants per hash (RFC 8446 §7.1). */
+const zeroPskEarly = new WeakMap<Hash, EarlySecret>();
 
 /** The Early Secret: HKDF-Extract(0, PSK), with a zero PSK when none is used. */
 export class EarlySecret {
   private constructor(readonly hash: Hash, private readonly secret: Uint8Array) {}
 
   static fromPsk(hash: Hash, psk?: Uint8Array): EarlySecret {
-    return new EarlySecret(hash, hkdfExtract(hash, new Uint8Array(0), psk ?? new Uint8Array(hash.outputLength)));
+    if (psk) return new EarlySecret(hash, hkdfExtract(hash, new Uint8Array(0), psk));
+    let early = zeroPskEarly.get(hash);
+    if (!early) zeroPskEarly.set(hash, early = new EarlySecret(hash, hkdfExtract(hash, new Uint8Array(0), new Uint8Array(hash.outputLength))));
+    return early;
   }
+
+  private derivedSalt: Uint8Array | undefined;
 
   /** binder_key (RFC 8446 §7.1, §4.2.11.2): "res binder" for tickets, "ext binder" for external PSKs. */
   binderKey(external: boolean): Uint8Array {
@@ -104,7 +117,7 @@ export class EarlySecret {
 
   /** Mixes in the (EC)DHE shared secret, or zeros for psk_ke (RFC 8446 §7.1). */
   intoHandshake(sharedSecret?: Uint8Array): HandshakeSecret {
-    const salt = deriveSecret(this.hash, this.secret, "derived", emptyHash(this.hash));
+    const salt = this.derivedSalt ??= deriveSecret(this.hash, this.secret, "derived", emptyHash(this.hash));
     const ikm = sharedSecret ?? new Uint8Array(this.hash.outputLength);
     return new HandshakeSecret(this.hash, hkdfExtract(this.hash, salt, ikm));
   }

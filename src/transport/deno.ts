@@ -5,7 +5,9 @@
 import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
 /** One TLS record (16 KiB plus overhead) fits several times over. */
-const READ_SIZE = 64 * 1024;
+/** A TLS record and its header fit the first buffer; a connection whose reads fill it gets bigger ones. */
+const FIRST_READ_SIZE = 17 * 1024;
+const MAX_READ_SIZE = 64 * 1024;
 
 function netAddr(addr: Deno.Addr): NetAddr {
   const { hostname, port } = addr as Deno.NetAddr;
@@ -17,7 +19,7 @@ class DenoDuplex implements Duplex {
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   #conn: Deno.TcpConn;
-  #buffer = new Uint8Array(READ_SIZE);
+  #buffer = new Uint8Array(FIRST_READ_SIZE);
   #reading = false;
   #eof = false;
   #writeClosed = false;
@@ -100,9 +102,10 @@ class DenoDuplex implements Duplex {
 
   /** Hands out the filled part of the read buffer; a small read is copied so the big buffer can be reused. */
   #take(n: number): Uint8Array {
-    if (n < READ_SIZE / 4) return this.#buffer.slice(0, n);
+    const size = this.#buffer.length;
+    if (n < size / 4) return this.#buffer.slice(0, n);
     const chunk = this.#buffer.subarray(0, n);
-    this.#buffer = new Uint8Array(READ_SIZE);
+    this.#buffer = new Uint8Array(n === size ? Math.min(size * 2, MAX_READ_SIZE) : size);
     return chunk;
   }
 }

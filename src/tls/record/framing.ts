@@ -29,23 +29,22 @@ export class RecordFramer {
   private end = 0;
 
   push(data: Uint8Array): void {
-    if (this.start === this.end) {
+    const pending = this.end - this.start;
+    if (pending === 0) {
       // Fast path: nothing buffered, so parse straight from the caller's chunk, which we now own.
       this.buf = data;
       this.start = 0;
       this.end = data.length;
       return;
     }
-    const pending = this.end - this.start;
-    if (this.buf.length - this.end < data.length) {
-      const next = new Uint8Array(Math.max(pending + data.length, this.buf.length * 2));
-      next.set(this.buf.subarray(this.start, this.end));
-      this.buf = next;
-      this.start = 0;
-      this.end = pending;
-    }
-    this.buf.set(data, this.end);
-    this.end += data.length;
+    // Only the unparsed tail (less than one record) is carried into a buffer sized for it and the new chunk,
+    // so memory stays bounded by one record plus one chunk however long the stream runs.
+    const next = new Uint8Array(pending + data.length);
+    next.set(this.buf.subarray(this.start, this.end));
+    next.set(data, pending);
+    this.buf = next;
+    this.start = 0;
+    this.end = next.length;
   }
 
   get buffered(): number {
