@@ -21,7 +21,6 @@
  * - Replication is asynchronous: a claim acknowledged by a primary that fails over before replicating it
  *   is forgotten by the new primary. Within one window that lets a replay through once.
  */
-import { createClient } from "redis";
 import type { ReplayStore } from "./replay_store.ts";
 
 /** What the store uses of a node-redis client; any `createClient()` result fits. */
@@ -29,6 +28,17 @@ export interface RedisCommandClient {
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
   on(event: "error", listener: (error: Error) => void): unknown;
   off(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/**
+ * What the store uses of a client it made itself. node-redis is loaded (dynamically) only then, so that
+ * servers without Redis never load it.
+ */
+interface OwnedClient extends RedisCommandClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): void;
 }
 
 export interface RedisReplayStoreOptions {
@@ -59,9 +69,11 @@ export class RedisReplayStore implements ReplayStore {
   readonly timeoutMs: number;
   /** The last background error the client reported, for diagnostics. */
   lastError: Error | undefined;
-  private readonly client: RedisCommandClient;
+  /** The client, once node-redis is loaded (at once for a given client). */
+  private readonly client: Promise<RedisCommandClient>;
+  private readonly given: RedisCommandClient | undefined;
   /** Set when the store made the client: then it connects it and closes it. */
-  private readonly owned: ReturnType<typeof createClient> | undefined;
+  private owned: OwnedClient | undefined;
   private readonly connected: Promise<void>;
   private readonly onError: ((error: Error) => void) | undefined;
   private closed = false;
@@ -77,19 +89,27 @@ export class RedisReplayStore implements ReplayStore {
     if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${this.timeoutMs}`);
     this.onError = options.onError;
     if (typeof target === "string") {
-      this.owned = createClient({
-        url: target,
-        commandsQueueMaxLength: options.maxPending ?? defaults.maxPending,
-        socket: { connectTimeout: Math.max(1000, this.timeoutMs), reconnectStrategy: reconnectDelay },
+      const made = import("redis").then(({ createClient }) => {
+        const client = createClient({
+          url: target,
+          commandsQueueMaxLength: options.maxPending ?? defaults.maxPending,
+          socket: { connectTimeout: Math.max(1000, this.timeoutMs), reconnectStrategy: reconnectDelay },
+        });
+        client.on("error", this.handleError);
+        this.owned = client as unknown as OwnedClient;
+        return this.owned;
       });
-      this.client = this.owned;
+      this.client = made;
+      // node-redis keeps retrying a first connection that fails, so this resolves once Redis is reached, or
+      // rejects when the store is closed first.
+      this.connected = made.then((c) => c.connect()).then(() => undefined);
     } else {
-      this.client = target;
+      this.given = target;
+      target.on("error", this.handleError);
+      this.client = Promise.resolve(target);
+      this.connected = Promise.resolve();
     }
-    this.client.on("error", this.handleError);
-    // node-redis keeps retrying a first connection that fails, so this resolves once Redis is reached, or
-    // rejects when the store is closed first.
-    this.connected = this.owned ? this.owned.connect().then(() => undefined) : Promise.resolve();
+    this.client.catch(() => {});
     this.connected.catch(() => {});
   }
 
@@ -105,7 +125,7 @@ export class RedisReplayStore implements ReplayStore {
     let reply: unknown;
     try {
       // The client's own timeout drops a claim still queued for a connection, so it is not sent late.
-      reply = await this.deadline(this.client.sendCommand(args, { timeout: this.timeoutMs }));
+      reply = await this.deadline(this.client.then((c) => c.sendCommand(args, { timeout: this.timeoutMs })));
     } catch (e) {
       if (e instanceof ReplayStoreUnavailableError) throw e;
       const cause = e as Error;
@@ -123,6 +143,7 @@ export class RedisReplayStore implements ReplayStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (!this.given) await this.deadline(this.client).catch(() => {});
     const client = this.owned;
     if (client?.isOpen) {
       try {
@@ -134,7 +155,7 @@ export class RedisReplayStore implements ReplayStore {
       client.destroy(); // reconnecting: stops the retries
     }
     // A client the store made keeps the listener: it may still report the end of its socket.
-    if (!client) this.client.off("error", this.handleError);
+    this.given?.off("error", this.handleError);
   }
 
   private readonly handleError = (error: Error): void => {
