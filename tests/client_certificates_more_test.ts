@@ -7,7 +7,6 @@
  * answers the CertificateRequest, answered 403 after `clientCertificateTimeout`.
  */
 import assert from "node:assert/strict";
-import { createHash, X509Certificate } from "node:crypto";
 import { Hono } from "hono";
 import { ensureDevCerts } from "../certs/generate.ts";
 import { clientCertificate, serve, type TlsBindings } from "../mod.ts";
@@ -25,6 +24,7 @@ import { encodeHandshake, type HandshakeMessage } from "../src/tls/wire/handshak
 import { devClient, devServer, MemoryPair } from "./_support/memory_pair.ts";
 import { needs } from "./_support/peers.ts";
 import { run, startFixture } from "./_support/processes.ts";
+import { chromium, spkiHash } from "./_support/chromium.ts";
 import { runtimes } from "./_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
@@ -200,37 +200,6 @@ Deno.test({
 
 // ----- 4: headless Chromium -----
 
-function spkiHash(certPath: string): string {
-  const cert = new X509Certificate(Deno.readTextFileSync(certPath));
-  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
-}
-
-async function chromium(url: string, extra: string[]): Promise<string> {
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  try {
-    const r = await run(
-      [
-        "chromium",
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        ...extra,
-        url,
-      ],
-      [],
-      60_000,
-    );
-    return r.output;
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
-}
 
 Deno.test({
   name: "headless Chromium (no post-handshake auth) on /secure/x gets the readable 403 page",

@@ -6,48 +6,15 @@
  * Chromium offers h2 first. A run without the pin shows the page is not reached without that trust.
  */
 import assert from "node:assert/strict";
-import { createHash, X509Certificate } from "node:crypto";
 import { ensureDevCerts } from "../certs/generate.ts";
 import { needs } from "./_support/peers.ts";
-import { run, startFixture } from "./_support/processes.ts";
+import { startFixture } from "./_support/processes.ts";
+import { chromium, spkiHash } from "./_support/chromium.ts";
 import { runtimes } from "./_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
 const outputDir = new URL("./output/", import.meta.url).pathname;
 
-/** base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, as Chromium's SPKI list wants it. */
-function spkiHash(certPath: string): string {
-  const cert = new X509Certificate(Deno.readTextFileSync(certPath));
-  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
-}
-
-/** Runs headless Chromium on `url` with a fresh profile; `extra` adds flags such as --dump-dom. */
-async function chromium(url: string, extra: string[]): Promise<string> {
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  try {
-    const r = await run(
-      [
-        "chromium",
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        ...extra,
-        url,
-      ],
-      [],
-      60_000,
-    );
-    return r.output;
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
-}
 
 /** The text of the table cell with this id in Chromium's serialized DOM. */
 function cell(dom: string, id: string): string | undefined {

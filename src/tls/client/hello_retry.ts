@@ -50,7 +50,7 @@ export function readHelloRetryRequest(hrr: ServerHello, suite: SuiteParams, offe
     if (name && offer.shared.includes(name)) {
       throw new TlsAlert("illegal_parameter", `HelloRetryRequest asks for ${name}, which we already sent a share for`);
     }
-    // Advertised but not implemented: only happens when a test advertises extra code points.
+    // A group we advertise without having it: only when a test advertises extra code points.
     if (!name || !offer.groups.includes(name)) {
       throw new TlsAlert("handshake_failure", `HelloRetryRequest asks for ${groupName(code)}, which we cannot do`);
     }
