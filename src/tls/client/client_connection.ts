@@ -14,7 +14,7 @@
  */
 import { TlsAlert } from "../alert.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
-import type { KeyShare, TranscriptHash } from "../../crypto/provider.ts";
+import type { KeyShare } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
 import { EarlySecret, exportKeyingMaterial, finishedVerifyData, type HandshakeSecret } from "../key_schedule.ts";
