@@ -5,6 +5,8 @@
  *
  * 1. Type-checks the test files (and all they import) with `deno check`. Each file the checker reports errors in
  *    counts as one failure, but the tests still run, so that one half-written file does not hide everyone's results.
+ *    Run without arguments (the whole suite), it also type-checks the rest of the tree and runs `deno lint`, as
+ *    `deno task check` does; each of those that fails counts as one failure.
  * 2. Runs them in one `deno test --no-check` (already checked), streaming its output, and reads the counts from
  *    the reporter's summary line. Deno's JUnit file is kept in tests/output/junit.xml, but its counts are not used:
  *    it leaves out a test file that dies while loading, which the summary line counts.
@@ -143,6 +145,20 @@ async function typeCheck(files: string[]): Promise<string[]> {
   return [`(no file named) ${error?.slice(0, 200) ?? `deno check exited with ${code}`}`];
 }
 
+/**
+ * For the whole suite, what `deno task check` checks too: the type check of everything outside the tests'
+ * graph (examples, bench, certs) and `deno lint` over the tree. Each that fails counts as one failure.
+ */
+async function treeChecks(): Promise<string[]> {
+  console.log("== deno check of mod.ts, src/, examples/, bench/, certs/ and deno lint");
+  const failures: string[] = [];
+  const check = await run(["check", "mod.ts", "src/", "examples/", "bench/", "certs/"]);
+  if (check.code !== 0) failures.push(`deno check: ${filesWithTypeErrors(check.output).join(", ") || `exit ${check.code}`}`);
+  const lint = await run(["lint"]);
+  if (lint.code !== 0) failures.push("deno lint reported problems (printed above)");
+  return failures;
+}
+
 async function runTests(files: string[], flags: string[]): Promise<{ counts: Counts; notes: string[] }> {
   const base = ["test", "-A", "--no-check", ...flags];
   console.log(`== deno test: ${files.length} files`);
@@ -176,8 +192,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const typeErrors = await typeCheck(files);
-  const { counts, notes } = await runTests(files, flags);
-  const failed = counts.failed + typeErrors.length;
+  const treeFailures = Deno.args.length === 0 ? await treeChecks() : [];
+  const { counts, notes: testNotes } = await runTests(files, flags);
+  const notes = [...treeFailures, ...testNotes];
+  const failed = counts.failed + typeErrors.length + treeFailures.length;
   console.log("");
   for (const file of typeErrors) console.log(`type errors: ${file}`);
   for (const note of notes) console.log(`failed: ${note}`);
