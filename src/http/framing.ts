@@ -75,18 +75,24 @@ function requireChunkedOnly(codings: readonly string[]): void {
   if (codings.length > 1) throw new HttpError("chunked_twice");
 }
 
+/**
+ * A message with Transfer-Encoding, request or response alike: chunked as the final and only coding, and
+ * nothing that lets two parsers disagree about where the body ends.
+ */
+function chunkedFraming(version: HttpVersion, te: readonly string[], cl: readonly string[]): BodyFraming {
+  // RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; its framing is to be treated as faulty.
+  if (version === "1.0") throw new HttpError("transfer_encoding_in_http10");
+  // RFC 9112 §6.1 and §6.3 item 3: both present is how smuggling works; refuse and close.
+  if (cl.length > 0) throw new HttpError("content_length_with_transfer_encoding");
+  requireChunkedOnly(parseTransferCodings(te));
+  return { kind: "chunked" };
+}
+
 /** How the body of a request is delimited (RFC 9112 §6.3 items 3-7). `maxBodySize` turns into 413. */
 export function requestFraming(version: HttpVersion, fields: Fields, maxBodySize: number): BodyFraming {
   const te = fieldValues(fields, "transfer-encoding");
   const cl = fieldValues(fields, "content-length");
-  if (te.length > 0) {
-    // RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; its framing is to be treated as faulty.
-    if (version === "1.0") throw new HttpError("transfer_encoding_in_http10");
-    // RFC 9112 §6.1 and §6.3 item 3: both present is how smuggling works; refuse and close.
-    if (cl.length > 0) throw new HttpError("content_length_with_transfer_encoding");
-    requireChunkedOnly(parseTransferCodings(te));
-    return { kind: "chunked" };
-  }
+  if (te.length > 0) return chunkedFraming(version, te, cl);
   if (cl.length > 0) {
     const length = parseContentLength(cl);
     if (length > maxBodySize) throw new HttpError("content_too_large", `Content-Length ${length}`);
@@ -110,12 +116,7 @@ export function responseFraming(
   if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304) return noBody;
   const te = fieldValues(fields, "transfer-encoding");
   const cl = fieldValues(fields, "content-length");
-  if (te.length > 0) {
-    if (version === "1.0") throw new HttpError("transfer_encoding_in_http10");
-    if (cl.length > 0) throw new HttpError("content_length_with_transfer_encoding");
-    requireChunkedOnly(parseTransferCodings(te));
-    return { kind: "chunked" };
-  }
+  if (te.length > 0) return chunkedFraming(version, te, cl);
   // RFC 9112 §6.3 item 5: an invalid Content-Length in a response is an unrecoverable error.
   if (cl.length > 0) return { kind: "length", length: parseContentLength(cl) };
   return { kind: "close" };
