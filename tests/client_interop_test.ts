@@ -11,7 +11,7 @@ import { connectTls, type ConnectTlsOptions, type TlsClientConnection } from "..
 import type { TlsEvent } from "../src/tls/events.ts";
 import { needs } from "./_support/peers.ts";
 import { startFixture } from "./_support/processes.ts";
-import { freePort, Peer, sServer } from "./_support/server_peers.ts";
+import { freePort, Peer, readUntil, sServer } from "./_support/server_peers.ts";
 import { command, type Runtime } from "./_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
@@ -25,19 +25,6 @@ async function dial(port: number, options: Partial<ConnectTlsOptions> = {}) {
   const conn = await connectTls({ hostname: "127.0.0.1", servername: "localhost", port, ca: certs.ca.cert, ...options });
   conn.socket.onEvent = (e) => events.push(e);
   return { conn, events, reader: conn.readable.getReader(), writer: conn.writable.getWriter() };
-}
-
-/** Reads until `text` has arrived. */
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string, timeout = 10_000): Promise<string> {
-  let got = "";
-  const deadline = Date.now() + timeout;
-  while (!got.includes(text)) {
-    if (Date.now() > deadline) throw new Error(`did not receive ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`EOF before ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
-    got += dec.decode(value);
-  }
-  return got;
 }
 
 /** Client → s_server (seen on its stdout) and s_server → client (typed on its stdin). */

@@ -24,7 +24,7 @@ import { encodeSelectedIdentity } from "../src/tls/wire/extensions/pre_shared_ke
 import { needs } from "./_support/peers.ts";
 import { command, type Runtime } from "./_support/runtimes.ts";
 import { concat, devClient, devServer, encodeRecords, MemoryPair, records, type Tap } from "./_support/memory_pair.ts";
-import { sServer } from "./_support/server_peers.ts";
+import { readUntil, sServer } from "./_support/server_peers.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
 const certs = await ensureDevCerts();
@@ -290,18 +290,6 @@ Deno.test("session cache: with reuse, a ticket resumes again but carries 0-RTT o
 });
 
 // ----- over sockets -----
-
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string, timeout = 10_000): Promise<string> {
-  let got = "";
-  const deadline = Date.now() + timeout;
-  while (!got.includes(text)) {
-    if (Date.now() > deadline) throw new Error(`did not receive ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`EOF before ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
-    got += dec.decode(value);
-  }
-  return got;
-}
 
 Deno.test({
   name: "sockets: our client resumes and sends 0-RTT to openssl s_server -early_data",

@@ -89,3 +89,15 @@ export function freePort(): number {
   return port;
 }
 
+/** Reads until `text` has arrived. */
+export async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string, timeout = 10_000): Promise<string> {
+  let got = "";
+  const deadline = Date.now() + timeout;
+  while (!got.includes(text)) {
+    if (Date.now() > deadline) throw new Error(`did not receive ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`EOF before ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
+    got += new TextDecoder().decode(value);
+  }
+  return got;
+}
