@@ -143,14 +143,23 @@ function tlsInfo(socket: ServerTlsSocket, earlyData: boolean, clientAuthTimeout?
     serverName: info.serverName,
     resumed: info.resumed,
     earlyData,
-    clientCertificate: info.peerCertificates.length ? describeClientCertificate(info.peerCertificates) : null,
+    clientCertificate: info.peerCertificates.length ? describedOnce(info.peerCertificates) : null,
     async requestClientCertificate() {
       if (tls.clientCertificate) return tls.clientCertificate;
       const chain = await requestClientCertificate(socket, { timeout: clientAuthTimeout });
-      return (tls.clientCertificate = describeClientCertificate(chain));
+      return (tls.clientCertificate = describedOnce(chain));
     },
   };
   return tls;
+}
+
+/** A connection's chain is the same array for every request on it: parse and hash it once, not per request. */
+const described = new WeakMap<Uint8Array[], ClientCertificateInfo>();
+
+function describedOnce(chain: Uint8Array[]): ClientCertificateInfo {
+  let info = described.get(chain);
+  if (!info) described.set(chain, info = describeClientCertificate(chain));
+  return info;
 }
 
 /** Summarizes a verified client chain for `env.tls.clientCertificate`. */
