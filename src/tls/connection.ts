@@ -23,6 +23,9 @@ import { ContentType, HandshakeType } from "./wire/constants.ts";
 import { encodeHandshake, type HandshakeMessage, HandshakeReassembler } from "./wire/handshake.ts";
 import { decodeKeyUpdate, encodeKeyUpdate } from "./wire/key_update.ts";
 
+/** What takeOutput returns when there is nothing to send: one shared empty array, not one per call. */
+const NOTHING = new Uint8Array(0);
+
 export type Phase = "handshaking" | "connected" | "closed";
 
 /** The traffic secrets of one direction, kept so that KeyUpdate can derive the next generation. */
@@ -87,7 +90,7 @@ export abstract class TlsConnection {
   /** Every byte waiting to be sent, concatenated; empty when there is nothing. */
   takeOutput(): Uint8Array {
     const parts = this.output;
-    if (parts.length === 0) return new Uint8Array(0);
+    if (parts.length === 0) return NOTHING;
     this.output = [];
     return parts.length === 1 ? parts[0] : concat(...parts);
   }
