@@ -2,7 +2,7 @@
  * Public API: HTTPS for Hono apps on Deno, Bun and Node over a TLS 1.3 stack written in TypeScript.
  * Everything else under src/ is internal and may change.
  */
-export { listenTls, type ListenTlsOptions, TlsListener, type ServerTlsSocket } from "./src/io/tls_listener.ts";
+export { listenTls, type ListenTlsOptions, type ServerTlsSocket, TlsListener } from "./src/io/tls_listener.ts";
 export type { TlsServerOptions } from "./src/io/tls_server_config.ts";
 export { TlsSocket } from "./src/io/tls_socket.ts";
 export type { ConnectionInfo } from "./src/tls/connection_info.ts";
@@ -11,10 +11,20 @@ export { CertificateError } from "./src/tls/pki/certificate_error.ts";
 export { defaultProvider, nativeProvider, nobleProvider } from "./src/crypto/mod.ts";
 export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";
 export { describeClientCertificate, type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
-export { type ClientCertificateInfo, type ConnInfo, getConnInfo, type TlsBindings, type TlsInfo } from "./src/hono/bindings.ts";
+export {
+  type ClientCertificateInfo,
+  type ConnInfo,
+  getConnInfo,
+  type TlsBindings,
+  type TlsInfo,
+} from "./src/hono/bindings.ts";
 export { rejectEarlyData, SAFE_METHODS, tooEarlyResponse } from "./src/hono/early_data.ts";
 export { clientCertificate, type ClientCertificateOptions } from "./src/hono/client_certificate.ts";
-export { ClientCertificateError, type ClientCertificateFailure, requestClientCertificate } from "./src/io/client_certificate.ts";
+export {
+  ClientCertificateError,
+  type ClientCertificateFailure,
+  requestClientCertificate,
+} from "./src/io/client_certificate.ts";
 export {
   type CertificateSummary,
   connect,

@@ -65,7 +65,11 @@ function oneRequest(session: Buffer | null): Promise<Outcome> {
     socket.setEncoding("latin1");
     socket.on("data", (d: string) => (received += d));
     socket.on("error", (e) => done(false, e.message));
-    socket.on("close", () => done(received.startsWith("HTTP/1.1 200") && received.endsWith("hello"), received.slice(0, 40) || "no response"));
+    socket.on(
+      "close",
+      () =>
+        done(received.startsWith("HTTP/1.1 200") && received.endsWith("hello"), received.slice(0, 40) || "no response"),
+    );
   });
 }
 
@@ -106,7 +110,19 @@ async function loop(resume: boolean) {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - start) / 1000;
-  return { mode, completed, resumed: resumedCount, notResumed: completed - resumedCount, offered, errors, firstError, seconds, rate: completed / seconds, cipher, concurrency };
+  return {
+    mode,
+    completed,
+    resumed: resumedCount,
+    notResumed: completed - resumedCount,
+    offered,
+    errors,
+    firstError,
+    seconds,
+    rate: completed / seconds,
+    cipher,
+    concurrency,
+  };
 }
 
 async function idle() {

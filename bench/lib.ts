@@ -169,7 +169,10 @@ export function start(argv: string[], options: { env?: Record<string, string> } 
 }
 
 /** Runs a command to completion (bounded), returning stdout. */
-export async function run(argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function run(
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = start(argv);
   const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
   const code = await p.exited;
@@ -232,7 +235,9 @@ function toMs(v: string): number {
 
 export function parseWrk(out: string): WrkResult {
   const done = /(\d+) requests in ([\d.]+)(ms|s|m)/.exec(out);
-  const seconds = done ? (done[3] === "ms" ? Number(done[2]) / 1000 : done[3] === "m" ? Number(done[2]) * 60 : Number(done[2])) : NaN;
+  const seconds = done
+    ? (done[3] === "ms" ? Number(done[2]) / 1000 : done[3] === "m" ? Number(done[2]) * 60 : Number(done[2]))
+    : NaN;
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   return {
     requests: done ? Number(done[1]) : 0,

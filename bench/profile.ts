@@ -12,18 +12,22 @@
  * Writes bench/results/profile-<runtime>-<impl>-<path>.md (the summary) and .cpuprofile (the raw profile, for
  * Chrome DevTools or speedscope; not committed).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { ensureDevCerts } from "../certs/generate.ts";
 import { BIN, type Impl, pinned, ROOT, run, runtimeCommand, type RuntimeName, sleep, start } from "./lib.ts";
 
 const argv: string[] = process.argv.slice(2).length ? process.argv.slice(2) : ((globalThis as any).Deno?.args ?? []);
-const values = (name: string) => argv.flatMap((a, i) => (a === name ? [argv[i + 1]] : a.startsWith(name + "=") ? [a.slice(name.length + 1)] : []))
-  .flatMap((v) => v.split(","));
+const values = (name: string) =>
+  argv.flatMap((a, i) => (a === name ? [argv[i + 1]] : a.startsWith(name + "=") ? [a.slice(name.length + 1)] : []))
+    .flatMap((v) => v.split(","));
 const runtimes = (values("--runtime").length ? values("--runtime") : ["deno", "bun", "node"]) as RuntimeName[];
 const impls = (values("--impl").length ? values("--impl") : ["ours-native"]) as Impl[];
 type PathName = "handshake" | "resume" | "keepalive" | "download" | "upload";
-const paths = (values("--path").length ? values("--path") : ["handshake", "resume", "keepalive", "download", "upload"]) as PathName[];
+const paths =
+  (values("--path").length
+    ? values("--path")
+    : ["handshake", "resume", "keepalive", "download", "upload"]) as PathName[];
 const seconds = Number(values("--seconds")[0] ?? 8);
 const top = Number(values("--top")[0] ?? 25);
 const OUT = `${ROOT}bench/results`;
@@ -37,14 +41,29 @@ async function load(path: PathName, port: number, secs: number, upFile: string):
   switch (path) {
     case "handshake":
     case "resume":
-      return (await run(client([path === "handshake" ? "full" : "resume", String(port), "16", String(secs)]), (secs + 60) * 1000)).stdout
+      return (await run(
+        client([path === "handshake" ? "full" : "resume", String(port), "16", String(secs)]),
+        (secs + 60) * 1000,
+      )).stdout
         .split("\n").at(-1) ?? "";
     case "keepalive":
-      return (await run(pinned(1, ["wrk", "-t1", "-c32", `-d${secs}s`, `https://127.0.0.1:${port}/`]), (secs + 20) * 1000)).stdout
+      return (await run(
+        pinned(1, ["wrk", "-t1", "-c32", `-d${secs}s`, `https://127.0.0.1:${port}/`]),
+        (secs + 20) * 1000,
+      )).stdout
         .split("\n").filter((l) => /requests in|Requests\/sec/.test(l)).join("; ");
     case "download": {
       const r = await run(
-        pinned(1, [...curl(port), "--max-time", String(secs), "-o", "/dev/null", "-w", "%{size_download} bytes %{speed_download} B/s", `https://localhost:${port}/bytes/1000000000`]),
+        pinned(1, [
+          ...curl(port),
+          "--max-time",
+          String(secs),
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{size_download} bytes %{speed_download} B/s",
+          `https://localhost:${port}/bytes/1000000000`,
+        ]),
         (secs + 20) * 1000,
       );
       return r.stdout;
@@ -54,7 +73,22 @@ async function load(path: PathName, port: number, secs: number, upFile: string):
       let sent = 0;
       while ((performance.now() - t0) / 1000 < secs) {
         const r = await run(
-          pinned(1, [...curl(port), "--max-time", String(secs), "-X", "POST", "-H", "Expect:", "-T", upFile, "-o", "/dev/null", "-w", "%{size_upload}", `https://localhost:${port}/upload`]),
+          pinned(1, [
+            ...curl(port),
+            "--max-time",
+            String(secs),
+            "-X",
+            "POST",
+            "-H",
+            "Expect:",
+            "-T",
+            upFile,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_upload}",
+            `https://localhost:${port}/upload`,
+          ]),
           (secs + 20) * 1000,
         );
         sent += Number(r.stdout.trim()) || 0;
@@ -176,7 +210,9 @@ export function summarize(profile: CpuProfile, o: { byCount?: boolean; window?: 
     const k = caller && !vm ? `${n.callFrame.functionName || "(native)"} ← ${key(caller)}` : key(n);
     self.set(k, (self.get(k) ?? 0) + w);
     const where = n.callFrame.url ? n : vm ? undefined : caller;
-    const file = where ? shortUrl(where.callFrame.url).replace(/^(node_modules\/(@[^/]+\/)?[^/]+)\/.*$/, "$1") : n.callFrame.functionName || "(native)";
+    const file = where
+      ? shortUrl(where.callFrame.url).replace(/^(node_modules\/(@[^/]+\/)?[^/]+)\/.*$/, "$1")
+      : n.callFrame.functionName || "(native)";
     files.set(file, (files.get(file) ?? 0) + w);
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -189,12 +225,17 @@ export function summarize(profile: CpuProfile, o: { byCount?: boolean; window?: 
   const busy = total - idle;
   const pct = (w: number) => `${((100 * w) / busy).toFixed(1)} %`;
   const rows = (m: Map<string, number>, n: number, filter: (k: string) => boolean = () => true) =>
-    [...m].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, w]) => `| ${pct(w)} | \`${k}\` |`).join("\n");
-  const boring = (k: string) => !/^\((root|program|idle)\)$/.test(k) && !/^(processTicksAndRejections|runMicrotasks|\(module\)) /.test(k);
+    [...m].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, w]) =>
+      `| ${pct(w)} | \`${k}\` |`
+    ).join("\n");
+  const boring = (k: string) =>
+    !/^\((root|program|idle)\)$/.test(k) && !/^(processTicksAndRejections|runMicrotasks|\(module\)) /.test(k);
   return [
     o.byCount
       ? `${busy} samples in the load window (Bun samples only while JS runs); shares are of the samples.`
-      : `${(busy / 1000).toFixed(0)} ms of CPU sampled (${((100 * idle) / total).toFixed(0)} % of the wall time idle); shares are of the busy time.`,
+      : `${(busy / 1000).toFixed(0)} ms of CPU sampled (${
+        ((100 * idle) / total).toFixed(0)
+      } % of the wall time idle); shares are of the busy time.`,
     "",
     "## Self time by function",
     "",

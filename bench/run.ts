@@ -40,13 +40,21 @@ import {
 
 const argv = process.argv.slice(2).length ? process.argv.slice(2) : ((globalThis as any).Deno?.args ?? []);
 const flag = (name: string) => argv.includes(name);
-const values = (name: string) => argv.flatMap((a: string, i: number) => (a === name ? [argv[i + 1]] : a.startsWith(name + "=") ? [a.slice(name.length + 1)] : []))
-  .flatMap((v: string) => v.split(","));
+const values = (name: string) =>
+  argv.flatMap((
+    a: string,
+    i: number,
+  ) => (a === name ? [argv[i + 1]] : a.startsWith(name + "=") ? [a.slice(name.length + 1)] : []))
+    .flatMap((v: string) => v.split(","));
 const quick = flag("--quick");
 const runtimes = (values("--runtime").length ? values("--runtime") : ["deno", "bun", "node"]) as RuntimeName[];
 const only = values("--only") as Impl[];
 type RowName = "keepalive" | "full" | "resumed" | "idle" | "download" | "upload";
-const rows = new Set<RowName>(values("--rows").length ? (values("--rows") as RowName[]) : ["keepalive", "full", "resumed", "idle", "download", "upload"]);
+const rows = new Set<RowName>(
+  values("--rows").length
+    ? (values("--rows") as RowName[])
+    : ["keepalive", "full", "resumed", "idle", "download", "upload"],
+);
 const save = !flag("--no-save");
 /** Before each server, wait up to this many seconds for both CPUs to be quiet (other processes under 15 %). */
 const waitQuiet = Number(values("--wait-quiet")[0] ?? 0);
@@ -65,14 +73,39 @@ interface Plan {
   bulkReps: number;
 }
 const plan: Plan = quick
-  ? { warmSeconds: 0, keepAliveSeconds: 1, handshakeSeconds: 0.6, resumeSeconds: 0.6, bulkBytes: 4e6, idleConnections: 40, concurrency: 16, reps: 1, bulkReps: 1 }
-  : { warmSeconds: 3, keepAliveSeconds: 4, handshakeSeconds: 3, resumeSeconds: 3, bulkBytes: 100e6, idleConnections: 1000, concurrency: 16, reps: 3, bulkReps: 2 };
+  ? {
+    warmSeconds: 0,
+    keepAliveSeconds: 1,
+    handshakeSeconds: 0.6,
+    resumeSeconds: 0.6,
+    bulkBytes: 4e6,
+    idleConnections: 40,
+    concurrency: 16,
+    reps: 1,
+    bulkReps: 1,
+  }
+  : {
+    warmSeconds: 3,
+    keepAliveSeconds: 4,
+    handshakeSeconds: 3,
+    resumeSeconds: 3,
+    bulkBytes: 100e6,
+    idleConnections: 1000,
+    concurrency: 16,
+    reps: 3,
+    bulkReps: 2,
+  };
 if (values("--reps").length) plan.reps = Math.max(1, Number(values("--reps")[0]));
 
 const CA = `${ROOT}certs/out/ca.pem`;
 /** The handshake/idle client runs under Bun (cheapest node:tls client of the three), else Node. */
 const clientCommand = (args: string[]) =>
-  pinned(1, runtimeAvailable("bun") ? [BIN.bun, "bench/handshake_client.ts", ...args] : runtimeCommand("node", "bench/handshake_client.ts", args));
+  pinned(
+    1,
+    runtimeAvailable("bun")
+      ? [BIN.bun, "bench/handshake_client.ts", ...args]
+      : runtimeCommand("node", "bench/handshake_client.ts", args),
+  );
 
 // ---- measuring one phase ----
 
@@ -176,8 +209,22 @@ interface ServerResult {
 }
 
 async function keepAlive(s: Spawned, port: number, seconds: number): Promise<KeepAliveRow> {
-  const [out, phase] = await measure(s.pid, () =>
-    run(pinned(1, ["wrk", "-t1", "-c32", `-d${seconds}s`, "--timeout", "5s", "--latency", `https://127.0.0.1:${port}/`]), (seconds + 20) * 1000)
+  const [out, phase] = await measure(
+    s.pid,
+    () =>
+      run(
+        pinned(1, [
+          "wrk",
+          "-t1",
+          "-c32",
+          `-d${seconds}s`,
+          "--timeout",
+          "5s",
+          "--latency",
+          `https://127.0.0.1:${port}/`,
+        ]),
+        (seconds + 20) * 1000,
+      ),
   );
   const w = parseWrk(out.stdout);
   return { ...w, ...phase, cpuUsPerRequest: w.requests ? (phase.serverCpu * 1e6) / w.requests : NaN };
@@ -195,12 +242,24 @@ interface ClientSummary {
 }
 
 async function handshakes(s: Spawned, port: number, mode: "full" | "resume", seconds: number): Promise<HandshakeRow> {
-  const [out, phase] = await measure(s.pid, () =>
-    run(clientCommand([mode, String(port), String(plan.concurrency), String(seconds)]), (seconds + 60) * 1000)
+  const [out, phase] = await measure(
+    s.pid,
+    () => run(clientCommand([mode, String(port), String(plan.concurrency), String(seconds)]), (seconds + 60) * 1000),
   );
   const c = lastJson<ClientSummary>(out.stdout);
   if (!c) {
-    return { ...phase, status: "failed", reason: `client printed no summary: ${out.stderr.slice(-300)}`, completed: 0, resumed: 0, offered: 0, errors: 0, perSecond: 0, cpuUsPerConnection: NaN, cipher: null };
+    return {
+      ...phase,
+      status: "failed",
+      reason: `client printed no summary: ${out.stderr.slice(-300)}`,
+      completed: 0,
+      resumed: 0,
+      offered: 0,
+      errors: 0,
+      perSecond: 0,
+      cpuUsPerConnection: NaN,
+      cipher: null,
+    };
   }
   const row: HandshakeRow = {
     ...phase,
@@ -283,19 +342,46 @@ async function idleConnections(s: Spawned, port: number, count: number): Promise
       jsMibPer1000: added > 0 ? ((js(heapAfter) - js(heapBefore)) / 2 ** 20) * (1000 / added) : NaN,
     };
   } catch (e) {
-    return { status: "failed", reason: (e as Error).message.slice(0, 300), connections: 0, rssBeforeKiB: before, rssAfterKiB: before, mibPer1000: NaN };
+    return {
+      status: "failed",
+      reason: (e as Error).message.slice(0, 300),
+      connections: 0,
+      rssBeforeKiB: before,
+      rssAfterKiB: before,
+      mibPer1000: NaN,
+    };
   } finally {
     await client.stop(5000);
   }
 }
 
 const curlBase = (port: number) => [
-  "curl", "-s", "--tlsv1.3", "--cacert", CA, "--resolve", `localhost:${port}:127.0.0.1`, "--max-time", "120",
+  "curl",
+  "-s",
+  "--tlsv1.3",
+  "--cacert",
+  CA,
+  "--resolve",
+  `localhost:${port}:127.0.0.1`,
+  "--max-time",
+  "120",
 ];
 
 async function download(s: Spawned, port: number, bytes: number): Promise<BulkRow> {
-  const [out, phase] = await measure(s.pid, () =>
-    run(pinned(1, [...curlBase(port), "-o", "/dev/null", "-w", "%{http_code} %{size_download}", `https://localhost:${port}/bytes/${bytes}`]), 130_000)
+  const [out, phase] = await measure(
+    s.pid,
+    () =>
+      run(
+        pinned(1, [
+          ...curlBase(port),
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code} %{size_download}",
+          `https://localhost:${port}/bytes/${bytes}`,
+        ]),
+        130_000,
+      ),
   );
   const [code, size] = out.stdout.trim().split(" ").map(Number);
   const ok = code === 200 && size === bytes;
@@ -313,12 +399,21 @@ async function upload(s: Spawned, port: number, file: string, bytes: number): Pr
   const [out, phase] = await measure(s.pid, () =>
     run(
       pinned(1, [
-        ...curlBase(port), "-X", "POST", "-H", "Expect:", "-H", "content-type: application/octet-stream", "-T", file,
-        "-w", "\n%{http_code} %{size_upload}", `https://localhost:${port}/upload`,
+        ...curlBase(port),
+        "-X",
+        "POST",
+        "-H",
+        "Expect:",
+        "-H",
+        "content-type: application/octet-stream",
+        "-T",
+        file,
+        "-w",
+        "\n%{http_code} %{size_upload}",
+        `https://localhost:${port}/upload`,
       ]),
       130_000,
-    )
-  );
+    ));
   const lines = out.stdout.trim().split("\n");
   const [code, sent] = lines.at(-1)!.split(" ").map(Number);
   let size = -1;
@@ -358,7 +453,9 @@ async function repeated<T extends Phase & { reps?: T[]; status?: string }>(
 // ---- one server, one runtime ----
 
 function implsFor(runtime: RuntimeName): Impl[] {
-  const all: Impl[] = runtime === "node" ? ["ours-noble", "ours-native", "native", "lemon"] : ["ours-noble", "ours-native", "native"];
+  const all: Impl[] = runtime === "node"
+    ? ["ours-noble", "ours-native", "native", "lemon"]
+    : ["ours-noble", "ours-native", "native"];
   return only.length ? all.filter((i) => only.includes(i)) : all;
 }
 
@@ -374,12 +471,25 @@ async function startServer(runtime: RuntimeName, impl: Impl): Promise<{ s: Spawn
   return { s, port: Number(port), server: what.join(" ") };
 }
 
-async function benchServer(runtime: RuntimeName, impl: Impl, started: Promise<{ s: Spawned; port: number; server: string }>, upFile: string): Promise<ServerResult> {
+async function benchServer(
+  runtime: RuntimeName,
+  impl: Impl,
+  started: Promise<{ s: Spawned; port: number; server: string }>,
+  upFile: string,
+): Promise<ServerResult> {
   let handle: { s: Spawned; port: number; server: string };
   try {
     handle = await started;
   } catch (e) {
-    return { runtime, impl, server: impl, rssIdleKiB: NaN, rssPeakKiB: NaN, peakAfter: {}, error: (e as Error).message.slice(0, 500) };
+    return {
+      runtime,
+      impl,
+      server: impl,
+      rssIdleKiB: NaN,
+      rssPeakKiB: NaN,
+      peakAfter: {},
+      error: (e as Error).message.slice(0, 500),
+    };
   }
   const { s, port, server } = handle;
   await collect(s);
@@ -423,7 +533,11 @@ async function benchServer(runtime: RuntimeName, impl: Impl, started: Promise<{ 
     }
     if (rows.has("upload")) {
       step("upload");
-      r.upload = await repeated(() => upload(s, port, upFile, plan.bulkBytes), (b) => 1 / b.mbPerCpuSecond, plan.bulkReps);
+      r.upload = await repeated(
+        () => upload(s, port, upFile, plan.bulkBytes),
+        (b) => 1 / b.mbPerCpuSecond,
+        plan.bulkReps,
+      );
     }
     step("done");
     r.rssPeakKiB = memory(s.pid).peakKiB;
@@ -441,7 +555,11 @@ async function benchServer(runtime: RuntimeName, impl: Impl, started: Promise<{ 
 // ---- tables ----
 
 const f = (n: number | undefined, digits = 0) =>
-  n === undefined || !Number.isFinite(n) ? "–" : n >= 10000 && digits === 0 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(digits);
+  n === undefined || !Number.isFinite(n)
+    ? "–"
+    : n >= 10000 && digits === 0
+    ? `${(n / 1000).toFixed(1)}k`
+    : n.toFixed(digits);
 const mib = (kib: number) => f(kib / 1024);
 
 const LABEL: Record<Impl, string> = {
@@ -466,8 +584,20 @@ function bulkCell(b: BulkRow | undefined, what: "rate" | "cpu"): string {
 
 function table(results: ServerResult[]): string {
   const head = [
-    "server", "keep-alive req/s", "p50 / p99 ms", "µs CPU / req", "full hs/s", "µs CPU / full hs", "resumed/s",
-    "µs CPU / resumed", "down MB/s", "down MB / CPU-s", "up MB/s", "up MB / CPU-s", "RSS idle / peak MiB", "MiB / 1k idle conns: RSS (JS heap)",
+    "server",
+    "keep-alive req/s",
+    "p50 / p99 ms",
+    "µs CPU / req",
+    "full hs/s",
+    "µs CPU / full hs",
+    "resumed/s",
+    "µs CPU / resumed",
+    "down MB/s",
+    "down MB / CPU-s",
+    "up MB/s",
+    "up MB / CPU-s",
+    "RSS idle / peak MiB",
+    "MiB / 1k idle conns: RSS (JS heap)",
   ];
   const rows = results.map((r) => [
     `${LABEL[r.impl]}: ${r.server}`,
@@ -573,7 +703,9 @@ function notes(results: ServerResult[]): string[] {
     if (r.error) out.push(`${who}: ${r.error}`);
     for (const [name, row] of [["full", r.full], ["resumed", r.resumed]] as const) {
       if (row?.reason) out.push(`${who} ${name}: ${row.status}: ${row.reason}`);
-      if (row && row.errors > 0) out.push(`${who} ${name}: ${row.errors} connections failed (first: ${row.firstError})`);
+      if (row && row.errors > 0) {
+        out.push(`${who} ${name}: ${row.errors} connections failed (first: ${row.firstError})`);
+      }
     }
     for (const [name, row] of [["download", r.download], ["upload", r.upload], ["idle", r.idle]] as const) {
       if (row?.reason) out.push(`${who} ${name}: ${row.reason}`);
@@ -581,10 +713,14 @@ function notes(results: ServerResult[]): string[] {
     if (r.keepAlive && (r.keepAlive.errors || r.keepAlive.non2xx)) {
       out.push(`${who} keep-alive: ${r.keepAlive.errors} socket errors, ${r.keepAlive.non2xx} non-2xx`);
     }
-    const phases = [r.keepAlive, r.full, r.resumed, r.download, r.upload].filter((p): p is NonNullable<typeof p> => !!p);
+    const phases = [r.keepAlive, r.full, r.resumed, r.download, r.upload].filter((p): p is NonNullable<typeof p> =>
+      !!p
+    );
     const busy = phases.map((p) => p.cpu0OtherPct).filter(Number.isFinite);
     if (busy.length && Math.max(...busy) > 10) {
-      out.push(`${who}: other processes used up to ${f(Math.max(...busy))} % of CPU 0 during a phase (numbers disturbed)`);
+      out.push(
+        `${who}: other processes used up to ${f(Math.max(...busy))} % of CPU 0 during a phase (numbers disturbed)`,
+      );
     }
   }
   return out;
@@ -630,7 +766,9 @@ async function main() {
   const block = new Uint8Array(1 << 20).map((_, i) => (i * 31) & 0xff);
   const chunks = Math.ceil(plan.bulkBytes / block.length);
   const body = new Uint8Array(plan.bulkBytes);
-  for (let i = 0; i < chunks; i++) body.set(block.subarray(0, Math.min(block.length, plan.bulkBytes - i * block.length)), i * block.length);
+  for (let i = 0; i < chunks; i++) {
+    body.set(block.subarray(0, Math.min(block.length, plan.bulkBytes - i * block.length)), i * block.length);
+  }
   writeFileSync(upFile, body);
   const all: Record<string, unknown> = {};
   try {
@@ -648,20 +786,34 @@ async function main() {
       const results: ServerResult[] = [];
       for (let i = 0; i < impls.length; i++) results.push(await benchServer(runtime, impls[i], starting[i], upFile));
       const rs = ratios(results);
-      const version = runtime === "node" ? process.versions && execFileSync("node", ["--version"]).toString().trim() : runtime;
-      console.log(`\n## ${runtime} (${version}), ${quick ? "quick" : "full"} run, ${((performance.now() - tr) / 1000).toFixed(0)} s\n`);
+      const version = runtime === "node"
+        ? process.versions && execFileSync("node", ["--version"]).toString().trim()
+        : runtime;
+      console.log(
+        `\n## ${runtime} (${version}), ${quick ? "quick" : "full"} run, ${
+          ((performance.now() - tr) / 1000).toFixed(0)
+        } s\n`,
+      );
       console.log(table(results));
       console.log();
       console.log(ratioTable(rs));
       const ns = notes(results);
       if (ns.length) console.log("\n" + ns.map((n) => `- ${n}`).join("\n"));
-      const record = { environment: { ...env, runtime, loadAvgEnd: readFileSync("/proc/loadavg", "utf8").trim() }, results, ratios: rs, notes: ns };
+      const record = {
+        environment: { ...env, runtime, loadAvgEnd: readFileSync("/proc/loadavg", "utf8").trim() },
+        results,
+        ratios: rs,
+        notes: ns,
+      };
       all[runtime] = record;
       if (save) {
         const day = env.date.slice(0, 10);
         mkdirSync(`${ROOT}bench/results`, { recursive: true });
         const file = `${ROOT}bench/results/${day}-${runtime}${quick ? "-quick" : ""}.json`;
-        writeFileSync(file, JSON.stringify(record, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
+        writeFileSync(
+          file,
+          JSON.stringify(record, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n",
+        );
         console.error(`wrote ${file}`);
       }
     }

@@ -40,7 +40,9 @@ async function collectGarbage(): Promise<boolean> {
 const profiler = (() => {
   let session: any = null;
   const post = (method: string, params: object = {}) =>
-    new Promise<any>((resolve, reject) => session.post(method, params, (e: Error | null, r: any) => (e ? reject(e) : resolve(r))));
+    new Promise<any>((resolve, reject) =>
+      session.post(method, params, (e: Error | null, r: any) => (e ? reject(e) : resolve(r)))
+    );
   return {
     async start() {
       const { Session } = await import("node:inspector");
@@ -68,7 +70,12 @@ async function start(): Promise<void> {
         port,
         hostname,
         // BENCH_SUITES (comma-separated suite names) overrides the suite preference, for experiments.
-        tls: { cert, key, provider, cipherSuites: process.env.BENCH_SUITES ? process.env.BENCH_SUITES.split(",") : undefined },
+        tls: {
+          cert,
+          key,
+          provider,
+          cipherSuites: process.env.BENCH_SUITES ? process.env.BENCH_SUITES.split(",") : undefined,
+        },
         // The default body limit is 8 MiB; the upload row sends 100 MB.
         http: { maxBodySize: 1 << 30 },
         onListen: () => {},
@@ -81,10 +88,16 @@ async function start(): Promise<void> {
       if (runtime === "deno") {
         const Deno = (globalThis as any).Deno;
         await new Promise<void>((resolve) => {
-          Deno.serve({ port, hostname, cert, key, onListen: (a: { port: number }) => {
-            ready(a.port, `Deno.serve (rustls) Deno ${Deno.version.deno}`);
-            resolve();
-          } }, app.fetch);
+          Deno.serve({
+            port,
+            hostname,
+            cert,
+            key,
+            onListen: (a: { port: number }) => {
+              ready(a.port, `Deno.serve (rustls) Deno ${Deno.version.deno}`);
+              resolve();
+            },
+          }, app.fetch);
         });
       } else if (runtime === "bun") {
         const Bun = (globalThis as any).Bun;
@@ -95,7 +108,10 @@ async function start(): Promise<void> {
         const { getRequestListener } = await import("@hono/node-server");
         const s = https.createServer({ cert, key, minVersion: "TLSv1.3" }, getRequestListener(app.fetch));
         await new Promise<void>((r) => s.listen(port, hostname, r));
-        ready((s.address() as { port: number }).port, `node:https (OpenSSL ${process.versions.openssl}) Node ${process.version}`);
+        ready(
+          (s.address() as { port: number }).port,
+          `node:https (OpenSSL ${process.versions.openssl}) Node ${process.version}`,
+        );
       }
       return;
     }
@@ -108,7 +124,8 @@ async function start(): Promise<void> {
       const s = lemon.createServer({ cert, key }, (socket: any) => httpServer.emit("connection", socket));
       s.on("error", () => {});
       await new Promise<void>((r) => s.listen(port, hostname, r));
-      const version = JSON.parse(readFileSync(new URL("../node_modules/lemon-tls/package.json", import.meta.url), "utf8")).version;
+      const version =
+        JSON.parse(readFileSync(new URL("../node_modules/lemon-tls/package.json", import.meta.url), "utf8")).version;
       ready((s.address() as { port: number }).port, `lemon-tls ${version} under node:http, Node ${process.version}`);
       return;
     }

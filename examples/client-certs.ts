@@ -17,7 +17,9 @@ app.use("*", clientCertificate({ when: (c) => c.req.method === "POST" }));
 
 app.get("/", (c) => {
   const cert = c.env.tls.clientCertificate;
-  return c.text(cert ? `Hello again, ${cert.subject}\n` : "Hello, anonymous visitor. Try /secure/ with a client certificate.\n");
+  return c.text(
+    cert ? `Hello again, ${cert.subject}\n` : "Hello, anonymous visitor. Try /secure/ with a client certificate.\n",
+  );
 });
 
 app.get("/secure/*", (c) => {
@@ -47,6 +49,7 @@ if (import.meta.main ?? process.argv[1]?.endsWith("client-certs.ts")) {
       key: { path: certs.server["ecdsa-p256"].key },
       clientAuth: { ca: { path: certs.ca.cert } },
     },
-    onListen: (addr) => console.log(`client-certs example on https://localhost:${addr.port}/ (client certs: ${certs.client.cert})`),
+    onListen: (addr) =>
+      console.log(`client-certs example on https://localhost:${addr.port}/ (client certs: ${certs.client.cert})`),
   });
 }

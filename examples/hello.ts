@@ -33,11 +33,19 @@ app.get("/", (c) => {
 </head><body>
 <h1>Hello over TLS 1.3</h1>
 <p>This page was served by a TLS stack written in TypeScript, under Hono.</p>
-<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td id="${k.toLowerCase().replace(/[^a-z]+/g, "-")}">${escapeHtml(v)}</td></tr>`).join("")}</table>
+<table>${
+    rows.map(([k, v]) =>
+      `<tr><td>${k}</td><td id="${k.toLowerCase().replace(/[^a-z]+/g, "-")}">${escapeHtml(v)}</td></tr>`
+    ).join("")
+  }</table>
 </body></html>`);
 });
 
-app.get("/json", (c) => c.json({ hello: "world", tls: { ...c.env.tls, clientCertificate: c.env.tls.clientCertificate?.subject ?? null } }));
+app.get(
+  "/json",
+  (c) =>
+    c.json({ hello: "world", tls: { ...c.env.tls, clientCertificate: c.env.tls.clientCertificate?.subject ?? null } }),
+);
 
 /** A body streamed slowly, one line every 200 ms: shows that responses stream (and with backpressure). */
 app.get("/stream", (c) => {
@@ -77,7 +85,9 @@ app.get("/bytes/:size", (c) => {
       sent += n;
     },
   });
-  return new Response(body, { headers: { "content-type": "application/octet-stream", "content-length": String(size) } });
+  return new Response(body, {
+    headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+  });
 });
 
 function escapeHtml(s: string): string {
@@ -97,6 +107,7 @@ if (import.meta.main ?? process.argv[1]?.endsWith("hello.ts")) {
       keyLog: process.env.SSLKEYLOGFILE,
     },
     hsts: true,
-    onListen: (addr) => console.log(`Serving examples/hello.ts on https://localhost:${addr.port}/ (trust ${certs.ca.cert})`),
+    onListen: (addr) =>
+      console.log(`Serving examples/hello.ts on https://localhost:${addr.port}/ (trust ${certs.ca.cert})`),
   });
 }

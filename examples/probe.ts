@@ -51,7 +51,13 @@ try {
 } catch (e) {
   const error = e as Error & { alertName?: string };
   if (args.json) {
-    console.log(JSON.stringify({ target: args.target, error: { alert: error.alertName ?? null, message: error.message } }, null, 2));
+    console.log(
+      JSON.stringify(
+        { target: args.target, error: { alert: error.alertName ?? null, message: error.message } },
+        null,
+        2,
+      ),
+    );
   } else console.error(`probe ${args.target}: ${error.message}`);
   process.exit(1);
 }

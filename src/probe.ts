@@ -159,7 +159,10 @@ export function formatProbeReport(r: ProbeReport): string {
   const row = (k: string, v: string) => lines.push(`  ${k.padEnd(13)}${v}`);
   const sni = r.target.servername === r.target.host ? "" : ` as ${r.target.servername}`;
   lines.push(`${r.target.host}:${r.target.port}${sni} (${r.address})`);
-  row("verified", r.verified === true ? "yes" : `NO: ${r.verified.code} (alert ${r.verified.alert}): ${r.verified.reason}`);
+  row(
+    "verified",
+    r.verified === true ? "yes" : `NO: ${r.verified.code} (alert ${r.verified.alert}): ${r.verified.reason}`,
+  );
   row("protocol", r.version);
   row("cipher suite", r.cipherSuite);
   row("group", `${r.group ?? "none"}${r.helloRetryRequest ? " (after a HelloRetryRequest)" : ""}`);

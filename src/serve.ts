@@ -79,7 +79,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const accepting = (async () => {
     for await (const socket of listener) {
       const conn = new EarlyDataAwareSocket(socket);
-      const done = serveHttpConnection(conn, (req) => handler(req, socket, conn.requestIsEarly), httpOptions).catch(onError);
+      const done = serveHttpConnection(conn, (req) => handler(req, socket, conn.requestIsEarly), httpOptions).catch(
+        onError,
+      );
       open.add(done);
       done.finally(() => open.delete(done));
     }
@@ -127,7 +129,9 @@ function requestHandler(options: ServeOptions) {
     if (early) {
       // RFC 8470 §5.1: tell the application this request arrived in early data.
       request.headers.set("early-data", "1");
-      if (!SAFE_METHODS.has(request.method) && !options.earlyData?.allowUnsafeMethods) return withHsts(tooEarlyResponse(), hsts);
+      if (!SAFE_METHODS.has(request.method) && !options.earlyData?.allowUnsafeMethods) {
+        return withHsts(tooEarlyResponse(), hsts);
+      }
     }
     return withHsts(await options.fetch(request, env), hsts);
   };
@@ -179,7 +183,9 @@ export function describeClientCertificate(chain: Uint8Array[]): ClientCertificat
 function hstsValue(o: ServeOptions["hsts"]): string | null {
   if (!o) return null;
   const c = o === true ? {} : o;
-  return `max-age=${c.maxAge ?? 31536000}${c.includeSubDomains ? "; includeSubDomains" : ""}${c.preload ? "; preload" : ""}`;
+  return `max-age=${c.maxAge ?? 31536000}${c.includeSubDomains ? "; includeSubDomains" : ""}${
+    c.preload ? "; preload" : ""
+  }`;
 }
 
 function withHsts(response: Response, value: string | null): Response {
@@ -219,7 +225,9 @@ class EarlyDataAwareSocket implements Duplex {
 
   async read(): Promise<Uint8Array | null> {
     const chunk = await this.socket.read();
-    if (chunk !== null) this.sawEarly = this.socket.lastReadWasEarlyData || (this.sawEarly && !this.socket.engine.isHandshakeComplete);
+    if (chunk !== null) {
+      this.sawEarly = this.socket.lastReadWasEarlyData || (this.sawEarly && !this.socket.engine.isHandshakeComplete);
+    }
     this.requestIsEarly = this.sawEarly || !this.socket.engine.isHandshakeComplete;
     return chunk;
   }
@@ -235,7 +243,13 @@ class EarlyDataAwareSocket implements Duplex {
 }
 
 /** The optional plain-HTTP listener: every request is redirected to the same path over HTTPS (RFC 9110 §15.4.9). */
-async function redirectToHttps(hostname: string, port: number, httpsPort: number, signal: AbortSignal, open: Set<Promise<unknown>>) {
+async function redirectToHttps(
+  hostname: string,
+  port: number,
+  httpsPort: number,
+  signal: AbortSignal,
+  open: Set<Promise<unknown>>,
+) {
   const plain = await listen({ hostname, port });
   (async () => {
     for await (const conn of plain) {

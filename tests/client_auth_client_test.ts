@@ -32,7 +32,10 @@ const sanitize = { sanitizeResources: false, sanitizeOps: false };
 async function pair(mode: ClientAuthMode, client: Partial<ClientConfigOptions> = {}, serverLog?: string[]) {
   return new MemoryPair(
     await devClient(client),
-    await devServer({ clientAuth: { mode, anchors: clientAnchors }, keyLog: serverLog ? (l) => serverLog.push(l) : undefined }),
+    await devServer({
+      clientAuth: { mode, anchors: clientAnchors },
+      keyLog: serverLog ? (l) => serverLog.push(l) : undefined,
+    }),
   );
 }
 
@@ -113,11 +116,20 @@ Deno.test("memory: post-handshake auth: answered per request, after KeyUpdates, 
 
   // What the client sent for the first request, under CLIENT_TRAFFIC_SECRET_0 (records opened in order):
   // "request 1", then Certificate (with the request's context), CertificateVerify and Finished.
-  const opener = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secretsOf(log).get("CLIENT_TRAFFIC_SECRET_0")!);
+  const opener = new RecordRewriter(
+    nobleProvider,
+    "SHA-256",
+    "AES-128-GCM",
+    secretsOf(log).get("CLIENT_TRAFFIC_SECRET_0")!,
+  );
   const [data, answer] = p.flights("client").slice(2, 4).map((f) => opener.open(records(f)[0]));
   assert.equal(dec.decode(data), "request 1");
   const messages = splitMessages(answer);
-  assert.deepEqual(messages.map((m) => m[0]), [HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished]);
+  assert.deepEqual(messages.map((m) => m[0]), [
+    HandshakeType.certificate,
+    HandshakeType.certificate_verify,
+    HandshakeType.finished,
+  ]);
   assert.deepEqual(messages[0].subarray(5, 5 + first.length), first, "the request's context");
 });
 
@@ -172,7 +184,14 @@ async function authServer(mode: ClientAuthMode, pha: boolean) {
 }
 
 async function ask(port: number, extra: Partial<ConnectTlsOptions>): Promise<string> {
-  const conn = await connectTls({ hostname: "127.0.0.1", servername: "localhost", port, ca: certs.ca.cert, sessionCache: false, ...extra });
+  const conn = await connectTls({
+    hostname: "127.0.0.1",
+    servername: "localhost",
+    port,
+    ca: certs.ca.cert,
+    sessionCache: false,
+    ...extra,
+  });
   try {
     await conn.writable.getWriter().write(enc.encode("GET /\n"));
     const reader = conn.readable.getReader();
@@ -310,13 +329,20 @@ Deno.test({
 
 // ----- helpers -----
 
-async function readLine(reader: ReadableStreamDefaultReader<Uint8Array>, text: string, timeout = 10_000): Promise<void> {
+async function readLine(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  text: string,
+  timeout = 10_000,
+): Promise<void> {
   let got = "";
   const deadline = Date.now() + timeout;
   while (!got.includes(text)) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no ${JSON.stringify(text)} in time; got ${JSON.stringify(got)}`)), deadline - Date.now());
+      timer = setTimeout(
+        () => reject(new Error(`no ${JSON.stringify(text)} in time; got ${JSON.stringify(got)}`)),
+        deadline - Date.now(),
+      );
     });
     const { value, done } = await Promise.race([reader.read(), expired]).finally(() => clearTimeout(timer));
     if (done) throw new Error(`EOF before ${text}; got ${got}`);

@@ -200,7 +200,6 @@ Deno.test({
 
 // ----- 4: headless Chromium -----
 
-
 Deno.test({
   name: "headless Chromium (no post-handshake auth) on /secure/x gets the readable 403 page",
   ...needs("chromium"),

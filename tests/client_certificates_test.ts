@@ -52,26 +52,39 @@ for (const runtime of runtimes) {
     async fn(t) {
       const { child, port } = await startFixture(runtime, "client_certs_server.ts", []);
       try {
-        await t.step("openssl -enable_pha with a certificate gets /secure/x after a post-handshake exchange", async () => {
-          const r = await sClient(port, [...withCert, "-msg"], [get("/"), 400, get("/secure/x"), 1000, get("/"), 500]);
-          assert.match(r.output, /Hello, anonymous visitor/, "/ is open before any certificate");
-          // The server's CertificateRequest arrives after the handshake, and our Certificate answers it.
-          assert.match(r.output, /<<< TLS 1.3, Handshake \[length [0-9a-f]+\], CertificateRequest/);
-          assert.match(r.output, /"subject":"CN=tls13-hono dev client/);
-          assert.match(r.output, /Hello again, CN=tls13-hono dev client/, "later requests reuse the certificate");
-        });
+        await t.step(
+          "openssl -enable_pha with a certificate gets /secure/x after a post-handshake exchange",
+          async () => {
+            const r = await sClient(port, [...withCert, "-msg"], [
+              get("/"),
+              400,
+              get("/secure/x"),
+              1000,
+              get("/"),
+              500,
+            ]);
+            assert.match(r.output, /Hello, anonymous visitor/, "/ is open before any certificate");
+            // The server's CertificateRequest arrives after the handshake, and our Certificate answers it.
+            assert.match(r.output, /<<< TLS 1.3, Handshake \[length [0-9a-f]+\], CertificateRequest/);
+            assert.match(r.output, /"subject":"CN=tls13-hono dev client/);
+            assert.match(r.output, /Hello again, CN=tls13-hono dev client/, "later requests reuse the certificate");
+          },
+        );
         await t.step("openssl -enable_pha without a certificate: 403, and the connection still serves /", async () => {
           const r = await sClient(port, ["-enable_pha"], [get("/secure/x"), 1000, get("/"), 500]);
           assert.match(r.output, /HTTP\/1.1 403 Forbidden/);
           assert.match(r.output, /"failure":"no_certificate"/);
           assert.match(r.output, /Hello, anonymous visitor/);
         });
-        await t.step("a client that does not offer post-handshake auth gets a 403 that says why (HTML for browsers)", async () => {
-          const r = await sClient(port, [], [get("/secure/x", "text/html"), 800, get("/"), 400]);
-          assert.match(r.output, /403 Forbidden/);
-          assert.match(r.output, /did not offer post-handshake authentication/);
-          assert.match(r.output, /Hello, anonymous visitor/);
-        });
+        await t.step(
+          "a client that does not offer post-handshake auth gets a 403 that says why (HTML for browsers)",
+          async () => {
+            const r = await sClient(port, [], [get("/secure/x", "text/html"), 800, get("/"), 400]);
+            assert.match(r.output, /403 Forbidden/);
+            assert.match(r.output, /did not offer post-handshake authentication/);
+            assert.match(r.output, /Hello, anonymous visitor/);
+          },
+        );
         await t.step("POST anywhere demands a certificate", async () => {
           const post = "POST /api/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello";
           const ok = await sClient(port, withCert, [post, 1000]);
@@ -80,7 +93,13 @@ for (const runtime of runtimes) {
           assert.match(refused.output, /403 Forbidden/);
         });
         await t.step("a certificate from an unknown CA is refused with the reason", async () => {
-          const r = await sClient(port, ["-enable_pha", "-cert", certs.clientUnknownCa.cert, "-key", certs.clientUnknownCa.key], [
+          const r = await sClient(port, [
+            "-enable_pha",
+            "-cert",
+            certs.clientUnknownCa.cert,
+            "-key",
+            certs.clientUnknownCa.key,
+          ], [
             get("/secure/x"),
             1000,
           ]);
@@ -130,11 +149,21 @@ Deno.test({
         assert.match(r.server, /HANDSHAKE_ERROR sending certificate_required/);
       });
       await t.step("expired: certificate_expired", async () => {
-        const r = await handshakeOnly(child, port, ["-cert", certs.clientExpired.cert, "-key", certs.clientExpired.key]);
+        const r = await handshakeOnly(child, port, [
+          "-cert",
+          certs.clientExpired.cert,
+          "-key",
+          certs.clientExpired.key,
+        ]);
         assert.match(r.output, /alert certificate expired/);
       });
       await t.step("unknown CA: unknown_ca", async () => {
-        const r = await handshakeOnly(child, port, ["-cert", certs.clientUnknownCa.cert, "-key", certs.clientUnknownCa.key]);
+        const r = await handshakeOnly(child, port, [
+          "-cert",
+          certs.clientUnknownCa.cert,
+          "-key",
+          certs.clientUnknownCa.key,
+        ]);
         assert.match(r.output, /alert unknown ca/);
       });
     } finally {

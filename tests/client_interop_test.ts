@@ -16,13 +16,25 @@ import { command, type Runtime } from "./_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
 const enc = new TextEncoder(), dec = new TextDecoder();
-const SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"];
+const SUITES = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "TLS_AES_128_CCM_SHA256",
+  "TLS_AES_128_CCM_8_SHA256",
+];
 const keyFiles = { ecdsa: certs.server["ecdsa-p256"], ed25519: certs.server.ed25519, rsa: certs.server.rsa };
 
 /** Connects with the dev CA trusted, collecting the socket's events. */
 async function dial(port: number, options: Partial<ConnectTlsOptions> = {}) {
   const events: TlsEvent[] = [];
-  const conn = await connectTls({ hostname: "127.0.0.1", servername: "localhost", port, ca: certs.ca.cert, ...options });
+  const conn = await connectTls({
+    hostname: "127.0.0.1",
+    servername: "localhost",
+    port,
+    ca: certs.ca.cert,
+    ...options,
+  });
   conn.socket.onEvent = (e) => events.push(e);
   return { conn, events, reader: conn.readable.getReader(), writer: conn.writable.getWriter() };
 }
@@ -62,7 +74,13 @@ Deno.test({
         }
       });
     }
-    for (const [flag, group, hrr] of [["X25519", "x25519", false], ["P-256", "secp256r1", false], ["P-384", "secp384r1", true]] as const) {
+    for (
+      const [flag, group, hrr] of [["X25519", "x25519", false], ["P-256", "secp256r1", false], [
+        "P-384",
+        "secp384r1",
+        true,
+      ]] as const
+    ) {
       await t.step(`group ${group}${hrr ? " (HelloRetryRequest: we share x25519 and secp256r1)" : ""}`, async () => {
         const { peer, port } = await sServer(["-groups", flag]);
         try {
@@ -88,7 +106,12 @@ Deno.test({
         await peer.stop();
       }
     });
-    for (const [key, scheme] of [["ecdsa", "ecdsa_secp256r1_sha256"], ["ed25519", "ed25519"], ["rsa", "rsa_pss_rsae_sha256"]] as const) {
+    for (
+      const [key, scheme] of [["ecdsa", "ecdsa_secp256r1_sha256"], ["ed25519", "ed25519"], [
+        "rsa",
+        "rsa_pss_rsae_sha256",
+      ]] as const
+    ) {
       await t.step(`${key} certificate`, async () => {
         const { peer, port } = await sServer([], key);
         try {
@@ -157,11 +180,22 @@ Deno.test({
 
 /** gnutls-serv --echo on a free port (it cannot report the one it bound, so we pick and retry). */
 async function gnutlsServ(priority: string): Promise<{ peer: Peer; port: number }> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     const port = freePort();
     const peer = new Peer([
-      "gnutls-serv", "--port", String(port), "--echo", "--disable-client-cert", "--alpn", "http/1.1",
-      "--x509certfile", keyFiles.ecdsa.cert, "--x509keyfile", keyFiles.ecdsa.key, "--priority", priority,
+      "gnutls-serv",
+      "--port",
+      String(port),
+      "--echo",
+      "--disable-client-cert",
+      "--alpn",
+      "http/1.1",
+      "--x509certfile",
+      keyFiles.ecdsa.cert,
+      "--x509keyfile",
+      keyFiles.ecdsa.key,
+      "--priority",
+      priority,
     ]);
     try {
       await peer.waitFor(/listening on IPv4/);
@@ -212,7 +246,8 @@ Deno.test({
 });
 
 for (const runtime of ["node", "deno", "bun"] as Runtime[]) {
-  const what = { node: "Node tls (OpenSSL)", deno: "Deno.listenTls (rustls)", bun: "Bun.listen tls (BoringSSL)" }[runtime];
+  const what =
+    { node: "Node tls (OpenSSL)", deno: "Deno.listenTls (rustls)", bun: "Bun.listen tls (BoringSSL)" }[runtime];
   Deno.test({
     name: `client ⇄ native TLS server of ${what}`,
     ...needs(runtime === "node" ? "tsx" : runtime),
@@ -264,7 +299,9 @@ for (const runtime of ["bun", "node"] as Runtime[]) {
         }).output();
         const text = dec.decode(out.stdout) + dec.decode(out.stderr);
         assert.equal(out.code, 0, text);
-        for (const line of ["OK rfc8448 §3", "OK rfc8448 §5", "OK memory", "OK openssl"]) assert.ok(text.includes(line), `${line}\n${text}`);
+        for (const line of ["OK rfc8448 §3", "OK rfc8448 §5", "OK memory", "OK openssl"]) {
+          assert.ok(text.includes(line), `${line}\n${text}`);
+        }
       } finally {
         await peer.stop();
       }

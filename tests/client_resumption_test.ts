@@ -50,7 +50,10 @@ function tickets(maxEarlyDataSize = 16384, overrides: Partial<TicketConfig> = {}
 /** A full handshake that collects the sessions the server's tickets make. */
 async function firstConnection(server: Partial<ServerConfigOptions>, client: Partial<ClientConfigOptions> = {}) {
   const sessions: ClientSession[] = [];
-  const pair = new MemoryPair(await devClientWith(client, { onSession: (s) => sessions.push(s) }), await devServer(server));
+  const pair = new MemoryPair(
+    await devClientWith(client, { onSession: (s) => sessions.push(s) }),
+    await devServer(server),
+  );
   await pair.handshake();
   assert.equal(pair.client.info!.resumed, false);
   assert.equal(sessions.length, 2, "two tickets, two sessions");
@@ -58,7 +61,10 @@ async function firstConnection(server: Partial<ServerConfigOptions>, client: Par
 }
 
 /** The dev client (memory_pair.ts) with per-connection options: a session, early data, a session sink. */
-async function devClientWith(client: Partial<ClientConfigOptions>, options: ClientConnectionOptions): Promise<ClientConnection> {
+async function devClientWith(
+  client: Partial<ClientConfigOptions>,
+  options: ClientConnectionOptions,
+): Promise<ClientConnection> {
   return new ClientConnection((await devClient(client)).config, options);
 }
 
@@ -94,10 +100,16 @@ Deno.test("memory: a ticket resumes: psk_dhe_ke, no certificate from the server,
   // The ClientHello offers the ticket as the last extension, with psk_dhe_ke only.
   const hello = records(pair.flights("client")[0])[0].fragment;
   const pskAt = findExtension(hello, X.pre_shared_key);
-  assert.ok(pskAt > 0 && pskAt + 4 + ((hello[pskAt + 2] << 8) | hello[pskAt + 3]) === hello.length, "pre_shared_key is last");
+  assert.ok(
+    pskAt > 0 && pskAt + 4 + ((hello[pskAt + 2] << 8) | hello[pskAt + 3]) === hello.length,
+    "pre_shared_key is last",
+  );
   // The resumed connection gets tickets of its own, which resume too.
   const next: ClientSession[] = [];
-  const again = new MemoryPair(await devClientWith({}, { onSession: (x) => next.push(x) }), await devServer({ tickets: t }));
+  const again = new MemoryPair(
+    await devClientWith({}, { onSession: (x) => next.push(x) }),
+    await devServer({ tickets: t }),
+  );
   await again.handshake();
   assert.equal(next.length, 2);
   await pair.pump();
@@ -120,7 +132,11 @@ Deno.test("memory: 0-RTT accepted: the server reads the early data as early data
   assert.equal(pair.ofType("server", "early_data_accepted").length, 1);
   // First flight: ClientHello, change_cipher_spec (compatibility mode, right after the ClientHello), 0-RTT data.
   const first = records(pair.flights("client")[0]);
-  assert.deepEqual(first.map((r) => r.type), [ContentType.handshake, ContentType.change_cipher_spec, ContentType.application_data]);
+  assert.deepEqual(first.map((r) => r.type), [
+    ContentType.handshake,
+    ContentType.change_cipher_spec,
+    ContentType.application_data,
+  ]);
   await exchange(pair);
 });
 
@@ -163,7 +179,10 @@ Deno.test("memory: max_early_data_size is respected: the rest follows the handsh
 });
 
 Deno.test("memory: early data without a usable session is sent right after the handshake", async () => {
-  const pair = new MemoryPair(await devClientWith({}, { earlyData: enc.encode("late") }), await devServer({ tickets: tickets() }));
+  const pair = new MemoryPair(
+    await devClientWith({}, { earlyData: enc.encode("late") }),
+    await devServer({ tickets: tickets() }),
+  );
   await pair.handshake();
   assert.equal(pair.client.earlyDataStatus, "not_offered");
   assert.equal(pair.client.info!.earlyDataAccepted, false);
@@ -221,14 +240,18 @@ Deno.test("memory: a session is not offered for another server name, nor once ex
 Deno.test("memory: a ServerHello selecting a PSK we did not offer, or a suite of another hash, is illegal_parameter", async () => {
   const t = tickets();
   const { sessions } = await firstConnection({ tickets: t });
-  for (const [name, edit] of [
-    ["selected_identity 1", (sh: ReturnType<typeof decodeServerHello>) => {
-      sh.extensions = sh.extensions.map((e) => e.type === X.pre_shared_key ? { ...e, data: encodeSelectedIdentity(1) } : e);
-    }],
-    ["SHA-384 suite", (sh: ReturnType<typeof decodeServerHello>) => {
-      sh.cipherSuite = CipherSuite.TLS_AES_256_GCM_SHA384;
-    }],
-  ] as const) {
+  for (
+    const [name, edit] of [
+      ["selected_identity 1", (sh: ReturnType<typeof decodeServerHello>) => {
+        sh.extensions = sh.extensions.map((e) =>
+          e.type === X.pre_shared_key ? { ...e, data: encodeSelectedIdentity(1) } : e
+        );
+      }],
+      ["SHA-384 suite", (sh: ReturnType<typeof decodeServerHello>) => {
+        sh.cipherSuite = CipherSuite.TLS_AES_256_GCM_SHA384;
+      }],
+    ] as const
+  ) {
     const tap: Tap = (from, bytes, n) => {
       if (from !== "server" || n !== 0) return bytes;
       const list = records(bytes);
@@ -247,9 +270,19 @@ Deno.test("memory: a ServerHello selecting a PSK we did not offer, or a suite of
 
 function fakeSession(receivedAt: number, overrides: Partial<ClientSession> = {}): ClientSession {
   return {
-    ticket: nobleProvider.randomBytes(8), psk: new Uint8Array(32), cipherSuite: 0x1301, lifetime: 100, ageAdd: 7,
-    nonce: new Uint8Array(1), receivedAt, maxEarlyData: 1024, alpn: null, serverName: "localhost",
-    peerCertificates: [], certificateStatus: { verified: false, disabled: true }, certificateValidUntil: Infinity,
+    ticket: nobleProvider.randomBytes(8),
+    psk: new Uint8Array(32),
+    cipherSuite: 0x1301,
+    lifetime: 100,
+    ageAdd: 7,
+    nonce: new Uint8Array(1),
+    receivedAt,
+    maxEarlyData: 1024,
+    alpn: null,
+    serverName: "localhost",
+    peerCertificates: [],
+    certificateStatus: { verified: false, disabled: true },
+    certificateValidUntil: Infinity,
     ...overrides,
   };
 }
@@ -298,7 +331,13 @@ Deno.test({
   async fn() {
     const { peer, port } = await sServer(["-early_data", "-max_early_data", "16384", "-num_tickets", "2"]);
     const sessionCache = new ClientSessionCache();
-    const options: ConnectTlsOptions = { hostname: "127.0.0.1", servername: "localhost", port, ca: certs.ca.cert, sessionCache };
+    const options: ConnectTlsOptions = {
+      hostname: "127.0.0.1",
+      servername: "localhost",
+      port,
+      ca: certs.ca.cert,
+      sessionCache,
+    };
     try {
       // First connection: a full handshake; reading the server's answer also reads its tickets.
       const first = await connectTls(options);
@@ -355,10 +394,14 @@ async function earlyEchoServer(earlyData: boolean) {
       if (chunk === null) return;
       const entry = { early: socket.lastReadWasEarlyData, text: dec.decode(chunk), resumed: socket.info!.resumed };
       seen.push(entry);
-      await socket.write(enc.encode(`${entry.early ? "early" : "late"}:${entry.resumed ? "resumed" : "full"}:${entry.text}\n`));
+      await socket.write(
+        enc.encode(`${entry.early ? "early" : "late"}:${entry.resumed ? "resumed" : "full"}:${entry.text}\n`),
+      );
       await socket.handshakeComplete;
       await socket.read().catch(() => null);
-    } catch { /* a client that went away */ } finally {
+    } catch {
+      /* a client that went away */
+    } finally {
       socket.close();
     }
   }
@@ -372,7 +415,13 @@ Deno.test({
     for (const earlyData of [true, false]) {
       const server = await earlyEchoServer(earlyData);
       const sessionCache = new ClientSessionCache();
-      const options: ConnectTlsOptions = { hostname: "127.0.0.1", servername: "localhost", port: server.port, ca: certs.ca.cert, sessionCache };
+      const options: ConnectTlsOptions = {
+        hostname: "127.0.0.1",
+        servername: "localhost",
+        port: server.port,
+        ca: certs.ca.cert,
+        sessionCache,
+      };
       try {
         const first = await connectTls({ ...options, earlyData: enc.encode("one") });
         assert.equal(first.info.earlyDataOffered, false, "no ticket yet");

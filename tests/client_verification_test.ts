@@ -36,7 +36,10 @@ async function certArgs(file: string, key = leafKey): Promise<string[]> {
 }
 
 /** Starts s_server with `file` as its certificate, connects to it, and returns the error (or null). */
-async function againstSServer(file: string, servername = "localhost"): Promise<{ error: CertificateError | null; peer: Peer }> {
+async function againstSServer(
+  file: string,
+  servername = "localhost",
+): Promise<{ error: CertificateError | null; peer: Peer }> {
   const args = await certArgs(file);
   const { peer, port } = await sServer(args);
   try {
@@ -58,7 +61,12 @@ const cases: [string, string, CertificateErrorCode, keyof typeof AlertDescriptio
   ["missing intermediate", "via-intermediate", "missing_intermediate", "unknown_ca"],
   ["bad signature", "bad-signature", "bad_signature", "bad_certificate"],
   ["not for server auth (EKU clientAuth only)", "client-auth-only", "not_for_server_auth", "unsupported_certificate"],
-  ["not for server auth (keyUsage without digitalSignature)", "no-digital-signature", "not_for_server_auth", "unsupported_certificate"],
+  [
+    "not for server auth (keyUsage without digitalSignature)",
+    "no-digital-signature",
+    "not_for_server_auth",
+    "unsupported_certificate",
+  ],
   ["issued by a certificate that is not a CA", "not-a-ca-chain", "not_a_ca", "bad_certificate"],
   ["pathLenConstraint exceeded", "path-length-chain", "path_length", "bad_certificate"],
 ];
@@ -93,7 +101,9 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const good = certs.server["ecdsa-p256"];
-    const cases = [[good.cert, good.key, 1, ["localhost", "127.0.0.1"]], [bad("via-intermediate-chain"), leafKey, 2, ["localhost"]]] as const;
+    const cases = [[good.cert, good.key, 1, ["localhost", "127.0.0.1"]], [bad("via-intermediate-chain"), leafKey, 2, [
+      "localhost",
+    ]]] as const;
     for (const [file, key, length, names] of cases) {
       const { peer, port } = await sServer(await certArgs(file, key));
       try {
@@ -139,7 +149,12 @@ Deno.test({
   async fn() {
     const { peer, port } = await sServer(await certArgs(bad("self-signed")));
     try {
-      const conn = await connectTls({ hostname: "127.0.0.1", servername: "localhost", port, dangerouslyDisableCertificateVerification: true });
+      const conn = await connectTls({
+        hostname: "127.0.0.1",
+        servername: "localhost",
+        port,
+        dangerouslyDisableCertificateVerification: true,
+      });
       assert.deepEqual(conn.info.certificate, { verified: false, disabled: true });
       await conn.close();
       // The option does not mix with trust anchors: one or the other.
@@ -159,7 +174,9 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const errors: string[] = [];
-    for (const [file, expect] of [["via-intermediate", "missing_intermediate"], ["via-intermediate-chain", null]] as const) {
+    for (
+      const [file, expect] of [["via-intermediate", "missing_intermediate"], ["via-intermediate-chain", null]] as const
+    ) {
       const listener = await listenTls({
         hostname: "127.0.0.1",
         port: 0,
@@ -171,7 +188,12 @@ Deno.test({
         for await (const s of listener) s.close();
       })();
       try {
-        const result = await connectTls({ hostname: "127.0.0.1", servername: "localhost", port: listener.addr.port, ca: certs.ca.cert })
+        const result = await connectTls({
+          hostname: "127.0.0.1",
+          servername: "localhost",
+          port: listener.addr.port,
+          ca: certs.ca.cert,
+        })
           .then((c) => c.close().then(() => null), (e) => e);
         if (expect === null) assert.equal(result, null);
         else {

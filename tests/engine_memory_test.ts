@@ -9,10 +9,14 @@ import type { GroupName } from "../src/crypto/provider.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
 import { alertName } from "../src/tls/alert.ts";
 import { CipherSuite, ContentType, ExtensionType as X, HandshakeType } from "../src/tls/wire/constants.ts";
-import { encodeEncryptedExtensions, decodeEncryptedExtensions } from "../src/tls/wire/encrypted_extensions.ts";
+import { decodeEncryptedExtensions, encodeEncryptedExtensions } from "../src/tls/wire/encrypted_extensions.ts";
 import { encodeProtocolNames } from "../src/tls/wire/extensions/alpn.ts";
 import { encodeHandshake } from "../src/tls/wire/handshake.ts";
-import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } from "../src/tls/wire/certificate_verify.ts";
+import {
+  certificateVerifyContent,
+  encodeCertificateVerify,
+  SERVER_CONTEXT,
+} from "../src/tls/wire/certificate_verify.ts";
 import { exportKeyingMaterial, finishedVerifyData } from "../src/tls/key_schedule.ts";
 import { encodeNewSessionTicket } from "../src/tls/wire/new_session_ticket.ts";
 import { decodeServerHello, encodeServerHello, type ServerHello } from "../src/tls/wire/server_hello.ts";
@@ -64,7 +68,10 @@ for (const suite of ALL_SUITES) {
   for (const group of GROUPS) {
     const name = suiteParams(suite)!.name;
     Deno.test(`memory: ${name} over ${group}`, async () => {
-      const pair = await devPair({ cipherSuites: [suite], keyShareGroups: [group] }, { cipherSuites: ALL_SUITES, groups: [group] });
+      const pair = await devPair({ cipherSuites: [suite], keyShareGroups: [group] }, {
+        cipherSuites: ALL_SUITES,
+        groups: [group],
+      });
       await pair.handshake();
       for (const side of [pair.client.info!, pair.server.info!]) {
         assert.equal(side.cipherSuite, name);
@@ -97,7 +104,12 @@ Deno.test("memory: defaults (x25519 + secp256r1 shares) negotiate AES-128-GCM ov
 
 Deno.test("memory: every signature algorithm of the dev certificates (ECDSA, Ed25519, RSA-PSS)", async () => {
   const p = await devPki();
-  for (const [key, scheme] of [[p.ecdsa, "ecdsa_secp256r1_sha256"], [p.ed25519, "ed25519"], [p.rsa, "rsa_pss_rsae_sha256"]] as const) {
+  for (
+    const [key, scheme] of [[p.ecdsa, "ecdsa_secp256r1_sha256"], [p.ed25519, "ed25519"], [
+      p.rsa,
+      "rsa_pss_rsae_sha256",
+    ]] as const
+  ) {
     const pair = await devPair({}, { certificates: [key] });
     await pair.handshake();
     assert.equal(pair.client.info!.peerSignatureScheme, scheme);
@@ -179,10 +191,19 @@ Deno.test("memory: KeyUpdate both ways with update_requested, data flowing after
 Deno.test("memory: the client's TLS-Exporter uses the exporter secret both sides derived (RFC 8446 §7.5)", async () => {
   const log: string[] = [];
   const pair = await devPair({}, { keyLog: (l) => log.push(l) });
-  assert.throws(() => pair.client.exportKeyingMaterial("EXPERIMENTAL test", new Uint8Array(0), 32), /before the handshake/);
+  assert.throws(
+    () => pair.client.exportKeyingMaterial("EXPERIMENTAL test", new Uint8Array(0), 32),
+    /before the handshake/,
+  );
   await pair.handshake();
   const ours = pair.client.exportKeyingMaterial("EXPERIMENTAL test", Uint8Array.of(1, 2), 32);
-  const theirs = exportKeyingMaterial(nobleProvider.hash("SHA-256"), secretsOf(log).get("EXPORTER_SECRET")!, "EXPERIMENTAL test", Uint8Array.of(1, 2), 32);
+  const theirs = exportKeyingMaterial(
+    nobleProvider.hash("SHA-256"),
+    secretsOf(log).get("EXPORTER_SECRET")!,
+    "EXPERIMENTAL test",
+    Uint8Array.of(1, 2),
+    32,
+  );
   assert.deepEqual(ours, theirs);
 });
 
@@ -223,7 +244,11 @@ Deno.test("memory: many handshake messages share one record; the server's flight
   await pair.handshake();
   const flight = records(pair.flights("server")[0]);
   // ServerHello, change_cipher_spec, then EncryptedExtensions..Finished in one protected record.
-  assert.deepEqual(flight.map((r) => r.type), [ContentType.handshake, ContentType.change_cipher_spec, ContentType.application_data]);
+  assert.deepEqual(flight.map((r) => r.type), [
+    ContentType.handshake,
+    ContentType.change_cipher_spec,
+    ContentType.application_data,
+  ]);
 });
 
 Deno.test("memory: handshake messages split over many records (record_size_limit 64 and re-framed hellos)", async () => {
@@ -248,7 +273,10 @@ Deno.test("memory: a handshake message may not straddle a key change (RFC 8446 �
   const tap: Tap = (from, bytes, n) => {
     if (from !== "server" || n !== 0) return bytes;
     const list = records(bytes);
-    list[0] = { ...list[0], fragment: concat([list[0].fragment, Uint8Array.of(HandshakeType.encrypted_extensions, 0, 0)]) };
+    list[0] = {
+      ...list[0],
+      fragment: concat([list[0].fragment, Uint8Array.of(HandshakeType.encrypted_extensions, 0, 0)]),
+    };
     return encodeRecords(list);
   };
   const pair = await devPair({}, {}, { tap });
@@ -280,7 +308,12 @@ async function tamperServerFlight(edit: (messages: Uint8Array) => Uint8Array) {
   const client = await devClient();
   const tap: Tap = (from, bytes, n) => {
     if (from !== "server" || n !== 0) return bytes;
-    const rewriter = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secretsOf(log).get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!);
+    const rewriter = new RecordRewriter(
+      nobleProvider,
+      "SHA-256",
+      "AES-128-GCM",
+      secretsOf(log).get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!,
+    );
     const list = records(bytes);
     const last = list.length - 1;
     return concat([encodeRecords(list.slice(0, last)), rewriter.rewrite(list[last], edit)]);
@@ -304,9 +337,17 @@ Deno.test("memory: a tampered client Finished is decrypt_error", async () => {
   const client = await devClient({ keyLog: (l) => log.push(l) });
   const tap: Tap = (from, bytes, n) => {
     if (from !== "client" || n !== 1) return bytes;
-    const rewriter = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secretsOf(log).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!);
+    const rewriter = new RecordRewriter(
+      nobleProvider,
+      "SHA-256",
+      "AES-128-GCM",
+      secretsOf(log).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!,
+    );
     const list = records(bytes);
-    return concat([encodeRecords(list.slice(0, 1)), rewriter.rewrite(list[1], (m) => m.map((b, i) => (i === m.length - 1 ? b ^ 1 : b)))]);
+    return concat([
+      encodeRecords(list.slice(0, 1)),
+      rewriter.rewrite(list[1], (m) => m.map((b, i) => (i === m.length - 1 ? b ^ 1 : b))),
+    ]);
   };
   const pair = new MemoryPair(client, await devServer(), { tap });
   await pair.pump();
@@ -332,12 +373,18 @@ function withEncryptedExtensions(extensions: { type: number; data: Uint8Array }[
     const rest = messages.subarray(4 + length);
     const old = decodeEncryptedExtensions(messages.subarray(4, 4 + length));
     const body = encodeEncryptedExtensions([...old, ...extensions]);
-    return concat([Uint8Array.of(HandshakeType.encrypted_extensions, 0, body.length >> 8, body.length & 0xff), body, rest]);
+    return concat([
+      Uint8Array.of(HandshakeType.encrypted_extensions, 0, body.length >> 8, body.length & 0xff),
+      body,
+      rest,
+    ]);
   };
 }
 
 Deno.test("memory: EncryptedExtensions answering what we did not ask is unsupported_extension", async () => {
-  const pair = await tamperServerFlight(withEncryptedExtensions([{ type: X.application_layer_protocol_negotiation, data: encodeProtocolNames(["h2"]) }]));
+  const pair = await tamperServerFlight(
+    withEncryptedExtensions([{ type: X.application_layer_protocol_negotiation, data: encodeProtocolNames(["h2"]) }]),
+  );
   assertFailed(pair, "client", "unsupported_extension");
   const unknown = await tamperServerFlight(withEncryptedExtensions([{ type: 0x7777, data: new Uint8Array(0) }]));
   assertFailed(unknown, "client", "unsupported_extension");
@@ -369,7 +416,11 @@ Deno.test("memory: certificateErrors 'record' completes the handshake and keeps 
 });
 
 Deno.test("memory: dangerouslyDisableCertificateVerification accepts any chain and says so", async () => {
-  const pair = await devPair({ serverName: "example.com", anchors: undefined, dangerouslyDisableCertificateVerification: true });
+  const pair = await devPair({
+    serverName: "example.com",
+    anchors: undefined,
+    dangerouslyDisableCertificateVerification: true,
+  });
   await pair.handshake();
   assert.deepEqual(pair.client.certificateStatus, { verified: false, disabled: true });
 });
@@ -388,21 +439,35 @@ Deno.test("memory: the client answers a CertificateRequest with an empty Certifi
   const secret = secretsOf(serverLog).get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!;
   const mitm = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secret);
   const [ee, certificate] = splitMessages(mitm.open(flight.at(-1)!));
-  const cr = encodeHandshake(HandshakeType.certificate_request, Uint8Array.of(0, 0, 8, 0, X.signature_algorithms, 0, 4, 0, 2, 4, 3));
+  const cr = encodeHandshake(
+    HandshakeType.certificate_request,
+    Uint8Array.of(0, 0, 8, 0, X.signature_algorithms, 0, 4, 0, 2, 4, 3),
+  );
   const hash = nobleProvider.hash("SHA-256");
   const transcript = hash.transcript();
   for (const m of [hello, flight[0].fragment, ee, cr, certificate]) transcript.update(m);
-  const signature = await p.ecdsa.signingKey.sign(0x0403, certificateVerifyContent(SERVER_CONTEXT, transcript.digest()));
+  const signature = await p.ecdsa.signingKey.sign(
+    0x0403,
+    certificateVerifyContent(SERVER_CONTEXT, transcript.digest()),
+  );
   const cv = encodeHandshake(HandshakeType.certificate_verify, encodeCertificateVerify({ scheme: 0x0403, signature }));
   transcript.update(cv);
   const fin = encodeHandshake(HandshakeType.finished, finishedVerifyData(hash, secret, transcript.digest()));
-  const rebuilt = concat([encodeRecords(flight.slice(0, -1)), mitm.seal(ContentType.handshake, concat([ee, cr, certificate, cv, fin]))]);
+  const rebuilt = concat([
+    encodeRecords(flight.slice(0, -1)),
+    mitm.seal(ContentType.handshake, concat([ee, cr, certificate, cv, fin])),
+  ]);
 
   const events = await client.receive(rebuilt);
   assert.deepEqual(events.map((e) => e.type), ["handshake_complete"]);
   const answer = records(client.takeOutput());
   assert.equal(answer[0].type, ContentType.change_cipher_spec);
-  const opener = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secretsOf(clientLog).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!);
+  const opener = new RecordRewriter(
+    nobleProvider,
+    "SHA-256",
+    "AES-128-GCM",
+    secretsOf(clientLog).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!,
+  );
   const sent = splitMessages(opener.open(answer[1]));
   assert.deepEqual(sent.map((m) => m[0]), [HandshakeType.certificate, HandshakeType.finished]);
   assert.deepEqual(sent[0], Uint8Array.of(HandshakeType.certificate, 0, 0, 4, 0, 0, 0, 0), "empty context, empty list");
@@ -437,7 +502,11 @@ const setExtension = (sh: ServerHello, type: number, data: Uint8Array | null) =>
   if (data) sh.extensions.push({ type, data });
 };
 
-async function misbehave(tap: Tap, client: Partial<ClientConfigOptions> = {}, server: Partial<ServerConfigOptions> = {}) {
+async function misbehave(
+  tap: Tap,
+  client: Partial<ClientConfigOptions> = {},
+  server: Partial<ServerConfigOptions> = {},
+) {
   const pair = await devPair(client, server, { tap });
   await pair.pump();
   return pair;
@@ -445,8 +514,16 @@ async function misbehave(tap: Tap, client: Partial<ClientConfigOptions> = {}, se
 
 Deno.test("misbehaving server: ServerHello version, suite, group, session id, compression and extensions", async () => {
   const cases: [string, (sh: ServerHello) => void, string][] = [
-    ["supported_versions selects TLS 1.2", (sh) => setExtension(sh, X.supported_versions, Uint8Array.of(3, 3)), "illegal_parameter"],
-    ["no supported_versions (a TLS 1.2 ServerHello)", (sh) => setExtension(sh, X.supported_versions, null), "protocol_version"],
+    [
+      "supported_versions selects TLS 1.2",
+      (sh) => setExtension(sh, X.supported_versions, Uint8Array.of(3, 3)),
+      "illegal_parameter",
+    ],
+    [
+      "no supported_versions (a TLS 1.2 ServerHello)",
+      (sh) => setExtension(sh, X.supported_versions, null),
+      "protocol_version",
+    ],
     ["TLS 1.2 ServerHello with the downgrade sentinel", (sh) => {
       setExtension(sh, X.supported_versions, null);
       sh.random.set([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01], 24);
@@ -460,8 +537,16 @@ Deno.test("misbehaving server: ServerHello version, suite, group, session id, co
     ["no key_share", (sh) => setExtension(sh, X.key_share, null), "missing_extension"],
     ["a session id that is not ours", (sh) => (sh.legacySessionIdEcho = new Uint8Array(32)), "illegal_parameter"],
     ["compression", (sh) => (sh.legacyCompressionMethod = 1), "illegal_parameter"],
-    ["pre_shared_key we did not offer", (sh) => setExtension(sh, X.pre_shared_key, Uint8Array.of(0, 0)), "unsupported_extension"],
-    ["server_name, which ServerHello may not carry", (sh) => setExtension(sh, X.server_name, new Uint8Array(0)), "illegal_parameter"],
+    [
+      "pre_shared_key we did not offer",
+      (sh) => setExtension(sh, X.pre_shared_key, Uint8Array.of(0, 0)),
+      "unsupported_extension",
+    ],
+    [
+      "server_name, which ServerHello may not carry",
+      (sh) => setExtension(sh, X.server_name, new Uint8Array(0)),
+      "illegal_parameter",
+    ],
   ];
   for (const [what, edit, alert] of cases) {
     const pair = await misbehave(editServerHello(edit));
@@ -471,17 +556,33 @@ Deno.test("misbehaving server: ServerHello version, suite, group, session id, co
 });
 
 Deno.test("misbehaving server: HelloRetryRequest rules (RFC 8446 §4.1.4)", async () => {
-  const retry = { client: { keyShareGroups: ["x25519", "secp256r1"] as GroupName[] }, server: { groups: ["secp384r1"] as GroupName[] } };
-  const hrrGroup = (code: number) => (sh: ServerHello) => setExtension(sh, X.key_share, Uint8Array.of(code >> 8, code & 0xff));
+  const retry = {
+    client: { keyShareGroups: ["x25519", "secp256r1"] as GroupName[] },
+    server: { groups: ["secp384r1"] as GroupName[] },
+  };
+  const hrrGroup = (code: number) => (sh: ServerHello) =>
+    setExtension(sh, X.key_share, Uint8Array.of(code >> 8, code & 0xff));
   const cases: [string, Tap, string][] = [
     ["asks for a group we already shared", editServerHello(hrrGroup(0x001d)), "illegal_parameter"],
     ["asks for a group not in supported_groups", editServerHello(hrrGroup(0x0019)), "illegal_parameter"],
-    ["picks a suite we did not offer", editServerHello((sh) => (sh.cipherSuite = CipherSuite.TLS_AES_128_CCM_8_SHA256)), "illegal_parameter"],
-    ["would change nothing", editServerHello((sh) => {
-      setExtension(sh, X.key_share, null);
-      setExtension(sh, X.cookie, null);
-    }), "illegal_parameter"],
-    ["ServerHello changes the HelloRetryRequest's suite", editServerHello((sh) => (sh.cipherSuite = CipherSuite.TLS_AES_256_GCM_SHA384), 1), "illegal_parameter"],
+    [
+      "picks a suite we did not offer",
+      editServerHello((sh) => (sh.cipherSuite = CipherSuite.TLS_AES_128_CCM_8_SHA256)),
+      "illegal_parameter",
+    ],
+    [
+      "would change nothing",
+      editServerHello((sh) => {
+        setExtension(sh, X.key_share, null);
+        setExtension(sh, X.cookie, null);
+      }),
+      "illegal_parameter",
+    ],
+    [
+      "ServerHello changes the HelloRetryRequest's suite",
+      editServerHello((sh) => (sh.cipherSuite = CipherSuite.TLS_AES_256_GCM_SHA384), 1),
+      "illegal_parameter",
+    ],
     ["a second HelloRetryRequest", repeatFirstFlight(), "unexpected_message"],
   ];
   for (const [what, tap, alert] of cases) {
@@ -517,10 +618,14 @@ function editMessages(edit: (messages: { type: number; body: Uint8Array }[]) => 
 const message = (list: { type: number; body: Uint8Array }[], type: number) => list.find((m) => m.type === type)!;
 
 Deno.test("misbehaving server: empty Certificate, CertificateVerify scheme or signature, ALPN answer", async () => {
-  const empty = await tamperServerFlight(editMessages((m) => (message(m, HandshakeType.certificate).body = Uint8Array.of(0, 0, 0, 0))));
+  const empty = await tamperServerFlight(
+    editMessages((m) => (message(m, HandshakeType.certificate).body = Uint8Array.of(0, 0, 0, 0))),
+  );
   assertFailed(empty, "client", "decode_error");
 
-  const scheme = await tamperServerFlight(editMessages((m) => message(m, HandshakeType.certificate_verify).body.set([0x04, 0x01])));
+  const scheme = await tamperServerFlight(
+    editMessages((m) => message(m, HandshakeType.certificate_verify).body.set([0x04, 0x01])),
+  );
   assertFailed(scheme, "client", "illegal_parameter");
 
   const signature = await tamperServerFlight(editMessages((m) => {
@@ -534,7 +639,12 @@ Deno.test("misbehaving server: empty Certificate, CertificateVerify scheme or si
   const alpnServer = await devServer({ alpnProtocols: ["h2"], keyLog: (l) => log.push(l) });
   const tap: Tap = (from, bytes, n) => {
     if (from !== "server" || n !== 0) return bytes;
-    const rewriter = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secretsOf(log).get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!);
+    const rewriter = new RecordRewriter(
+      nobleProvider,
+      "SHA-256",
+      "AES-128-GCM",
+      secretsOf(log).get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!,
+    );
     const list = records(bytes);
     const edit = editMessages((m) => {
       message(m, HandshakeType.encrypted_extensions).body = encodeEncryptedExtensions([
@@ -554,12 +664,21 @@ Deno.test("post-handshake: a NewSessionTicket becomes a session_ticket event; a 
   await pair.handshake();
   const secret = secretsOf(log).get("SERVER_TRAFFIC_SECRET_0")!;
   const sealer = new RecordRewriter(nobleProvider, "SHA-256", "AES-128-GCM", secret);
-  const ticket = { lifetime: 7200, ageAdd: 12345, nonce: Uint8Array.of(1), ticket: Uint8Array.of(9, 9, 9), extensions: [] };
+  const ticket = {
+    lifetime: 7200,
+    ageAdd: 12345,
+    nonce: Uint8Array.of(1),
+    ticket: Uint8Array.of(9, 9, 9),
+    extensions: [],
+  };
   const nst = encodeHandshake(HandshakeType.new_session_ticket, encodeNewSessionTicket(ticket));
   const events = await pair.client.receive(sealer.seal(ContentType.handshake, nst));
   assert.deepEqual(events, [{ type: "session_ticket", ticket }]);
 
-  const cr = encodeHandshake(HandshakeType.certificate_request, Uint8Array.of(1, 7, 0, 8, 0, X.signature_algorithms, 0, 4, 0, 2, 4, 3));
+  const cr = encodeHandshake(
+    HandshakeType.certificate_request,
+    Uint8Array.of(1, 7, 0, 8, 0, X.signature_algorithms, 0, 4, 0, 2, 4, 3),
+  );
   const refused = await pair.client.receive(sealer.seal(ContentType.handshake, cr));
   assert.equal(refused[0].type, "failed");
   assert.equal(refused[0].type === "failed" && refused[0].alert.alertName, "unexpected_message");

@@ -15,7 +15,6 @@ import { runtimes } from "./_support/runtimes.ts";
 const certs = await ensureDevCerts();
 const outputDir = new URL("./output/", import.meta.url).pathname;
 
-
 /** The text of the table cell with this id in Chromium's serialized DOM. */
 function cell(dom: string, id: string): string | undefined {
   return dom.match(new RegExp(`<td id="${id}">([^<]*)</td>`))?.[1];

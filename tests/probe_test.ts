@@ -15,13 +15,20 @@ const sanitize = { sanitizeResources: false, sanitizeOps: false };
 const probeCli = new URL("../examples/probe.ts", import.meta.url).pathname;
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", probeCli, ...args], stdout: "piped", stderr: "piped" }).output();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", probeCli, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 /** Our own server (the engine over sockets), answering every handshake and closing. */
-async function ourServer(hostname: string, options: Partial<Parameters<typeof listenTls>[0]> = {}): Promise<{ listener: TlsListener; done: Promise<void> }> {
+async function ourServer(
+  hostname: string,
+  options: Partial<Parameters<typeof listenTls>[0]> = {},
+): Promise<{ listener: TlsListener; done: Promise<void> }> {
   const listener = await listenTls({
     hostname,
     port: 0,
@@ -37,10 +44,29 @@ async function ourServer(hostname: string, options: Partial<Parameters<typeof li
 
 function assertShape(r: ProbeReport) {
   assert.deepEqual(Object.keys(r).sort(), [
-    "address", "alpn", "chain", "cipherSuite", "group", "helloRetryRequest", "signatureScheme", "target", "timing", "verified", "version",
+    "address",
+    "alpn",
+    "chain",
+    "cipherSuite",
+    "group",
+    "helloRetryRequest",
+    "signatureScheme",
+    "target",
+    "timing",
+    "verified",
+    "version",
   ]);
   for (const c of r.chain) {
-    assert.deepEqual(Object.keys(c).sort(), ["daysLeft", "issuer", "notAfter", "notBefore", "publicKey", "serial", "subject", "subjectAltNames"]);
+    assert.deepEqual(Object.keys(c).sort(), [
+      "daysLeft",
+      "issuer",
+      "notAfter",
+      "notBefore",
+      "publicKey",
+      "serial",
+      "subject",
+      "subjectAltNames",
+    ]);
   }
   assert.ok(r.timing.handshakeMs > 0 && r.timing.tcpMs >= 0);
 }
@@ -62,7 +88,11 @@ Deno.test({
   async fn() {
     const { peer, port } = await sServer(["-alpn", "h2", "-groups", "P-384"]);
     try {
-      const r = await probe(`127.0.0.1:${port}`, { ca: { path: certs.ca.cert }, servername: "localhost", alpn: ["h2", "http/1.1"] });
+      const r = await probe(`127.0.0.1:${port}`, {
+        ca: { path: certs.ca.cert },
+        servername: "localhost",
+        alpn: ["h2", "http/1.1"],
+      });
       assertShape(r);
       assert.equal(r.verified, true);
       assert.equal(r.version, "TLSv1.3");
@@ -150,7 +180,16 @@ Deno.test({
     const { listener, done } = await ourServer("127.0.0.1");
     try {
       const port = listener.addr.port;
-      const ok = await cli([`127.0.0.1:${port}`, "--json", "--ca", certs.ca.cert, "--servername", "localhost", "--alpn", "h2,http/1.1"]);
+      const ok = await cli([
+        `127.0.0.1:${port}`,
+        "--json",
+        "--ca",
+        certs.ca.cert,
+        "--servername",
+        "localhost",
+        "--alpn",
+        "h2,http/1.1",
+      ]);
       assert.equal(ok.code, 0, ok.stderr);
       const report = JSON.parse(ok.stdout) as ProbeReport;
       assertShape(report);
@@ -160,7 +199,10 @@ Deno.test({
       // No --ca: the system bundle does not know the development CA.
       const untrusted = await cli([`localhost:${port}`]);
       assert.equal(untrusted.code, 2, untrusted.stderr);
-      assert.match(untrusted.stdout, /verified +NO: (unknown_issuer|missing_intermediate|self_signed) \(alert unknown_ca\): /);
+      assert.match(
+        untrusted.stdout,
+        /verified +NO: (unknown_issuer|missing_intermediate|self_signed) \(alert unknown_ca\): /,
+      );
       assert.match(untrusted.stdout, /cipher suite +TLS_(AES_128_GCM_SHA256|CHACHA20_POLY1305_SHA256)/);
       assert.match(untrusted.stdout, /0 CN=localhost/);
     } finally {
@@ -172,7 +214,10 @@ Deno.test({
       const wrong = await cli([`127.0.0.1:${port}`, "--json", "--ca", certs.ca.cert, "--servername", "localhost"]);
       assert.equal(wrong.code, 2);
       const r = JSON.parse(wrong.stdout) as ProbeReport;
-      assert.deepEqual(r.verified !== true && [r.verified.code, r.verified.alert], ["hostname_mismatch", "bad_certificate"]);
+      assert.deepEqual(r.verified !== true && [r.verified.code, r.verified.alert], [
+        "hostname_mismatch",
+        "bad_certificate",
+      ]);
       assert.deepEqual(r.chain[0].subjectAltNames, ["other.example"]);
     } finally {
       await peer.stop();

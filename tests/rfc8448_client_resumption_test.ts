@@ -13,7 +13,11 @@ import assert from "node:assert/strict";
 import { nobleProvider } from "../src/crypto/noble.ts";
 import type { CryptoProvider } from "../src/crypto/provider.ts";
 import { ClientConnection } from "../src/tls/client/client_connection.ts";
-import { clientConfig, type ClientConfigOptions, type ServerCertificateVerifier } from "../src/tls/client/client_config.ts";
+import {
+  clientConfig,
+  type ClientConfigOptions,
+  type ServerCertificateVerifier,
+} from "../src/tls/client/client_config.ts";
 import type { ClientSession } from "../src/tls/client/session.ts";
 import { ClientSessionCache } from "../src/tls/client/session_cache.ts";
 import { trafficKeys } from "../src/tls/key_schedule.ts";
@@ -25,11 +29,32 @@ import { field, fixedKeyShare, keyLogMap, replayProvider, toHex } from "./_suppo
 
 const TRACE_NOW = Date.UTC(2020, 0, 1);
 const traceSchemes = [
-  0x0403, 0x0503, 0x0603, 0x0203, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0402, 0x0502, 0x0602, 0x0202,
+  0x0403,
+  0x0503,
+  0x0603,
+  0x0203,
+  0x0804,
+  0x0805,
+  0x0806,
+  0x0401,
+  0x0501,
+  0x0601,
+  0x0201,
+  0x0402,
+  0x0502,
+  0x0602,
+  0x0202,
 ];
 const traceGroups = [
-  NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
-  0x0100, 0x0101, 0x0102, 0x0103, 0x0104,
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  0x0100,
+  0x0101,
+  0x0102,
+  0x0103,
+  0x0104,
 ];
 
 function traceCertificate(): Uint8Array {
@@ -39,7 +64,12 @@ function traceCertificate(): Uint8Array {
 
 const traceVerifier: ServerCertificateVerifier = {
   verify: (chain, { now }) =>
-    verifyCertificateChain(chain, { anchors: [traceCertificate()], purpose: "serverAuth", now, provider: nobleProvider }),
+    verifyCertificateChain(chain, {
+      anchors: [traceCertificate()],
+      purpose: "serverAuth",
+      now,
+      provider: nobleProvider,
+    }),
 };
 
 /** What both trace clients share: suites, schemes, groups, no compatibility mode, the trace's record_size_limit. */
@@ -65,12 +95,27 @@ async function sessionFromSection3(): Promise<ClientSession> {
   const random = field(3, "client", "construct a ClientHello", "ClientHello").subarray(6, 38);
   const share = fixedKeyShare("x25519", field(3, "client", "create an ephemeral x25519", "private key"));
   const sessions: ClientSession[] = [];
-  const conn = new ClientConnection(clientConfig({
-    ...traceOptions(replayProvider([random], [share]), () => TRACE_NOW, []),
-    extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }, { type: X.session_ticket, data: new Uint8Array(0) }],
-    extensionOrder: [X.server_name, X.renegotiation_info, X.supported_groups, X.session_ticket, X.key_share,
-      X.supported_versions, X.signature_algorithms, X.psk_key_exchange_modes, X.record_size_limit],
-  }), { onSession: (s) => sessions.push(s) });
+  const conn = new ClientConnection(
+    clientConfig({
+      ...traceOptions(replayProvider([random], [share]), () => TRACE_NOW, []),
+      extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }, {
+        type: X.session_ticket,
+        data: new Uint8Array(0),
+      }],
+      extensionOrder: [
+        X.server_name,
+        X.renegotiation_info,
+        X.supported_groups,
+        X.session_ticket,
+        X.key_share,
+        X.supported_versions,
+        X.signature_algorithms,
+        X.psk_key_exchange_modes,
+        X.record_size_limit,
+      ],
+    }),
+    { onSession: (s) => sessions.push(s) },
+  );
   assert.equal(toHex(conn.takeOutput()), toHex(field(3, "client", "send handshake record", "complete record", 0)));
   const sh = field(3, "server", "send handshake record", "complete record", 0);
   const flight = field(3, "server", "send handshake record", "complete record", 1);
@@ -93,8 +138,13 @@ function assertTraceKeys(secret: Uint8Array, actor: string, what: string) {
 
 Deno.test("RFC 8448 §3 → §4: the client's session from the §3 ticket holds the trace's PSK and ticket parameters", async () => {
   const session = await sessionFromSection3();
-  const nst = decodeNewSessionTicket(field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4));
-  assert.equal(toHex(session.psk), toHex(field(3, "server", 'generate resumption secret "tls13 resumption"', "expanded")));
+  const nst = decodeNewSessionTicket(
+    field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4),
+  );
+  assert.equal(
+    toHex(session.psk),
+    toHex(field(3, "server", 'generate resumption secret "tls13 resumption"', "expanded")),
+  );
   assert.equal(toHex(session.psk), toHex(field(4, "client", 'extract secret "early"', "IKM")), "the §4 PSK");
   assert.equal(toHex(session.ticket), toHex(nst.ticket));
   assert.equal(session.cipherSuite, 0x1301);
@@ -114,7 +164,9 @@ Deno.test("RFC 8448 §4: ClientHello with binder, 0-RTT record, EndOfEarlyData, 
   // The trace's obfuscated_ticket_age sits just before the binders list; our clock makes the same age.
   const hello = field(4, "client", "send handshake record", "payload", 0);
   const obfuscated = new DataView(hello.buffer, hello.byteOffset).getUint32(hello.length - 2 - 33 - 4);
-  const nst = decodeNewSessionTicket(field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4));
+  const nst = decodeNewSessionTicket(
+    field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4),
+  );
   const now = TRACE_NOW + ((obfuscated - nst.ageAdd) >>> 0);
   const session = cache.take("server:443", now, { earlyData: true });
   assert.ok(session, "the cached session is usable at the §4 time");
@@ -124,25 +176,49 @@ Deno.test("RFC 8448 §4: ClientHello with binder, 0-RTT record, EndOfEarlyData, 
   const share = fixedKeyShare("x25519", field(4, "client", "create an ephemeral x25519", "private key"));
   const log: string[] = [];
   const earlyData = field(4, "client", "send application_data record", "payload", 0);
-  const conn = new ClientConnection(clientConfig({
-    ...traceOptions(replayProvider([random], [share]), () => now, log),
-    extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }],
-    extensionOrder: [X.server_name, X.renegotiation_info, X.supported_groups, X.key_share, X.early_data,
-      X.supported_versions, X.signature_algorithms, X.psk_key_exchange_modes, X.record_size_limit],
-    padding: true,
-  }), { session, earlyData });
+  const conn = new ClientConnection(
+    clientConfig({
+      ...traceOptions(replayProvider([random], [share]), () => now, log),
+      extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }],
+      extensionOrder: [
+        X.server_name,
+        X.renegotiation_info,
+        X.supported_groups,
+        X.key_share,
+        X.early_data,
+        X.supported_versions,
+        X.signature_algorithms,
+        X.psk_key_exchange_modes,
+        X.record_size_limit,
+      ],
+      padding: true,
+    }),
+    { session, earlyData },
+  );
 
   const helloRecord = field(4, "client", "send handshake record", "complete record", 0);
   const first = conn.takeOutput();
-  assert.equal(toHex(first.subarray(0, helloRecord.length)), toHex(helloRecord), "ClientHello record (binder included)");
+  assert.equal(
+    toHex(first.subarray(0, helloRecord.length)),
+    toHex(helloRecord),
+    "ClientHello record (binder included)",
+  );
   const binder = field(4, "client", "calculate PSK binder", "finished");
   assert.equal(toHex(first.subarray(helloRecord.length - 32, helloRecord.length)), toHex(binder), "PSK binder");
-  assert.equal(toHex(first.subarray(helloRecord.length)), toHex(field(4, "client", "send application_data record", "complete record", 0)), "0-RTT record");
+  assert.equal(
+    toHex(first.subarray(helloRecord.length)),
+    toHex(field(4, "client", "send application_data record", "complete record", 0)),
+    "0-RTT record",
+  );
 
   let secrets = keyLogMap(log);
   assertTraceSecret(secrets, "CLIENT_EARLY_TRAFFIC_SECRET", "client", 'derive secret "tls13 c e traffic"');
   assertTraceSecret(secrets, "EARLY_EXPORTER_SECRET", "client", 'derive secret "tls13 e exp master"');
-  assertTraceKeys(secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")!, "client", "derive write traffic keys for early application data");
+  assertTraceKeys(
+    secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")!,
+    "client",
+    "derive write traffic keys for early application data",
+  );
   assert.equal(conn.earlyDataStatus, "offered");
 
   const sh = field(4, "server", "send handshake record", "complete record", 0);
@@ -160,8 +236,16 @@ Deno.test("RFC 8448 §4: ClientHello with binder, 0-RTT record, EndOfEarlyData, 
   assertTraceSecret(secrets, "CLIENT_TRAFFIC_SECRET_0", "server", 'derive secret "tls13 c ap traffic"');
   assertTraceSecret(secrets, "SERVER_TRAFFIC_SECRET_0", "server", 'derive secret "tls13 s ap traffic"');
   assertTraceSecret(secrets, "EXPORTER_SECRET", "server", 'derive secret "tls13 exp master"');
-  assertTraceKeys(secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!, "client", "derive write traffic keys for handshake data");
-  assertTraceKeys(secrets.get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!, "server", "derive write traffic keys for handshake data");
+  assertTraceKeys(
+    secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!,
+    "client",
+    "derive write traffic keys for handshake data",
+  );
+  assertTraceKeys(
+    secrets.get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!,
+    "server",
+    "derive write traffic keys for handshake data",
+  );
   assertTraceKeys(secrets.get("CLIENT_TRAFFIC_SECRET_0")!, "client", "derive write traffic keys for application data");
   assertTraceKeys(secrets.get("SERVER_TRAFFIC_SECRET_0")!, "server", "derive write traffic keys for application data");
   const rms = (conn as unknown as { resumptionMasterSecret: Uint8Array }).resumptionMasterSecret;
@@ -172,17 +256,30 @@ Deno.test("RFC 8448 §4: ClientHello with binder, 0-RTT record, EndOfEarlyData, 
   assert.equal(info.earlyDataAccepted, true);
   assert.equal(info.earlyDataRejectedReason, null);
   assert.equal(info.peerSignatureScheme, null, "no CertificateVerify in a resumed handshake");
-  assert.equal(toHex(info.peerCertificates[0]), toHex(traceCertificate()), "the chain of the connection that got the ticket");
+  assert.equal(
+    toHex(info.peerCertificates[0]),
+    toHex(traceCertificate()),
+    "the chain of the connection that got the ticket",
+  );
   assert.equal(conn.certificateStatus?.verified, true);
   assert.equal(conn.earlyDataStatus, "accepted");
 
   const serverData = await conn.receive(field(4, "server", "send application_data record", "complete record"));
   assert.deepEqual(serverData, [{ type: "data", data: field(4, "server", "send application_data record", "payload") }]);
   conn.send(field(4, "client", "send application_data record", "payload", 1));
-  assert.equal(toHex(conn.takeOutput()), toHex(field(4, "client", "send application_data record", "complete record", 1)));
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(4, "client", "send application_data record", "complete record", 1)),
+  );
   conn.close();
-  assert.equal(toHex(conn.takeOutput()), toHex(field(4, "client", "send alert record", "complete record")), "close_notify");
-  assert.deepEqual(await conn.receive(field(4, "server", "send alert record", "complete record")), [{ type: "peer_closed" }]);
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(4, "client", "send alert record", "complete record")),
+    "close_notify",
+  );
+  assert.deepEqual(await conn.receive(field(4, "server", "send alert record", "complete record")), [{
+    type: "peer_closed",
+  }]);
 });
 
 Deno.test("RFC 8448 §4: a ServerHello without pre_shared_key declines the ticket and with it the 0-RTT data", async () => {
@@ -192,10 +289,13 @@ Deno.test("RFC 8448 §4: a ServerHello without pre_shared_key declines the ticke
   const random = field(3, "client", "construct a ClientHello", "ClientHello").subarray(6, 38);
   const share = fixedKeyShare("x25519", field(3, "client", "create an ephemeral x25519", "private key"));
   const earlyData = new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n");
-  const conn = new ClientConnection(clientConfig(traceOptions(replayProvider([random], [share]), () => TRACE_NOW + 1000, [])), {
-    session,
-    earlyData,
-  });
+  const conn = new ClientConnection(
+    clientConfig(traceOptions(replayProvider([random], [share]), () => TRACE_NOW + 1000, [])),
+    {
+      session,
+      earlyData,
+    },
+  );
   const first = conn.takeOutput();
   assert.equal(first[0], 0x16);
   assert.equal(first[5 + ((first[3] << 8) | first[4])], 0x17, "a 0-RTT record follows the ClientHello");

@@ -12,7 +12,11 @@
  */
 import assert from "node:assert/strict";
 import { ClientConnection } from "../src/tls/client/client_connection.ts";
-import { clientConfig, type ClientConfigOptions, type ServerCertificateVerifier } from "../src/tls/client/client_config.ts";
+import {
+  clientConfig,
+  type ClientConfigOptions,
+  type ServerCertificateVerifier,
+} from "../src/tls/client/client_config.ts";
 import { verifyCertificateChain } from "../src/tls/pki/verify_chain.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
 import type { CryptoProvider } from "../src/crypto/provider.ts";
@@ -25,7 +29,21 @@ const TRACE_NOW = Date.UTC(2020, 0, 1);
 
 /** The trace ClientHello's signature_algorithms, SHA-1 and DSA included, in its order. */
 const traceSchemes = [
-  0x0403, 0x0503, 0x0603, 0x0203, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0402, 0x0502, 0x0602, 0x0202,
+  0x0403,
+  0x0503,
+  0x0603,
+  0x0203,
+  0x0804,
+  0x0805,
+  0x0806,
+  0x0401,
+  0x0501,
+  0x0601,
+  0x0201,
+  0x0402,
+  0x0502,
+  0x0602,
+  0x0202,
 ];
 
 function traceCertificate(section: number): Uint8Array {
@@ -38,14 +56,23 @@ function traceVerifier(section: number, seen: string[]): ServerCertificateVerifi
   return {
     async verify(chain, { serverName, now }) {
       seen.push(`${serverName} ${now.toISOString()}`);
-      const opts = { anchors: [traceCertificate(section)], purpose: "serverAuth" as const, now, provider: nobleProvider };
+      const opts = {
+        anchors: [traceCertificate(section)],
+        purpose: "serverAuth" as const,
+        now,
+        provider: nobleProvider,
+      };
       return await verifyCertificateChain(chain, opts);
     },
   };
 }
 
 /** The options that make our ClientHello the trace's. */
-function traceOptions(provider: CryptoProvider, log: string[], verifier: ServerCertificateVerifier): ClientConfigOptions {
+function traceOptions(
+  provider: CryptoProvider,
+  log: string[],
+  verifier: ServerCertificateVerifier,
+): ClientConfigOptions {
   return {
     provider,
     serverName: "server",
@@ -73,21 +100,48 @@ Deno.test("RFC 8448 §3: the client's ClientHello, secrets, Finished, data and c
   const conn = new ClientConnection(clientConfig({
     ...traceOptions(replayProvider([random], [share]), log, traceVerifier(3, verified)),
     advertisedGroups: [
-      NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
-      0x0100, 0x0101, 0x0102, 0x0103, 0x0104,
+      NamedGroup.x25519,
+      NamedGroup.secp256r1,
+      NamedGroup.secp384r1,
+      NamedGroup.secp521r1,
+      0x0100,
+      0x0101,
+      0x0102,
+      0x0103,
+      0x0104,
     ],
     // renegotiation_info (empty renegotiated_connection) and an empty session_ticket, as the trace's client sent.
-    extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }, { type: X.session_ticket, data: new Uint8Array(0) }],
-    extensionOrder: [X.server_name, X.renegotiation_info, X.supported_groups, X.session_ticket, X.key_share,
-      X.supported_versions, X.signature_algorithms, X.psk_key_exchange_modes, X.record_size_limit],
+    extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }, {
+      type: X.session_ticket,
+      data: new Uint8Array(0),
+    }],
+    extensionOrder: [
+      X.server_name,
+      X.renegotiation_info,
+      X.supported_groups,
+      X.session_ticket,
+      X.key_share,
+      X.supported_versions,
+      X.signature_algorithms,
+      X.psk_key_exchange_modes,
+      X.record_size_limit,
+    ],
   }));
-  assert.equal(toHex(conn.takeOutput()), toHex(field(3, "client", "send handshake record", "complete record", 0)), "ClientHello record");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(3, "client", "send handshake record", "complete record", 0)),
+    "ClientHello record",
+  );
 
   const sh = field(3, "server", "send handshake record", "complete record", 0);
   const flight = field(3, "server", "send handshake record", "complete record", 1);
   const events = await conn.receive(new Uint8Array([...sh, ...flight]));
   assert.deepEqual(events.map((e) => e.type), ["handshake_complete"]);
-  assert.equal(toHex(conn.takeOutput()), toHex(field(3, "client", "send handshake record", "complete record", 1)), "Finished record");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(3, "client", "send handshake record", "complete record", 1)),
+    "Finished record",
+  );
   assert.deepEqual(verified, [`server ${new Date(TRACE_NOW).toISOString()}`]);
   assert.equal(conn.certificateStatus?.verified, true);
   const info = conn.info!;
@@ -122,7 +176,11 @@ Deno.test("RFC 8448 §3: the client's ClientHello, secrets, Finished, data and c
   conn.send(field(3, "client", "send application_data record", "payload"));
   assert.equal(toHex(conn.takeOutput()), toHex(field(3, "client", "send application_data record", "complete record")));
   conn.close();
-  assert.equal(toHex(conn.takeOutput()), toHex(field(3, "client", "send alert record", "complete record")), "close_notify");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(3, "client", "send alert record", "complete record")),
+    "close_notify",
+  );
   const closed = await conn.receive(field(3, "server", "send alert record", "complete record"));
   assert.deepEqual(closed, [{ type: "peer_closed" }]);
   assert.ok(conn.isClosed);
@@ -137,20 +195,41 @@ Deno.test("RFC 8448 §5: both ClientHellos around the HelloRetryRequest, secrets
     ...traceOptions(replayProvider([random], [x, p]), log, traceVerifier(5, [])),
     extraExtensions: [{ type: X.renegotiation_info, data: Uint8Array.of(0) }],
     // The cookie goes after signature_algorithms, as the trace's client placed it; padding goes last.
-    extensionOrder: [X.server_name, X.renegotiation_info, X.supported_groups, X.key_share, X.supported_versions,
-      X.signature_algorithms, X.cookie, X.psk_key_exchange_modes, X.record_size_limit],
+    extensionOrder: [
+      X.server_name,
+      X.renegotiation_info,
+      X.supported_groups,
+      X.key_share,
+      X.supported_versions,
+      X.signature_algorithms,
+      X.cookie,
+      X.psk_key_exchange_modes,
+      X.record_size_limit,
+    ],
     padding: true,
   }));
-  assert.equal(toHex(conn.takeOutput()), toHex(field(5, "client", "send handshake record", "complete record", 0)), "ClientHello1");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(5, "client", "send handshake record", "complete record", 0)),
+    "ClientHello1",
+  );
 
   assert.deepEqual(await conn.receive(field(5, "server", "send handshake record", "complete record", 0)), []);
-  assert.equal(toHex(conn.takeOutput()), toHex(field(5, "client", "send handshake record", "complete record", 1)), "ClientHello2");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(5, "client", "send handshake record", "complete record", 1)),
+    "ClientHello2",
+  );
 
   const sh = field(5, "server", "send handshake record", "complete record", 1);
   const flight = field(5, "server", "send handshake record", "complete record", 2);
   const events = await conn.receive(new Uint8Array([...sh, ...flight]));
   assert.deepEqual(events.map((e) => e.type), ["handshake_complete"]);
-  assert.equal(toHex(conn.takeOutput()), toHex(field(5, "client", "send handshake record", "complete record", 2)), "Finished record");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(5, "client", "send handshake record", "complete record", 2)),
+    "Finished record",
+  );
   assert.equal(conn.info!.group, "secp256r1");
 
   const secrets = keyLogMap(log);
@@ -163,5 +242,9 @@ Deno.test("RFC 8448 §5: both ClientHellos around the HelloRetryRequest, secrets
   assert.equal(toHex(rms), toHex(field(5, "client", 'derive secret "tls13 res master"', "expanded")));
 
   conn.close();
-  assert.equal(toHex(conn.takeOutput()), toHex(field(5, "client", "send alert record", "complete record")), "close_notify");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(5, "client", "send alert record", "complete record")),
+    "close_notify",
+  );
 });

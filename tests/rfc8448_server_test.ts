@@ -58,14 +58,21 @@ Deno.test("RFC 8448 §3: server flight, secrets and traffic keys match the simpl
   const serverShare = fixedKeyShare("x25519", field(3, "server", "create an ephemeral x25519", "private key"));
   const log: string[] = [];
   const signed: Uint8Array[] = [];
-  const nst = decodeNewSessionTicket(field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4));
+  const nst = decodeNewSessionTicket(
+    field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4),
+  );
   const ageAdd = new Uint8Array(4);
   new DataView(ageAdd.buffer).setUint32(0, nst.ageAdd);
   const provider = replayProvider([shRandom, ageAdd], [serverShare]);
   const issued: Uint8Array[] = [];
   const conn = new ServerConnection(serverConfig({
     provider,
-    certificates: [{ chain: traceCertificate(3), signingKey: traceSigner(3, signed), schemes: [SignatureScheme.rsa_pss_rsae_sha256], names: ["server"] }],
+    certificates: [{
+      chain: traceCertificate(3),
+      signingKey: traceSigner(3, signed),
+      schemes: [SignatureScheme.rsa_pss_rsae_sha256],
+      names: ["server"],
+    }],
     advertisedGroups: [0x1d, 0x17, 0x18, 0x19, 0x100, 0x101, 0x102, 0x103, 0x104],
     cookieKey: new Uint8Array(32),
     keyLog: (l) => log.push(l),
@@ -82,11 +89,26 @@ Deno.test("RFC 8448 §3: server flight, secrets and traffic keys match the simpl
   await assertSignatureCoversOurContent(3, signed[0]);
 
   const secrets = keyLogMap(log);
-  assert.equal(toHex(secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!), toHex(field(3, "server", 'derive secret "tls13 c hs traffic"', "expanded")));
-  assert.equal(toHex(secrets.get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!), toHex(field(3, "server", 'derive secret "tls13 s hs traffic"', "expanded")));
-  assert.equal(toHex(secrets.get("CLIENT_TRAFFIC_SECRET_0")!), toHex(field(3, "server", 'derive secret "tls13 c ap traffic"', "expanded")));
-  assert.equal(toHex(secrets.get("SERVER_TRAFFIC_SECRET_0")!), toHex(field(3, "server", 'derive secret "tls13 s ap traffic"', "expanded")));
-  assert.equal(toHex(secrets.get("EXPORTER_SECRET")!), toHex(field(3, "server", 'derive secret "tls13 exp master"', "expanded")));
+  assert.equal(
+    toHex(secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!),
+    toHex(field(3, "server", 'derive secret "tls13 c hs traffic"', "expanded")),
+  );
+  assert.equal(
+    toHex(secrets.get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!),
+    toHex(field(3, "server", 'derive secret "tls13 s hs traffic"', "expanded")),
+  );
+  assert.equal(
+    toHex(secrets.get("CLIENT_TRAFFIC_SECRET_0")!),
+    toHex(field(3, "server", 'derive secret "tls13 c ap traffic"', "expanded")),
+  );
+  assert.equal(
+    toHex(secrets.get("SERVER_TRAFFIC_SECRET_0")!),
+    toHex(field(3, "server", 'derive secret "tls13 s ap traffic"', "expanded")),
+  );
+  assert.equal(
+    toHex(secrets.get("EXPORTER_SECRET")!),
+    toHex(field(3, "server", 'derive secret "tls13 exp master"', "expanded")),
+  );
   assertKeys(3, "server", "derive write traffic keys for handshake", secrets.get("SERVER_HANDSHAKE_TRAFFIC_SECRET")!);
   assertKeys(3, "server", "derive read traffic keys for handshake", secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!);
   assertKeys(3, "server", "derive write traffic keys for application", secrets.get("SERVER_TRAFFIC_SECRET_0")!);
@@ -99,16 +121,27 @@ Deno.test("RFC 8448 §3: server flight, secrets and traffic keys match the simpl
   assert.equal(toHex(rms), toHex(field(3, "client", 'derive secret "tls13 res master"', "expanded")));
 
   // RFC 8446 §4.6.1: the ticket goes out right after the client Finished, byte for byte as in the trace.
-  assert.equal(toHex(conn.takeOutput()), toHex(field(3, "server", "send handshake record", "complete record", 2)), "NewSessionTicket");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(3, "server", "send handshake record", "complete record", 2)),
+    "NewSessionTicket",
+  );
   const state = decodeSessionState(issued[0])!;
-  assert.equal(toHex(state.psk), toHex(field(3, "server", 'generate resumption secret "tls13 resumption"', "expanded")));
+  assert.equal(
+    toHex(state.psk),
+    toHex(field(3, "server", 'generate resumption secret "tls13 resumption"', "expanded")),
+  );
 
   const data = await conn.receive(field(3, "client", "send application_data record", "complete record"));
   assert.deepEqual(data, [{ type: "data", data: field(3, "client", "send application_data record", "payload") }]);
   conn.send(field(3, "server", "send application_data record", "payload"));
   assert.equal(toHex(conn.takeOutput()), toHex(field(3, "server", "send application_data record", "complete record")));
   conn.close();
-  assert.equal(toHex(conn.takeOutput()), toHex(field(3, "server", "send alert record", "complete record")), "close_notify");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(3, "server", "send alert record", "complete record")),
+    "close_notify",
+  );
 });
 
 /** The §3 trace's ticket parameters: 30 s lifetime, 1024 bytes of early data, one ticket. */
@@ -126,7 +159,9 @@ function traceTickets(sealer: TicketSealer): TicketConfig {
 }
 
 Deno.test("RFC 8448 §4: resumed 0-RTT handshake: binder, early secrets and keys, early data and the server's flight", async () => {
-  const nst = decodeNewSessionTicket(field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4));
+  const nst = decodeNewSessionTicket(
+    field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4),
+  );
   const issuedAt = 1_700_000_000_000;
   // The ticket as our server would have sealed it in §3 (the trace's own ticket format is opaque to us).
   const state = encodeSessionState({
@@ -148,13 +183,23 @@ Deno.test("RFC 8448 §4: resumed 0-RTT handshake: binder, early secrets and keys
   const sh = field(4, "server", "construct a ServerHello", "ServerHello");
   const log: string[] = [];
   const conn = new ServerConnection(serverConfig({
-    provider: replayProvider([sh.subarray(6, 38)], [fixedKeyShare("x25519", field(4, "server", "create an ephemeral x25519", "private key"))]),
-    certificates: [{ chain: traceCertificate(3), signingKey: traceSigner(3, []), schemes: [SignatureScheme.rsa_pss_rsae_sha256], names: ["server"] }],
+    provider: replayProvider([sh.subarray(6, 38)], [
+      fixedKeyShare("x25519", field(4, "server", "create an ephemeral x25519", "private key")),
+    ]),
+    certificates: [{
+      chain: traceCertificate(3),
+      signingKey: traceSigner(3, []),
+      schemes: [SignatureScheme.rsa_pss_rsae_sha256],
+      names: ["server"],
+    }],
     advertisedGroups: [0x1d, 0x17, 0x18, 0x19, 0x100, 0x101, 0x102, 0x103, 0x104],
     cookieKey: new Uint8Array(32),
     now: () => issuedAt + clientAge,
     keyLog: (l) => log.push(l),
-    tickets: { ...traceTickets({ seal: () => nst.ticket, open: (t) => (toHex(t) === toHex(nst.ticket) ? state : null) }), count: 0 },
+    tickets: {
+      ...traceTickets({ seal: () => nst.ticket, open: (t) => (toHex(t) === toHex(nst.ticket) ? state : null) }),
+      count: 0,
+    },
   }));
 
   const events = await conn.receive(field(4, "client", "send handshake record", "complete record", 0));
@@ -162,16 +207,37 @@ Deno.test("RFC 8448 §4: resumed 0-RTT handshake: binder, early secrets and keys
   const flight = conn.takeOutput();
   const shRecord = field(4, "server", "send handshake record", "complete record", 0);
   assert.equal(toHex(flight.subarray(0, shRecord.length)), toHex(shRecord), "ServerHello with pre_shared_key");
-  assert.equal(toHex(flight.subarray(shRecord.length)), toHex(field(4, "server", "send handshake record", "complete record", 1)));
+  assert.equal(
+    toHex(flight.subarray(shRecord.length)),
+    toHex(field(4, "server", "send handshake record", "complete record", 1)),
+  );
   const secrets = keyLogMap(log);
-  assert.equal(toHex(secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")!), toHex(field(4, "client", 'derive secret "tls13 c e traffic"', "expanded")));
-  assertKeys(4, "client", "derive write traffic keys for early application data", secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")!);
-  assert.equal(toHex(secrets.get("SERVER_TRAFFIC_SECRET_0")!), toHex(field(4, "server", 'derive secret "tls13 s ap traffic"', "expanded")));
+  assert.equal(
+    toHex(secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")!),
+    toHex(field(4, "client", 'derive secret "tls13 c e traffic"', "expanded")),
+  );
+  assertKeys(
+    4,
+    "client",
+    "derive write traffic keys for early application data",
+    secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")!,
+  );
+  assert.equal(
+    toHex(secrets.get("SERVER_TRAFFIC_SECRET_0")!),
+    toHex(field(4, "server", 'derive secret "tls13 s ap traffic"', "expanded")),
+  );
   assertKeys(4, "server", "derive write traffic keys for application", secrets.get("SERVER_TRAFFIC_SECRET_0")!);
 
   const early = await conn.receive(field(4, "client", "send application_data record", "complete record", 0));
-  assert.deepEqual(early, [{ type: "early_data", data: field(4, "client", "send application_data record", "payload", 0) }]);
-  assert.deepEqual(await conn.receive(field(4, "client", "send handshake record", "complete record", 1)), [], "EndOfEarlyData");
+  assert.deepEqual(early, [{
+    type: "early_data",
+    data: field(4, "client", "send application_data record", "payload", 0),
+  }]);
+  assert.deepEqual(
+    await conn.receive(field(4, "client", "send handshake record", "complete record", 1)),
+    [],
+    "EndOfEarlyData",
+  );
   const done = await conn.receive(field(4, "client", "send handshake record", "complete record", 2));
   assert.equal(done[0]?.type, "handshake_complete");
   assert.equal(done[0].type === "handshake_complete" && done[0].info.resumed, true);
@@ -184,14 +250,29 @@ Deno.test("RFC 8448 §4: resumed 0-RTT handshake: binder, early secrets and keys
 });
 
 Deno.test("RFC 8448 §4: a binder that does not verify is decrypt_error", async () => {
-  const nst = decodeNewSessionTicket(field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4));
+  const nst = decodeNewSessionTicket(
+    field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4),
+  );
   const state = encodeSessionState({
-    cipherSuite: 0x1301, psk: new Uint8Array(32).fill(1), issuedAt: Date.now(), lifetime: 30, ageAdd: nst.ageAdd,
-    maxEarlyData: 1024, alpn: null, serverName: "server", id: new Uint8Array(16), clientCertificates: [],
+    cipherSuite: 0x1301,
+    psk: new Uint8Array(32).fill(1),
+    issuedAt: Date.now(),
+    lifetime: 30,
+    ageAdd: nst.ageAdd,
+    maxEarlyData: 1024,
+    alpn: null,
+    serverName: "server",
+    id: new Uint8Array(16),
+    clientCertificates: [],
   });
   const conn = new ServerConnection(serverConfig({
     provider: nobleProvider,
-    certificates: [{ chain: traceCertificate(3), signingKey: traceSigner(3, []), schemes: [SignatureScheme.rsa_pss_rsae_sha256], names: ["server"] }],
+    certificates: [{
+      chain: traceCertificate(3),
+      signingKey: traceSigner(3, []),
+      schemes: [SignatureScheme.rsa_pss_rsae_sha256],
+      names: ["server"],
+    }],
     tickets: traceTickets({ seal: () => nst.ticket, open: () => state }),
   }));
   const events = await conn.receive(field(4, "client", "send handshake record", "complete record", 0));
@@ -203,7 +284,11 @@ Deno.test("RFC 8448 §3: the early, handshake and master secrets of the key sche
   const h = nobleProvider.hash("SHA-256");
   const early = hkdfExtract(h, new Uint8Array(0), new Uint8Array(32));
   assert.equal(toHex(early), toHex(field(3, "server", 'extract secret "early"', "secret")));
-  const hs = hkdfExtract(h, field(3, "server", 'extract secret "handshake"', "salt"), field(3, "server", 'extract secret "handshake"', "IKM"));
+  const hs = hkdfExtract(
+    h,
+    field(3, "server", 'extract secret "handshake"', "salt"),
+    field(3, "server", 'extract secret "handshake"', "IKM"),
+  );
   assert.equal(toHex(hs), toHex(field(3, "server", 'extract secret "handshake"', "secret")));
   const ms = hkdfExtract(h, field(3, "server", 'extract secret "master"', "salt"), new Uint8Array(32));
   assert.equal(toHex(ms), toHex(field(3, "server", 'extract secret "master"', "secret")));
@@ -229,7 +314,12 @@ Deno.test("RFC 8448 §5: HelloRetryRequest, then the flight after the second Cli
   const signed: Uint8Array[] = [];
   const conn = new ServerConnection(serverConfig({
     provider: replayProvider([sh.subarray(6, 38)], [serverShare]),
-    certificates: [{ chain: traceCertificate(5), signingKey: traceSigner(5, signed), schemes: [SignatureScheme.rsa_pss_rsae_sha256], names: [] }],
+    certificates: [{
+      chain: traceCertificate(5),
+      signingKey: traceSigner(5, signed),
+      schemes: [SignatureScheme.rsa_pss_rsae_sha256],
+      names: [],
+    }],
     groups: ["secp256r1"],
     advertisedGroups: [0x17, 0x18, 0x1d],
     retryCookies: cookies,
@@ -237,17 +327,30 @@ Deno.test("RFC 8448 §5: HelloRetryRequest, then the flight after the second Cli
   }));
 
   await conn.receive(field(5, "client", "send handshake record", "complete record", 0));
-  assert.equal(toHex(conn.takeOutput()), toHex(field(5, "server", "send handshake record", "complete record", 0)), "HelloRetryRequest");
+  assert.equal(
+    toHex(conn.takeOutput()),
+    toHex(field(5, "server", "send handshake record", "complete record", 0)),
+    "HelloRetryRequest",
+  );
 
   await conn.receive(field(5, "client", "send handshake record", "complete record", 1));
   const flight = conn.takeOutput();
   const shRecord = field(5, "server", "send handshake record", "complete record", 1);
   assert.equal(toHex(flight.subarray(0, shRecord.length)), toHex(shRecord), "ServerHello record");
-  assert.equal(toHex(flight.subarray(shRecord.length)), toHex(field(5, "server", "send handshake record", "complete record", 2)));
+  assert.equal(
+    toHex(flight.subarray(shRecord.length)),
+    toHex(field(5, "server", "send handshake record", "complete record", 2)),
+  );
   await assertSignatureCoversOurContent(5, signed[0]);
   const secrets = keyLogMap(log);
-  assert.equal(toHex(secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!), toHex(field(5, "server", 'derive secret "tls13 c hs traffic"', "expanded")));
-  assert.equal(toHex(secrets.get("SERVER_TRAFFIC_SECRET_0")!), toHex(field(5, "server", 'derive secret "tls13 s ap traffic"', "expanded")));
+  assert.equal(
+    toHex(secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!),
+    toHex(field(5, "server", 'derive secret "tls13 c hs traffic"', "expanded")),
+  );
+  assert.equal(
+    toHex(secrets.get("SERVER_TRAFFIC_SECRET_0")!),
+    toHex(field(5, "server", 'derive secret "tls13 s ap traffic"', "expanded")),
+  );
 
   const done = await conn.receive(field(5, "client", "send handshake record", "complete record", 2));
   assert.equal(done[0]?.type, "handshake_complete");

@@ -5,8 +5,8 @@
  *
  * 1. Type-checks the test files (and all they import) with `deno check`. Each file the checker reports errors in
  *    counts as one failure, but the tests still run, so that one half-written file does not hide everyone's results.
- *    Run without arguments (the whole suite), it also type-checks the rest of the tree and runs `deno lint`, as
- *    `deno task check` does; each of those that fails counts as one failure.
+ *    Run without arguments (the whole suite), it also type-checks the rest of the tree and runs `deno lint` and
+ *    `deno fmt --check`, as `deno task check` does; each of those that fails counts as one failure.
  * 2. Runs them in one `deno test --no-check` (already checked), streaming its output, and reads the counts from
  *    the reporter's summary line. Deno's JUnit file is kept in tests/output/junit.xml, but its counts are not used:
  *    it leaves out a test file that dies while loading, which the summary line counts.
@@ -147,15 +147,21 @@ async function typeCheck(files: string[]): Promise<string[]> {
 
 /**
  * For the whole suite, what `deno task check` checks too: the type check of everything outside the tests'
- * graph (examples, bench, certs) and `deno lint` over the tree. Each that fails counts as one failure.
+ * graph (examples, bench, certs), `deno lint` and `deno fmt --check` over the tree. Each that fails counts as one failure.
  */
 async function treeChecks(): Promise<string[]> {
-  console.log("== deno check of mod.ts, src/, examples/, bench/, certs/ and deno lint");
+  console.log("== deno check of mod.ts, src/, examples/, bench/, certs/, deno lint and deno fmt --check");
   const failures: string[] = [];
   const check = await run(["check", "mod.ts", "src/", "examples/", "bench/", "certs/"]);
-  if (check.code !== 0) failures.push(`deno check: ${filesWithTypeErrors(check.output).join(", ") || `exit ${check.code}`}`);
+  if (check.code !== 0) {
+    failures.push(`deno check: ${filesWithTypeErrors(check.output).join(", ") || `exit ${check.code}`}`);
+  }
   const lint = await run(["lint"]);
   if (lint.code !== 0) failures.push("deno lint reported problems (printed above)");
+  const fmt = await run(["fmt", "--check"]);
+  if (fmt.code !== 0) {
+    failures.push("deno fmt --check: files not formatted (printed above; `deno task fmt` fixes them)");
+  }
   return failures;
 }
 

@@ -75,7 +75,10 @@ async function feed(...chunks: Uint8Array[]): Promise<{ conn: ServerConnection; 
 }
 
 /** Asserts that the connection failed with `alert`, sent by us, and that a plaintext alert is the output's end. */
-function assertAlert(r: { events: TlsEvent[]; out: Uint8Array; conn: ServerConnection }, alert: keyof typeof AlertDescription) {
+function assertAlert(
+  r: { events: TlsEvent[]; out: Uint8Array; conn: ServerConnection },
+  alert: keyof typeof AlertDescription,
+) {
   const failed = r.events.find((e) => e.type === "failed");
   assert.ok(failed && failed.type === "failed", `expected ${alert}, got events ${JSON.stringify(r.events)}`);
   assert.equal(alertName(failed.alert.description), alert, failed.alert.message);
@@ -147,16 +150,24 @@ Deno.test("pre_shared_key that is not the last extension is illegal_parameter (R
 });
 
 Deno.test("missing key_share or signature_algorithms is missing_extension (RFC 8446 §9.2)", async () => {
-  assertAlert(await feed(handshakeRecord(clientHello({ extensions: baseExtensions().filter((e) => e.type !== X.key_share) }))), "missing_extension");
   assertAlert(
-    await feed(handshakeRecord(clientHello({ extensions: baseExtensions().filter((e) => e.type !== X.signature_algorithms) }))),
+    await feed(handshakeRecord(clientHello({ extensions: baseExtensions().filter((e) => e.type !== X.key_share) }))),
+    "missing_extension",
+  );
+  assertAlert(
+    await feed(
+      handshakeRecord(clientHello({ extensions: baseExtensions().filter((e) => e.type !== X.signature_algorithms) })),
+    ),
     "missing_extension",
   );
 });
 
 Deno.test("no cipher suite in common is handshake_failure, GREASE suites and extensions are ignored", async () => {
   assertAlert(await feed(handshakeRecord(clientHello({ cipherSuites: [0x1304, 0x00ff] }))), "handshake_failure");
-  const ext = [{ type: 0x1a1a, data: new Uint8Array(0) }, ...baseExtensions(), { type: 0xfafa, data: Uint8Array.of(1) }];
+  const ext = [{ type: 0x1a1a, data: new Uint8Array(0) }, ...baseExtensions(), {
+    type: 0xfafa,
+    data: Uint8Array.of(1),
+  }];
   const r = await feed(handshakeRecord(clientHello({ cipherSuites: [0x0a0a, 0x1301], extensions: ext })));
   assert.equal(r.events.length, 0);
   assert.equal(r.out[5], HandshakeType.server_hello);
@@ -164,7 +175,10 @@ Deno.test("no cipher suite in common is handshake_failure, GREASE suites and ext
 
 Deno.test("only signature schemes we cannot use: refused before ServerHello with handshake_failure", async () => {
   const ext = baseExtensions();
-  ext[3] = { type: X.signature_algorithms, data: encodeSignatureSchemes([SignatureScheme.rsa_pkcs1_sha256, SignatureScheme.ed448]) };
+  ext[3] = {
+    type: X.signature_algorithms,
+    data: encodeSignatureSchemes([SignatureScheme.rsa_pkcs1_sha256, SignatureScheme.ed448]),
+  };
   const r = await feed(handshakeRecord(clientHello({ extensions: ext })));
   assertAlert(r, "handshake_failure");
   assertOnlyPlaintextAlert(r.out, "handshake_failure");
@@ -178,7 +192,10 @@ Deno.test("a key share for a group not in supported_groups is illegal_parameter 
 
 Deno.test("an invalid x25519 share (all zeros) is illegal_parameter", async () => {
   const ext = baseExtensions();
-  ext[2] = { type: X.key_share, data: encodeClientKeyShares([{ group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }]) };
+  ext[2] = {
+    type: X.key_share,
+    data: encodeClientKeyShares([{ group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }]),
+  };
   assertAlert(await feed(handshakeRecord(clientHello({ extensions: ext }))), "illegal_parameter");
 });
 
@@ -232,7 +249,9 @@ Deno.test("a 40 KiB ClientHello (long padding, many unknown extensions) over sev
 });
 
 Deno.test("a ClientHello over the configured limit is refused before it is buffered", async () => {
-  const small = new ServerConnection(serverConfig({ provider: nobleProvider, certificates: [certificate], maxHandshakeMessageSize: 1024 }));
+  const small = new ServerConnection(
+    serverConfig({ provider: nobleProvider, certificates: [certificate], maxHandshakeMessageSize: 1024 }),
+  );
   const ext = baseExtensions();
   ext.push({ type: X.padding, data: new Uint8Array(2000) });
   const events = await small.receive(handshakeRecord(clientHello({ extensions: ext })));
@@ -247,7 +266,9 @@ Deno.test("a ClientHello after the handshake started is unexpected_message", asy
 });
 
 Deno.test("HelloRetryRequest: a second ClientHello that differs from the first is illegal_parameter", async () => {
-  const conn = new ServerConnection(serverConfig({ provider: nobleProvider, certificates: [certificate], groups: ["secp256r1"] }));
+  const conn = new ServerConnection(
+    serverConfig({ provider: nobleProvider, certificates: [certificate], groups: ["secp256r1"] }),
+  );
   await conn.receive(handshakeRecord(clientHello()));
   const hrr = conn.takeOutput();
   assert.equal(hrr[5], HandshakeType.server_hello);
@@ -256,7 +277,10 @@ Deno.test("HelloRetryRequest: a second ClientHello that differs from the first i
   const cookie = hrr.subarray(5 + idx + 4, 5 + idx + 4 + ((hrr[5 + idx + 2] << 8) | hrr[5 + idx + 3]));
   const p256 = nobleProvider.keyExchange("secp256r1").generate();
   const ext = baseExtensions();
-  ext[2] = { type: X.key_share, data: encodeClientKeyShares([{ group: NamedGroup.secp256r1, keyExchange: p256.publicKey }]) };
+  ext[2] = {
+    type: X.key_share,
+    data: encodeClientKeyShares([{ group: NamedGroup.secp256r1, keyExchange: p256.publicKey }]),
+  };
   ext.push({ type: X.cookie, data: cookie });
   // Changing the offered suites makes it a different ClientHello.
   const events = await conn.receive(handshakeRecord(clientHello({ extensions: ext, cipherSuites: [0x1301, 0x1302] })));
@@ -269,7 +293,9 @@ Deno.test("HelloRetryRequest: a forged cookie is illegal_parameter; a missing on
   const ext = baseExtensions();
   ext.push({ type: X.cookie, data: Uint8Array.of(0, 40, ...new Uint8Array(40)) });
   assertAlert(await feed(handshakeRecord(clientHello({ extensions: ext }))), "illegal_parameter");
-  const conn = new ServerConnection(serverConfig({ provider: nobleProvider, certificates: [certificate], groups: ["secp256r1"] }));
+  const conn = new ServerConnection(
+    serverConfig({ provider: nobleProvider, certificates: [certificate], groups: ["secp256r1"] }),
+  );
   await conn.receive(handshakeRecord(clientHello()));
   const events = await conn.receive(handshakeRecord(clientHello()));
   const failed = events.find((e) => e.type === "failed");

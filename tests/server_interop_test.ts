@@ -80,7 +80,12 @@ for (const runtime of runtimes) {
           assert.equal((r.output.match(/<<< TLS 1.3, Handshake \[length [0-9a-f]+\], ServerHello/g) ?? []).length, 2);
           assert.equal((await lastHandshake(child, n)).group, "secp256r1");
         });
-        for (const [sigalg, kind] of [["ecdsa_secp256r1_sha256", "ECDSA"], ["ed25519", "Ed25519"], ["rsa_pss_rsae_sha256", "RSA-PSS"]]) {
+        for (
+          const [sigalg, kind] of [["ecdsa_secp256r1_sha256", "ECDSA"], ["ed25519", "Ed25519"], [
+            "rsa_pss_rsae_sha256",
+            "RSA-PSS",
+          ]]
+        ) {
           await t.step(`${kind} certificate`, async () => {
             const r = await sClient(port, ["-sigalgs", sigalg, "-servername", "localhost"]);
             assert.match(r.output, /Verify return code: 0 \(ok\)/);
@@ -135,12 +140,25 @@ Deno.test({
     const { child, port } = await startFixture("deno", "tls_echo_server.ts", [JSON.stringify(serverOptions)]);
     try {
       await t.step("gnutls-cli", async () => {
-        const r = await run(["gnutls-cli", "--x509cafile", certs.ca.cert, "-p", String(port), "localhost"], ["gnutls\n", 500]);
+        const r = await run(["gnutls-cli", "--x509cafile", certs.ca.cert, "-p", String(port), "localhost"], [
+          "gnutls\n",
+          500,
+        ]);
         assert.match(r.output, /\(TLS1\.3-X\.509\)/);
         assert.match(r.output, /^gnutls$/m);
       });
       await t.step("curl (raw exchange over TLS 1.3)", async () => {
-        const r = await run(["curl", "-sv", "--http0.9", "--http1.1", "--cacert", certs.ca.cert, "-m", "3", `https://localhost:${port}/echo`]);
+        const r = await run([
+          "curl",
+          "-sv",
+          "--http0.9",
+          "--http1.1",
+          "--cacert",
+          certs.ca.cert,
+          "-m",
+          "3",
+          `https://localhost:${port}/echo`,
+        ]);
         assert.match(r.output, /SSL connection using TLSv1\.3/);
         assert.match(r.output, /GET \/echo HTTP\/1\.1/); // our echo sent the request back
       });

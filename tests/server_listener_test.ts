@@ -42,7 +42,14 @@ Deno.test({
     const garbage = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
     await garbage.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
 
-    const r = await run(["openssl", "s_client", "-connect", `127.0.0.1:${listener.addr.port}`, "-CAfile", certs.ca.cert], ["alive\n", 300]);
+    const r = await run([
+      "openssl",
+      "s_client",
+      "-connect",
+      `127.0.0.1:${listener.addr.port}`,
+      "-CAfile",
+      certs.ca.cert,
+    ], ["alive\n", 300]);
     assert.match(r.output, /^alive$/m, "a good client is served while another stalls");
 
     const buf = new Uint8Array(100);
@@ -68,7 +75,10 @@ Deno.test({
     const theirs = await Deno.makeTempFile({ suffix: ".keylog" });
     const listener = await listenTls({ ...tls, port: 0, hostname: "127.0.0.1", keyLog: ours });
     const serving = echoOnce(listener);
-    await run(["openssl", "s_client", "-connect", `127.0.0.1:${listener.addr.port}`, "-keylogfile", theirs], ["x\n", 300]);
+    await run(["openssl", "s_client", "-connect", `127.0.0.1:${listener.addr.port}`, "-keylogfile", theirs], [
+      "x\n",
+      300,
+    ]);
     await listener.close();
     await serving;
     const lines = (s: string) => s.split("\n").filter((l) => l && !l.startsWith("#")).sort();

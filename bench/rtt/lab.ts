@@ -362,7 +362,11 @@ async function ourRequest(port: number, ca: string, o: OurOptions = {}, onFirstB
   }
   let at = NaN;
   let text = "";
-  const seen = () => ({ hrr: conn.info.helloRetryRequest, resumed: conn.info.resumed, early: conn.info.earlyDataAccepted });
+  const seen = () => ({
+    hrr: conn.info.helloRetryRequest,
+    resumed: conn.info.resumed,
+    early: conn.info.earlyDataAccepted,
+  });
   for await (const chunk of conn.readable) {
     if (Number.isNaN(at)) {
       at = performance.now();

@@ -60,7 +60,9 @@ function forbidden(c: Context, failure: string, reason: string): Response {
     const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
     return new Response(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Client certificate required</title></head>` +
-        `<body><h1>A client certificate is required</h1><p>${esc(message)}</p><p><small>${esc(failure)}: ${esc(reason)}</small></p></body></html>`,
+        `<body><h1>A client certificate is required</h1><p>${esc(message)}</p><p><small>${esc(failure)}: ${
+          esc(reason)
+        }</small></p></body></html>`,
       { status: 403, headers: { "content-type": "text/html; charset=utf-8" } },
     );
   }

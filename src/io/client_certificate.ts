@@ -64,5 +64,8 @@ export async function requestClientCertificate(
     throw new ClientCertificateError(failure, (err as Error).message);
   }
   if (answer.type === "client_certificate") return answer.chain;
-  throw new ClientCertificateError(answer.code === "no_certificate" ? "no_certificate" : "bad_certificate", answer.reason);
+  throw new ClientCertificateError(
+    answer.code === "no_certificate" ? "no_certificate" : "bad_certificate",
+    answer.reason,
+  );
 }

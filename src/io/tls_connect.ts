@@ -190,7 +190,9 @@ async function resolveClientConfig(o: ConnectTlsOptions): Promise<ResolvedClient
   if (dangerous && (o.ca !== undefined || o.verifier)) {
     throw new TypeError("trust anchors given with certificate verification disabled: pick one");
   }
-  if ((o.cert === undefined) !== (o.key === undefined)) throw new TypeError("a client certificate needs both `cert` and `key`");
+  if ((o.cert === undefined) !== (o.key === undefined)) {
+    throw new TypeError("a client certificate needs both `cert` and `key`");
+  }
   const anchors = dangerous || o.verifier ? undefined : await loadTrustAnchors(o.ca);
   const certificate = o.cert && o.key ? await loadCertifiedKey({ cert: o.cert, key: o.key }, provider) : null;
   const config = clientConfig({
@@ -290,11 +292,21 @@ export function summarizeCertificate(der: Uint8Array): CertificateSummary {
     cert = parseCertificate(der);
   } catch (e) {
     const why = `(does not parse: ${(e as Error).message})`;
-    return { subject: why, issuer: "", subjectAltNames: [], notBefore: new Date(NaN), notAfter: new Date(NaN), serial: "", publicKey: "" };
+    return {
+      subject: why,
+      issuer: "",
+      subjectAltNames: [],
+      notBefore: new Date(NaN),
+      notAfter: new Date(NaN),
+      serial: "",
+      publicKey: "",
+    };
   }
   const sans = cert.subjectAltNames;
   const key = cert.publicKey;
-  const keyText = key.rsa ? `RSA ${key.rsa.bits}` : key.algorithm === "ecdsa-p256"
+  const keyText = key.rsa
+    ? `RSA ${key.rsa.bits}`
+    : key.algorithm === "ecdsa-p256"
     ? "ECDSA P-256"
     : key.algorithm === "ecdsa-p384"
     ? "ECDSA P-384"

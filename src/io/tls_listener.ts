@@ -29,7 +29,11 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   /** Connections accepted and not yet closed, for graceful shutdown. */
   readonly active = new Set<ServerTlsSocket>();
 
-  constructor(private readonly listener: Listener, readonly config: ServerConfig, private readonly options: ListenTlsOptions) {
+  constructor(
+    private readonly listener: Listener,
+    readonly config: ServerConfig,
+    private readonly options: ListenTlsOptions,
+  ) {
     this.acceptLoop();
   }
 

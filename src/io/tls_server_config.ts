@@ -9,7 +9,7 @@ import { defaultProvider } from "../crypto/mod.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName, suiteParams } from "../tls/cipher_suite.ts";
 import { type CertifiedKeyInput, loadCertifiedKey } from "../tls/pki/certified_key.ts";
 import type { PemSource } from "../tls/pki/pem_source.ts";
-import { serverConfig, type ServerConfig, type TicketConfig } from "../tls/server/server_config.ts";
+import { type ServerConfig, serverConfig, type TicketConfig } from "../tls/server/server_config.ts";
 import { MemoryReplayStore } from "../tls/tickets/memory_replay_store.ts";
 import type { ReplayStore } from "../tls/tickets/replay_store.ts";
 import { RotatingTicketKeys } from "../tls/tickets/ticket_keys.ts";
@@ -111,7 +111,9 @@ async function ticketConfig(o: TlsServerOptions, provider: CryptoProvider): Prom
   }
   const t = o.tickets ?? {};
   const lifetime = t.lifetime ?? 7200;
-  if (!(lifetime > 0 && lifetime <= MAX_TICKET_LIFETIME)) throw new RangeError(`ticket lifetime ${lifetime} s is not in 1..604800`);
+  if (!(lifetime > 0 && lifetime <= MAX_TICKET_LIFETIME)) {
+    throw new RangeError(`ticket lifetime ${lifetime} s is not in 1..604800`);
+  }
   const rotation = Math.max(t.rotation ?? lifetime, lifetime);
   const secret = t.secret === undefined
     ? provider.randomBytes(32)

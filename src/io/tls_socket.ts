@@ -217,4 +217,3 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     }
   }
 }
-

@@ -101,12 +101,17 @@ export abstract class TlsConnection {
 
   /** Queues application data, split into records the peer accepts. */
   send(data: Uint8Array): void {
-    if (!(this.phase === "connected" || this.phase === "handshaking" && this.canSendBeforeComplete) || this.localClosedWrite) {
+    if (
+      !(this.phase === "connected" || this.phase === "handshaking" && this.canSendBeforeComplete) ||
+      this.localClosedWrite
+    ) {
       throw new TlsAlert("internal_error", "cannot send: connection not established or already closed");
     }
     const max = this.maxSendFragment;
     for (let o = 0; o < data.length; o += max) {
-      this.output.push(this.writer!.seal(ContentType.application_data, data.subarray(o, Math.min(o + max, data.length))));
+      this.output.push(
+        this.writer!.seal(ContentType.application_data, data.subarray(o, Math.min(o + max, data.length))),
+      );
     }
   }
 
@@ -372,7 +377,13 @@ export abstract class TlsConnection {
       if (this.writer) this.output.push(this.writer.seal(type, chunk));
       else {
         const rec = new Uint8Array(5 + chunk.length);
-        rec.set(recordHeader(type, chunk.length, o === 0 && type === ContentType.handshake ? this.plaintextVersion() : 0x0303));
+        rec.set(
+          recordHeader(
+            type,
+            chunk.length,
+            o === 0 && type === ContentType.handshake ? this.plaintextVersion() : 0x0303,
+          ),
+        );
         rec.set(chunk, 5);
         this.output.push(rec);
       }
@@ -395,7 +406,9 @@ export abstract class TlsConnection {
   /** Records a fatal error: the alert goes out (unless the peer sent it) and the connection is closed. */
   protected fail(err: unknown): void {
     if (this.phase === "closed") return;
-    const alert = err instanceof TlsAlert ? err : new TlsAlert("internal_error", String((err as Error)?.message ?? err));
+    const alert = err instanceof TlsAlert
+      ? err
+      : new TlsAlert("internal_error", String((err as Error)?.message ?? err));
     if (alert.source === "local") {
       this.pendingHandshake = [];
       try {

@@ -95,7 +95,12 @@ export class EarlySecret {
   static fromPsk(hash: Hash, psk?: Uint8Array): EarlySecret {
     if (psk) return new EarlySecret(hash, hkdfExtract(hash, new Uint8Array(0), psk));
     let early = zeroPskEarly.get(hash);
-    if (!early) zeroPskEarly.set(hash, early = new EarlySecret(hash, hkdfExtract(hash, new Uint8Array(0), new Uint8Array(hash.outputLength))));
+    if (!early) {
+      zeroPskEarly.set(
+        hash,
+        early = new EarlySecret(hash, hkdfExtract(hash, new Uint8Array(0), new Uint8Array(hash.outputLength))),
+      );
+    }
     return early;
   }
 

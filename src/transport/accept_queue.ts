@@ -32,7 +32,8 @@ export class AcceptQueue<T> implements AsyncIterable<T> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     while (true) {
-      const next = this.#items.shift() ?? (this.#closed ? null : await new Promise<T | null>((r) => (this.#waiter = r)));
+      const next = this.#items.shift() ??
+        (this.#closed ? null : await new Promise<T | null>((r) => (this.#waiter = r)));
       if (next === null) return;
       yield next;
     }

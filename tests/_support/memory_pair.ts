@@ -12,7 +12,7 @@ import type { TlsAlert } from "../../src/tls/alert.ts";
 import type { TlsConnection } from "../../src/tls/connection.ts";
 import type { TlsEvent } from "../../src/tls/events.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
-import type { CryptoProvider, HashName, AeadName } from "../../src/crypto/provider.ts";
+import type { AeadName, CryptoProvider, HashName } from "../../src/crypto/provider.ts";
 import { ClientConnection } from "../../src/tls/client/client_connection.ts";
 import { clientConfig, type ClientConfigOptions } from "../../src/tls/client/client_config.ts";
 import { trafficKeys } from "../../src/tls/key_schedule.ts";
@@ -126,7 +126,11 @@ export function records(bytes: Uint8Array): WireRecord[] {
     if (bytes.length - o < 5) throw new Error("partial record header");
     const length = (bytes[o + 3] << 8) | bytes[o + 4];
     if (bytes.length - o - 5 < length) throw new Error("partial record");
-    out.push({ type: bytes[o], version: (bytes[o + 1] << 8) | bytes[o + 2], fragment: bytes.slice(o + 5, o + 5 + length) });
+    out.push({
+      type: bytes[o],
+      version: (bytes[o + 1] << 8) | bytes[o + 2],
+      fragment: bytes.slice(o + 5, o + 5 + length),
+    });
     o += 5 + length;
   }
   return out;
@@ -170,13 +174,23 @@ export class RecordRewriter {
   }
 
   /** Opens one protected record; `edit` gets its content and returns the content to seal in its place. */
-  rewrite(record: WireRecord, edit: (content: Uint8Array) => Uint8Array, type: number = ContentType.handshake): Uint8Array {
+  rewrite(
+    record: WireRecord,
+    edit: (content: Uint8Array) => Uint8Array,
+    type: number = ContentType.handshake,
+  ): Uint8Array {
     return this.sealer.seal(type, edit(this.open(record)));
   }
 
   /** Opens one protected record and returns its content (advancing only the opening side). */
   open(record: WireRecord): Uint8Array {
-    const header = Uint8Array.of(record.type, record.version >> 8, record.version & 0xff, record.fragment.length >> 8, record.fragment.length & 0xff);
+    const header = Uint8Array.of(
+      record.type,
+      record.version >> 8,
+      record.version & 0xff,
+      record.fragment.length >> 8,
+      record.fragment.length & 0xff,
+    );
     const inner = this.opener.open(header, record.fragment);
     if (!inner) throw new Error("RecordRewriter: the record does not open under this secret");
     return inner.content;
@@ -229,7 +243,8 @@ let pki: Promise<DevPki> | undefined;
 export function devPki(provider: CryptoProvider = nobleProvider): Promise<DevPki> {
   pki ??= (async () => {
     const paths = await ensureDevCerts();
-    const load = (p: { cert: string; key: string }) => loadCertifiedKey({ cert: { path: p.cert }, key: { path: p.key } }, provider);
+    const load = (p: { cert: string; key: string }) =>
+      loadCertifiedKey({ cert: { path: p.cert }, key: { path: p.key } }, provider);
     return {
       anchors: await TrustStore.load({ path: paths.ca.cert }),
       ecdsa: await load(paths.server["ecdsa-p256"]),
@@ -251,7 +266,9 @@ export async function devServer(overrides: Partial<ServerConfigOptions> = {}): P
 /** A client for "localhost" trusting the dev CA, with `overrides`. */
 export async function devClient(overrides: Partial<ClientConfigOptions> = {}): Promise<ClientConnection> {
   const p = await devPki();
-  return new ClientConnection(clientConfig({ provider: nobleProvider, serverName: "localhost", anchors: p.anchors, ...overrides }));
+  return new ClientConnection(
+    clientConfig({ provider: nobleProvider, serverName: "localhost", anchors: p.anchors, ...overrides }),
+  );
 }
 
 /** A connected pair over the dev certificates; the handshake is not run yet. */

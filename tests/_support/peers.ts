@@ -8,7 +8,10 @@ const cache = new Map<string, string | null>();
 /** Absolute path of `name` on PATH (or in node_modules/.bin), or null. */
 export function which(name: string): string | null {
   if (cache.has(name)) return cache.get(name)!;
-  const dirs = [new URL("../../node_modules/.bin", import.meta.url).pathname, ...(Deno.env.get("PATH") ?? "").split(":")];
+  const dirs = [
+    new URL("../../node_modules/.bin", import.meta.url).pathname,
+    ...(Deno.env.get("PATH") ?? "").split(":"),
+  ];
   let found: string | null = null;
   for (const dir of dirs) {
     try {

@@ -30,7 +30,10 @@ export class Child {
       if (m) return Promise.resolve(m);
     }
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${this.lines.join("\n")}`)), timeout);
+      const t = setTimeout(
+        () => reject(new Error(`timed out waiting for ${re}; output:\n${this.lines.join("\n")}`)),
+        timeout,
+      );
       this.waiters.push({ re, resolve: (m) => (clearTimeout(t), resolve(m)) });
     });
   }
@@ -62,7 +65,11 @@ export class Child {
 }
 
 /** Starts tests/fixtures/<script> under `runtime` and waits for its `LISTENING <port>` line. */
-export async function startFixture(runtime: Runtime, script: string, args: string[]): Promise<{ child: Child; port: number }> {
+export async function startFixture(
+  runtime: Runtime,
+  script: string,
+  args: string[],
+): Promise<{ child: Child; port: number }> {
   const path = new URL(`../fixtures/${script}`, import.meta.url).pathname;
   const child = new Child(command(runtime, path, args));
   const m = await child.waitFor(/^LISTENING (\d+)/, 60_000);
@@ -79,7 +86,8 @@ export interface RunResult {
  * end of the script; the process is killed after `timeout` ms.
  */
 export async function run(argv: string[], script: (string | number)[] = [], timeout = 15_000): Promise<RunResult> {
-  const proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+  const proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped" })
+    .spawn();
   const timer = setTimeout(() => {
     try {
       proc.kill("SIGKILL");

@@ -19,7 +19,8 @@ export class Peer {
   private exited = false;
 
   constructor(argv: string[]) {
-    this.proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+    this.proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped" })
+      .spawn();
     this.stdin = this.proc.stdin.getWriter();
     this.collect(this.proc.stdout);
     this.collect(this.proc.stderr);
@@ -36,7 +37,9 @@ export class Peer {
       }
       const partial = this.buffer.match(re);
       if (partial) return partial;
-      if (Date.now() > deadline || this.exited) throw new Error(`${this.exited ? "exited" : "timed out"} waiting for ${re}:\n${this.lines.join("\n")}`);
+      if (Date.now() > deadline || this.exited) {
+        throw new Error(`${this.exited ? "exited" : "timed out"} waiting for ${re}:\n${this.lines.join("\n")}`);
+      }
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 100);
@@ -72,7 +75,10 @@ export class Peer {
 }
 
 /** openssl s_server on a free port, TLS 1.3 only, our dev certificate; stdin stays open for commands. */
-export async function sServer(args: string[], key: keyof typeof keyFiles = "ecdsa"): Promise<{ peer: Peer; port: number }> {
+export async function sServer(
+  args: string[],
+  key: keyof typeof keyFiles = "ecdsa",
+): Promise<{ peer: Peer; port: number }> {
   // A later -cert/-key in `args` replaces the default pair.
   const pair = args.includes("-cert") ? [] : ["-cert", keyFiles[key].cert, "-key", keyFiles[key].key];
   const version = args.some((a) => /^-tls1(_\d)?$/.test(a)) ? [] : ["-tls1_3"];
@@ -90,7 +96,11 @@ export function freePort(): number {
 }
 
 /** Reads until `text` has arrived. */
-export async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string, timeout = 10_000): Promise<string> {
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  text: string,
+  timeout = 10_000,
+): Promise<string> {
   let got = "";
   const deadline = Date.now() + timeout;
   while (!got.includes(text)) {

@@ -10,7 +10,7 @@ import type { TranscriptHash } from "../../crypto/provider.ts";
 import type { CertifiedKey } from "../pki/certified_key.ts";
 import { encodeCertificate } from "../wire/certificate.ts";
 import { type CertificateRequest, decodeCertificateRequest } from "../wire/certificate_request.ts";
-import { CLIENT_CONTEXT, certificateVerifyContent, encodeCertificateVerify } from "../wire/certificate_verify.ts";
+import { certificateVerifyContent, CLIENT_CONTEXT, encodeCertificateVerify } from "../wire/certificate_verify.ts";
 import { ExtensionType as X, HandshakeType } from "../wire/constants.ts";
 import { decodeBody } from "../wire/extensions/extension_list.ts";
 import { decodeSignatureSchemes } from "../wire/extensions/signature_algorithms.ts";

@@ -40,7 +40,13 @@ export function webPkiVerifier(
       if (serverName === null) {
         return Promise.reject(new CertificateError("hostname_mismatch", "no server name to check the certificate for"));
       }
-      return verifyCertificateChain(chain, { anchors: store, hostname: serverName, purpose: "serverAuth", now, provider });
+      return verifyCertificateChain(chain, {
+        anchors: store,
+        hostname: serverName,
+        purpose: "serverAuth",
+        now,
+        provider,
+      });
     },
   };
 }
@@ -154,9 +160,13 @@ export function clientConfig(o: ClientConfigOptions): ClientConfig {
   const advertisedGroups = o.advertisedGroups ?? groups.map((g) => groupCodes[g]);
   // RFC 8446 §4.2.8: every share must be for a group in supported_groups.
   for (const g of keyShareGroups) {
-    if (!advertisedGroups.includes(groupCodes[g])) throw new TypeError(`key share group ${g} is not in supported_groups`);
+    if (!advertisedGroups.includes(groupCodes[g])) {
+      throw new TypeError(`key share group ${g} is not in supported_groups`);
+    }
   }
-  if (keyShareGroups.length === 0 && groups.length === 0) throw new TypeError("a TLS client needs a key exchange group");
+  if (keyShareGroups.length === 0 && groups.length === 0) {
+    throw new TypeError("a TLS client needs a key exchange group");
+  }
   return {
     provider: o.provider,
     serverName: o.serverName ?? null,

@@ -34,14 +34,9 @@ import { type ClientConfig, groupCodes, sniName } from "./client_config.ts";
 import { buildClientHello, type BuiltHello } from "./client_hello.ts";
 import { checkEarlyDataAccepted, EarlyData, earlyDataLimit, type EarlyDataStatus } from "./early_data.ts";
 import { readEncryptedExtensions } from "./encrypted_extensions.ts";
-import { readHelloRetryRequest, retryTranscriptPrefix, type RetryRequest } from "./hello_retry.ts";
+import { readHelloRetryRequest, type RetryRequest, retryTranscriptPrefix } from "./hello_retry.ts";
 import { bindHello, offerSession, pskAccepted, pskIdentity, type PskOffer } from "./psk_offer.ts";
-import {
-  type CertificateStatus,
-  checkCertificateVerify,
-  parseLeaf,
-  readServerCertificate,
-} from "./server_auth.ts";
+import { type CertificateStatus, checkCertificateVerify, parseLeaf, readServerCertificate } from "./server_auth.ts";
 import { checkServerHelloFields, serverKeyShare } from "./server_hello.ts";
 import { type ClientSession, sessionFromTicket } from "./session.ts";
 
@@ -70,7 +65,13 @@ interface HandshakeKeys {
 type Request = CertificateRequest | null;
 
 type ClientState =
-  | { name: "ExpectServerHello"; hello: BuiltHello; shares: readonly KeyShare[]; retry: RetryRequest | null; prefix: Uint8Array[] }
+  | {
+    name: "ExpectServerHello";
+    hello: BuiltHello;
+    shares: readonly KeyShare[];
+    retry: RetryRequest | null;
+    prefix: Uint8Array[];
+  }
   | { name: "ExpectEncryptedExtensions"; keys: HandshakeKeys; resumed: boolean }
   | { name: "ExpectCertificateOrRequest"; keys: HandshakeKeys }
   | { name: "ExpectCertificate"; keys: HandshakeKeys; request: Request }
@@ -108,7 +109,9 @@ export class ClientConnection extends TlsConnection {
     this.legacySessionId = config.compatibilityMode ? config.provider.randomBytes(32) : new Uint8Array(0);
     this.onSession = options.onSession ?? null;
     this.psk = options.session ? offerSession(config, options.session, config.now()) : null;
-    this.early = options.earlyData ? new EarlyData(options.earlyData, earlyDataLimit(this.psk, config.alpnProtocols)) : null;
+    this.early = options.earlyData
+      ? new EarlyData(options.earlyData, earlyDataLimit(this.psk, config.alpnProtocols))
+      : null;
     const shares = config.keyShareGroups.map((g) => config.provider.keyExchange(g).generate());
     const hello = this.sendClientHello(shares, []);
     this.state = { name: "ExpectServerHello", hello, shares, retry: null, prefix: [] };
@@ -155,7 +158,9 @@ export class ClientConnection extends TlsConnection {
     if (s.name === "ExpectCertificateOrRequest" && t === HandshakeType.certificate_request) {
       return this.handleCertificateRequest(msg, s);
     }
-    if ((s.name === "ExpectCertificateOrRequest" || s.name === "ExpectCertificate") && t === HandshakeType.certificate) {
+    if (
+      (s.name === "ExpectCertificateOrRequest" || s.name === "ExpectCertificate") && t === HandshakeType.certificate
+    ) {
       return await this.handleCertificate(msg, s.keys, s.name === "ExpectCertificate" ? s.request : null);
     }
     if (s.name === "ExpectCertificateVerify" && t === HandshakeType.certificate_verify) {
@@ -339,7 +344,9 @@ export class ClientConnection extends TlsConnection {
     this.transcript!.update(msg.raw);
     // RFC 8446 §4.3.2: "Servers which are authenticating with a PSK MUST NOT send the CertificateRequest message
     // in the main handshake"; nor do they send Certificate (§2.2).
-    this.state = s.resumed ? { name: "ExpectFinished", keys: s.keys, request: null } : { name: "ExpectCertificateOrRequest", keys: s.keys };
+    this.state = s.resumed
+      ? { name: "ExpectFinished", keys: s.keys, request: null }
+      : { name: "ExpectCertificateOrRequest", keys: s.keys };
   }
 
   /** RFC 8446 §4.3.2: the request is answered after the server's Finished (client_auth.ts). */
@@ -366,7 +373,10 @@ export class ClientConnection extends TlsConnection {
       return;
     }
     try {
-      const path = await verifier.verify(chain, { serverName: this.config.serverName, now: new Date(this.config.now()) });
+      const path = await verifier.verify(chain, {
+        serverName: this.config.serverName,
+        now: new Date(this.config.now()),
+      });
       this.status = { verified: true, path };
     } catch (e) {
       if (this.config.certificateErrors !== "record" || !(e instanceof TlsAlert)) throw e;
@@ -376,7 +386,13 @@ export class ClientConnection extends TlsConnection {
 
   private async handleCertificateVerify(msg: HandshakeMessage, s: In<"ExpectCertificateVerify">): Promise<void> {
     const cv = decodeCertificateVerify(msg.body);
-    await checkCertificateVerify(this.config.provider, s.leaf, cv, this.config.signatureSchemes, this.transcript!.digest());
+    await checkCertificateVerify(
+      this.config.provider,
+      s.leaf,
+      cv,
+      this.config.signatureSchemes,
+      this.transcript!.digest(),
+    );
     this.transcript!.update(msg.raw);
     this.negotiated.peerSignatureScheme = schemeName(cv.scheme);
     this.state = { name: "ExpectFinished", keys: s.keys, request: s.request };
@@ -453,14 +469,19 @@ export class ClientConnection extends TlsConnection {
    */
   private async answerPostHandshakeRequest(msg: HandshakeMessage): Promise<void> {
     if (!this.sent.has(X.post_handshake_auth)) {
-      throw new TlsAlert("unexpected_message", "post-handshake CertificateRequest, but we did not offer post_handshake_auth");
+      throw new TlsAlert(
+        "unexpected_message",
+        "post-handshake CertificateRequest, but we did not offer post_handshake_auth",
+      );
     }
     const request = readPostHandshakeRequest(msg.body);
     const transcript = this.transcript!.clone();
     transcript.update(msg.raw);
     const answer = await answerCertificateRequest(this.config.certificate, request, transcript);
     for (const m of answer.messages) this.sendHandshake(m);
-    this.sendHandshake(encodeHandshake(HandshakeType.finished, finishedVerifyData(this.hash!, this.writeSecret!, transcript.digest())));
+    this.sendHandshake(
+      encodeHandshake(HandshakeType.finished, finishedVerifyData(this.hash!, this.writeSecret!, transcript.digest())),
+    );
     this.flushHandshake();
     if (answer.scheme !== null) this.certificateScheme = answer.scheme;
   }

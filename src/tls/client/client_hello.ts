@@ -60,7 +60,10 @@ export function buildClientHello(config: ClientConfig, p: HelloParams): BuiltHel
   let raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
   const pad = config.padding ? paddingLength(raw.length) : null;
   if (pad !== null) {
-    extensions.splice(psk ? extensions.length - 1 : extensions.length, 0, { type: X.padding, data: new Uint8Array(pad) });
+    extensions.splice(psk ? extensions.length - 1 : extensions.length, 0, {
+      type: X.padding,
+      data: new Uint8Array(pad),
+    });
     raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
   }
   return { raw, sent: new Set(extensions.map((e) => e.type)) };
@@ -94,7 +97,10 @@ function helloExtensions(config: ClientConfig, p: HelloParams): Extension[] {
 
 function pskExtension(psk: PskIdentityParams): Extension {
   const identities = [{ identity: psk.identity, obfuscatedTicketAge: psk.obfuscatedTicketAge }];
-  return { type: X.pre_shared_key, data: encodeOfferedPsks({ identities, binders: [new Uint8Array(psk.binderLength)] }) };
+  return {
+    type: X.pre_shared_key,
+    data: encodeOfferedPsks({ identities, binders: [new Uint8Array(psk.binderLength)] }),
+  };
 }
 
 function orderExtensions(extensions: Extension[], order: readonly number[] | null): Extension[] {

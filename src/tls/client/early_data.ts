@@ -81,10 +81,16 @@ export function checkEarlyDataAccepted(
     throw new TlsAlert("illegal_parameter", "early_data accepted without our PSK");
   }
   if (suite.code !== offer.suite.code) {
-    throw new TlsAlert("illegal_parameter", `early data accepted under ${suite.name}, not the ticket's ${offer.suite.name}`);
+    throw new TlsAlert(
+      "illegal_parameter",
+      `early data accepted under ${suite.name}, not the ticket's ${offer.suite.name}`,
+    );
   }
   if (alpn !== offer.session.alpn) {
-    throw new TlsAlert("illegal_parameter", `early data accepted with ALPN ${alpn}, not the ticket's ${offer.session.alpn}`);
+    throw new TlsAlert(
+      "illegal_parameter",
+      `early data accepted with ALPN ${alpn}, not the ticket's ${offer.session.alpn}`,
+    );
   }
   early.accept();
 }

@@ -8,7 +8,7 @@
  * "unsupported_extension" alert." The one exception: "the "cookie" extension in the HelloRetryRequest".
  */
 import { TlsAlert } from "../alert.ts";
-import { ExtensionType as X, extensionName } from "../wire/constants.ts";
+import { extensionName, ExtensionType as X } from "../wire/constants.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
 
 /** The server's messages that carry extension responses. */
@@ -54,7 +54,11 @@ const allowed = new Map<number, readonly Where[]>([
  * Refuses an extension that `message` may not carry (illegal_parameter) or that answers nothing we sent
  * (unsupported_extension). Extensions we sent but do not know (GREASE, raw extras) are left to the caller.
  */
-export function checkServerExtensions(message: ServerMessage, extensions: readonly Extension[], sent: ReadonlySet<number>) {
+export function checkServerExtensions(
+  message: ServerMessage,
+  extensions: readonly Extension[],
+  sent: ReadonlySet<number>,
+) {
   const where = messageCode[message];
   for (const { type } of extensions) {
     const places = allowed.get(type);

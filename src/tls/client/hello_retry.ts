@@ -44,7 +44,10 @@ export function readHelloRetryRequest(hrr: ServerHello, suite: SuiteParams, offe
   if (ks) {
     const code = decodeBody(ks, decodeHelloRetryKeyShare);
     if (!offer.advertised.includes(code)) {
-      throw new TlsAlert("illegal_parameter", `HelloRetryRequest asks for ${groupName(code)}, not in our supported_groups`);
+      throw new TlsAlert(
+        "illegal_parameter",
+        `HelloRetryRequest asks for ${groupName(code)}, not in our supported_groups`,
+      );
     }
     const name = (Object.keys(groupCodes) as GroupName[]).find((g) => groupCodes[g] === code);
     if (name && offer.shared.includes(name)) {

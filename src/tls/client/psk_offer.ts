@@ -8,7 +8,7 @@
  */
 import { TlsAlert } from "../alert.ts";
 import type { Hash } from "../../crypto/provider.ts";
-import { suiteParams, type SuiteParams } from "../cipher_suite.ts";
+import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import { EarlySecret, finishedVerifyData } from "../key_schedule.ts";
 import { ExtensionType as X, PskKeyExchangeMode } from "../wire/constants.ts";
 import { decodeBody } from "../wire/extensions/extension_list.ts";
@@ -83,7 +83,9 @@ export function pskAccepted(sh: ServerHello, offer: PskOffer | null, suite: Suit
   if (!ext) return false;
   // Only reachable when we sent pre_shared_key (extension_rules), i.e. with an offer.
   const selected = decodeBody(ext, decodeSelectedIdentity);
-  if (!offer || selected !== 0) throw new TlsAlert("illegal_parameter", `the server selected PSK ${selected}; we offered one`);
+  if (!offer || selected !== 0) {
+    throw new TlsAlert("illegal_parameter", `the server selected PSK ${selected}; we offered one`);
+  }
   if (suite.hash !== offer.suite.hash) {
     throw new TlsAlert("illegal_parameter", `the server resumed with ${suite.name}, whose hash is not the ticket's`);
   }

@@ -11,7 +11,7 @@ import { DerError } from "../pki/der.ts";
 import type { VerifiedPath } from "../pki/verify_chain.ts";
 import { schemeName } from "../wire/constants.ts";
 import { decodeCertificate } from "../wire/certificate.ts";
-import { certificateVerifyContent, type CertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
+import { type CertificateVerify, certificateVerifyContent, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
 import { checkServerExtensions } from "./extension_rules.ts";
 
 /** What the client concluded about the server's chain. */
@@ -41,11 +41,12 @@ export function parseLeaf(chain: readonly Uint8Array[]): Certificate {
   try {
     return parseCertificate(chain[0]);
   } catch (e) {
-    if (e instanceof DerError) throw new TlsAlert("bad_certificate", `the server's certificate does not parse: ${e.message}`);
+    if (e instanceof DerError) {
+      throw new TlsAlert("bad_certificate", `the server's certificate does not parse: ${e.message}`);
+    }
     throw e;
   }
 }
-
 
 /**
  * RFC 8446 §4.4.3: the signature must use a scheme we offered ("If the CertificateVerify message is sent by a
@@ -67,5 +68,7 @@ export async function checkCertificateVerify(
   }
   const content = certificateVerifyContent(SERVER_CONTEXT, transcriptHash);
   const ok = await provider.verify(leaf.publicKey.spki, cv.scheme, content, cv.signature);
-  if (!ok) throw new TlsAlert("decrypt_error", `the server's ${schemeName(cv.scheme)} CertificateVerify does not verify`);
+  if (!ok) {
+    throw new TlsAlert("decrypt_error", `the server's ${schemeName(cv.scheme)} CertificateVerify does not verify`);
+  }
 }

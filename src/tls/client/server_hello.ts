@@ -4,7 +4,7 @@
  * Each refusal is the alert the RFC names.
  */
 import { TlsAlert } from "../alert.ts";
-import { suiteParams, type SuiteParams } from "../cipher_suite.ts";
+import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import { ExtensionType as X, groupName, ProtocolVersion, suiteName } from "../wire/constants.ts";
 import { decodeBody } from "../wire/extensions/extension_list.ts";
 import { decodeServerKeyShare, type KeyShareEntry } from "../wire/extensions/key_share.ts";
@@ -31,7 +31,9 @@ export function checkServerHelloFields(sh: ServerHello, offer: Offer, message: S
   // RFC 8446 §4.1.3: "A client which receives a cipher suite that was not offered MUST abort the handshake with
   // an "illegal_parameter" alert."
   const suite = offer.cipherSuites.includes(sh.cipherSuite) ? suiteParams(sh.cipherSuite) : undefined;
-  if (!suite) throw new TlsAlert("illegal_parameter", `${message} picked ${suiteName(sh.cipherSuite)}, which we did not offer`);
+  if (!suite) {
+    throw new TlsAlert("illegal_parameter", `${message} picked ${suiteName(sh.cipherSuite)}, which we did not offer`);
+  }
   // RFC 8446 §4.1.3: legacy_compression_method "MUST have the value 0".
   if (sh.legacyCompressionMethod !== 0) throw new TlsAlert("illegal_parameter", `${message} with compression`);
   checkServerExtensions(message, sh.extensions, offer.sent);
@@ -76,7 +78,10 @@ export function serverKeyShare(sh: ServerHello, offeredGroups: readonly number[]
   if (!ext) throw new TlsAlert("missing_extension", "ServerHello without key_share");
   const share = decodeBody(ext, decodeServerKeyShare);
   if (!offeredGroups.includes(share.group)) {
-    throw new TlsAlert("illegal_parameter", `ServerHello key share for ${groupName(share.group)}, which we did not share`);
+    throw new TlsAlert(
+      "illegal_parameter",
+      `ServerHello key share for ${groupName(share.group)}, which we did not share`,
+    );
   }
   return share;
 }

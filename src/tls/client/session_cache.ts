@@ -35,7 +35,9 @@ export class ClientSessionCache {
     this.maxServers = options.maxServers ?? 256;
     this.perServer = options.ticketsPerServer ?? 4;
     this.reuse = options.reuse ?? false;
-    if (!(this.maxServers >= 1 && this.perServer >= 1)) throw new RangeError("a session cache holds at least one ticket");
+    if (!(this.maxServers >= 1 && this.perServer >= 1)) {
+      throw new RangeError("a session cache holds at least one ticket");
+    }
   }
 
   /** Keeps `session` for `key`, newest first; the oldest ticket of the key, then the oldest key, make room. */

@@ -11,7 +11,7 @@ import type { TrustStore } from "../pki/trust_store.ts";
 import { verifyCertificateChain } from "../pki/verify_chain.ts";
 import { decodeCertificate } from "../wire/certificate.ts";
 import { encodeCertificateRequest } from "../wire/certificate_request.ts";
-import { CLIENT_CONTEXT, certificateVerifyContent, decodeCertificateVerify } from "../wire/certificate_verify.ts";
+import { certificateVerifyContent, CLIENT_CONTEXT, decodeCertificateVerify } from "../wire/certificate_verify.ts";
 import { ExtensionType, SignatureScheme } from "../wire/constants.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
 import { encodeSignatureSchemes } from "../wire/extensions/signature_algorithms.ts";
@@ -60,7 +60,9 @@ export function certificateRequestBody(context: Uint8Array, config: ClientAuthCo
  */
 export function readClientCertificate(body: Uint8Array, context: Uint8Array): Uint8Array[] {
   const msg = decodeCertificate(body);
-  if (!equal(msg.requestContext, context)) throw new TlsAlert("illegal_parameter", "certificate_request_context mismatch");
+  if (!equal(msg.requestContext, context)) {
+    throw new TlsAlert("illegal_parameter", "certificate_request_context mismatch");
+  }
   return msg.entries.map((e) => e.certData);
 }
 
@@ -94,7 +96,12 @@ export async function verifyClientCertificateVerify(
   } catch {
     throw new TlsAlert("bad_certificate", "client certificate does not parse");
   }
-  const ok = await provider.verify(spki, cv.scheme, certificateVerifyContent(CLIENT_CONTEXT, transcriptHash), cv.signature);
+  const ok = await provider.verify(
+    spki,
+    cv.scheme,
+    certificateVerifyContent(CLIENT_CONTEXT, transcriptHash),
+    cv.signature,
+  );
   if (!ok) throw new TlsAlert("decrypt_error", "client CertificateVerify signature does not verify");
   return cv.scheme;
 }

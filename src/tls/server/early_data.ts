@@ -28,7 +28,9 @@ export async function decideEarlyData(
   if (psk.state.alpn !== alpn) return no("ALPN differs from the ticket's");
   // RFC 8446 §8.3: the client's view of the ticket age must agree with ours within the window.
   const serverAge = config.now() - psk.state.issuedAt;
-  if (Math.abs(serverAge - psk.clientTicketAge) > t.freshnessWindow) return no("ticket age outside the freshness window");
+  if (Math.abs(serverAge - psk.clientTicketAge) > t.freshnessWindow) {
+    return no("ticket age outside the freshness window");
+  }
   try {
     // RFC 8446 §8.2: a ClientHello seen inside the window is a replay. The binder is unique per ClientHello.
     if (!await t.replayStore.claim(`ch:${hex(psk.binder)}`, 2 * t.freshnessWindow)) return no("replayed ClientHello");

@@ -5,7 +5,7 @@
  */
 import { TlsAlert } from "../alert.ts";
 import type { GroupName } from "../../crypto/provider.ts";
-import { suiteParams, type SuiteParams } from "../cipher_suite.ts";
+import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
 import { CipherSuite, isGrease, NamedGroup } from "../wire/constants.ts";
 import type { KeyShareEntry } from "../wire/extensions/key_share.ts";
@@ -49,7 +49,9 @@ export function chooseGroup(hello: ClientHello, config: ServerConfig): GroupChoi
   const shares = hello.keyShares!;
   // RFC 8446 §4.2.8: each KeyShareEntry MUST correspond to a group offered in supported_groups.
   for (const s of shares) {
-    if (!supported.includes(s.group)) throw new TlsAlert("illegal_parameter", "key share for a group not in supported_groups");
+    if (!supported.includes(s.group)) {
+      throw new TlsAlert("illegal_parameter", "key share for a group not in supported_groups");
+    }
   }
   for (const g of config.groups) {
     const share = shares.find((s) => s.group === groupCode[g]);

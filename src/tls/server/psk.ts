@@ -7,7 +7,7 @@
 import { TlsAlert } from "../alert.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
-import { suiteParams, type SuiteParams } from "../cipher_suite.ts";
+import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import { EarlySecret, finishedVerifyData } from "../key_schedule.ts";
 import { decodeSessionState, type SessionState } from "../tickets/session_state.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
@@ -56,7 +56,9 @@ export function acceptPsk(
     transcript.update(truncated);
     const expected = finishedVerifyData(hash, early.binderKey(false), transcript.digest());
     // RFC 8446 §4.2.11: the binder MUST be validated; if it does not, abort with decrypt_error.
-    if (!constantTimeEqual(expected, offered.binders[index])) throw new TlsAlert("decrypt_error", "PSK binder does not verify");
+    if (!constantTimeEqual(expected, offered.binders[index])) {
+      throw new TlsAlert("decrypt_error", "PSK binder does not verify");
+    }
     const clientTicketAge = (offered.identities[index].obfuscatedTicketAge - state.ageAdd) >>> 0;
     return { index, state, early, mode, binder: offered.binders[index], clientTicketAge };
   }
@@ -66,7 +68,9 @@ export function acceptPsk(
 /** psk_dhe_ke when the client offers it (forward secrecy); psk_ke only if the server opted in. */
 function chooseMode(hello: ClientHello, config: ServerConfig): number | null {
   if (hello.pskModes!.includes(PskKeyExchangeMode.psk_dhe_ke)) return PskKeyExchangeMode.psk_dhe_ke;
-  if (config.tickets!.allowPskKe && hello.pskModes!.includes(PskKeyExchangeMode.psk_ke)) return PskKeyExchangeMode.psk_ke;
+  if (config.tickets!.allowPskKe && hello.pskModes!.includes(PskKeyExchangeMode.psk_ke)) {
+    return PskKeyExchangeMode.psk_ke;
+  }
   return null;
 }
 

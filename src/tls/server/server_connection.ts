@@ -11,11 +11,24 @@ import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
-import { EarlySecret, finishedVerifyData, type HandshakeSecret, type MasterSecret, ticketPsk } from "../key_schedule.ts";
+import {
+  EarlySecret,
+  finishedVerifyData,
+  type HandshakeSecret,
+  type MasterSecret,
+  ticketPsk,
+} from "../key_schedule.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
 import { encodeSessionState } from "../tickets/session_state.ts";
 import { type ClientHello, decodeClientHello } from "../wire/client_hello.ts";
-import { ExtensionType, groupName, HandshakeType, ProtocolVersion, PskKeyExchangeMode, schemeName } from "../wire/constants.ts";
+import {
+  ExtensionType,
+  groupName,
+  HandshakeType,
+  ProtocolVersion,
+  PskKeyExchangeMode,
+  schemeName,
+} from "../wire/constants.ts";
 import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
 import { encodeCertificate } from "../wire/certificate.ts";
 import { encodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
@@ -34,8 +47,15 @@ import { encodeServerHello } from "../wire/server_hello.ts";
 import { Writer } from "../wire/writer.ts";
 import { decideEarlyData } from "./early_data.ts";
 import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } from "./hello_retry.ts";
-import { type CertificateChoice, chooseAlpn, chooseCertificate, chooseCipherSuite, chooseGroup, groupCode } from "./negotiate.ts";
-import { acceptPsk, type AcceptedPsk, firstTicketSuite } from "./psk.ts";
+import {
+  type CertificateChoice,
+  chooseAlpn,
+  chooseCertificate,
+  chooseCipherSuite,
+  chooseGroup,
+  groupCode,
+} from "./negotiate.ts";
+import { type AcceptedPsk, acceptPsk, firstTicketSuite } from "./psk.ts";
 import type { ServerCertificate, ServerConfig } from "./server_config.ts";
 import {
   certificateErrorCode,
@@ -135,7 +155,9 @@ export class ServerConnection extends TlsConnection {
 
   /** Sends `count` more tickets (RFC 8446 §4.6.1: "at any time after it receives the client Finished"). */
   sendTickets(count = 1): void {
-    if (!this.isHandshakeComplete || !this.config.tickets) throw new TlsAlert("internal_error", "tickets need a completed handshake");
+    if (!this.isHandshakeComplete || !this.config.tickets) {
+      throw new TlsAlert("internal_error", "tickets need a completed handshake");
+    }
     for (let i = 0; i < count; i++) this.sendTicket();
     this.flushHandshake();
   }
@@ -194,11 +216,22 @@ export class ServerConnection extends TlsConnection {
     this.sendEncryptedExtensions(hello, alpn, clientEarlySecret !== null);
     // RFC 8446 §4.3.2: a server authenticating with a PSK does not send CertificateRequest in the handshake.
     const askCertificate = !psk && (this.config.clientAuth?.mode ?? "none") !== "none";
-    if (askCertificate) this.sendAndHash(HandshakeType.certificate_request, certificateRequestBody(new Uint8Array(0), this.config.clientAuth!));
+    if (askCertificate) {
+      this.sendAndHash(
+        HandshakeType.certificate_request,
+        certificateRequestBody(new Uint8Array(0), this.config.clientAuth!),
+      );
+    }
     if (psk) this.negotiated.peerCertificates = psk.state.clientCertificates;
     if (cert) await this.sendCertificateAndVerify(cert);
     const next = this.sendServerFinished(handshake);
-    this.startReading(hello, psk, handshake, clientEarlySecret, askCertificate ? { name: "ExpectCertificate", then: next } : next);
+    this.startReading(
+      hello,
+      psk,
+      handshake,
+      clientEarlySecret,
+      askCertificate ? { name: "ExpectCertificate", then: next } : next,
+    );
   }
 
   /** RFC 8446 §4.1.4, §4.2.2: ask for a share of `group`, with our state in the cookie. */
@@ -246,7 +279,10 @@ export class ServerConnection extends TlsConnection {
     if (share) {
       const ours = this.provider.keyExchange(this.negotiated!.group as never).generate();
       shared = ours.agree(share.keyExchange);
-      extensions.push({ type: ExtensionType.key_share, data: encodeServerKeyShare({ group: share.group, keyExchange: ours.publicKey }) });
+      extensions.push({
+        type: ExtensionType.key_share,
+        data: encodeServerKeyShare({ group: share.group, keyExchange: ours.publicKey }),
+      });
     }
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSelectedVersion(ProtocolVersion.TLS1_3) });
     this.sendAndHash(
@@ -274,7 +310,10 @@ export class ServerConnection extends TlsConnection {
     const extensions: Extension[] = [];
     // RFC 8446 §4.2.7: a server may tell the client which groups it prefers, for later connections.
     if (this.config.advertisedGroups.length > 0) {
-      extensions.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(this.config.advertisedGroups) });
+      extensions.push({
+        type: ExtensionType.supported_groups,
+        data: encodeSupportedGroups(this.config.advertisedGroups),
+      });
     }
     if (hello.recordSizeLimit !== undefined) {
       // RFC 8449 §4: the peer's limit counts the content type byte; ours is the protocol maximum.
@@ -284,7 +323,10 @@ export class ServerConnection extends TlsConnection {
     // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
     if (hello.serverName) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     if (alpn !== null) {
-      extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeProtocolNames([alpn]) });
+      extensions.push({
+        type: ExtensionType.application_layer_protocol_negotiation,
+        data: encodeProtocolNames([alpn]),
+      });
     }
     if (earlyAccepted) extensions.push({ type: ExtensionType.early_data, data: new Uint8Array(0) });
     this.sendAndHash(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(extensions));
@@ -300,7 +342,10 @@ export class ServerConnection extends TlsConnection {
 
   /** RFC 8446 §4.4.4; application secrets come from the transcript through the server Finished. */
   private sendServerFinished(handshake: HandshakeKeys): ExpectFinished {
-    this.sendAndHash(HandshakeType.finished, finishedVerifyData(this.hash!, handshake.server, this.transcript!.digest()));
+    this.sendAndHash(
+      HandshakeType.finished,
+      finishedVerifyData(this.hash!, handshake.server, this.transcript!.digest()),
+    );
     const master = handshake.secret.intoMaster();
     const app = master.applicationSecrets(this.transcript!.digest());
     this.log("CLIENT_TRAFFIC_SECRET_0", app.client);
@@ -360,7 +405,9 @@ export class ServerConnection extends TlsConnection {
     const chain = readClientCertificate(msg.body, new Uint8Array(0));
     this.transcript!.update(msg.raw);
     if (chain.length === 0) {
-      if (this.config.clientAuth!.mode === "require") throw new TlsAlert("certificate_required", "no client certificate");
+      if (this.config.clientAuth!.mode === "require") {
+        throw new TlsAlert("certificate_required", "no client certificate");
+      }
       this.state = next;
       return;
     }
@@ -411,7 +458,10 @@ export class ServerConnection extends TlsConnection {
     }
     // RFC 8446 §4.3.2: the context is unique within the connection; 32 random bytes make it so.
     const context = this.provider.randomBytes(32);
-    const raw = encodeHandshake(HandshakeType.certificate_request, certificateRequestBody(context, this.config.clientAuth!));
+    const raw = encodeHandshake(
+      HandshakeType.certificate_request,
+      certificateRequestBody(context, this.config.clientAuth!),
+    );
     // RFC 8446 §4.4: the post-handshake transcript is the handshake's, through client Finished, then this request.
     const transcript = this.transcript!.clone();
     transcript.update(raw);
@@ -446,7 +496,9 @@ export class ServerConnection extends TlsConnection {
     }
     const received = decodeFinished(msg.body, this.hash!.outputLength);
     const expected = finishedVerifyData(this.hash!, this.peerTrafficSecret, p.transcript.digest());
-    if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "post-handshake Finished does not verify");
+    if (!constantTimeEqual(received, expected)) {
+      throw new TlsAlert("decrypt_error", "post-handshake Finished does not verify");
+    }
     this.pendingAuth.shift();
     if (p.refused) {
       this.emit({ type: "client_certificate_refused", context: p.context, ...p.refused });
@@ -546,7 +598,10 @@ function checkRetriedHello(hello: ClientHello, retry: CookieState, provider: Ser
     throw new TlsAlert("illegal_parameter", "second ClientHello does not match the first");
   }
   if (hello.keyShares!.length !== 1 || hello.keyShares![0].group !== retry.group) {
-    throw new TlsAlert("illegal_parameter", `second ClientHello must carry exactly one ${groupName(retry.group)} share`);
+    throw new TlsAlert(
+      "illegal_parameter",
+      `second ClientHello must carry exactly one ${groupName(retry.group)} share`,
+    );
   }
   if (hello.earlyData) throw new TlsAlert("illegal_parameter", "early_data after a HelloRetryRequest");
 }

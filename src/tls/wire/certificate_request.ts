@@ -2,7 +2,7 @@
  * CertificateRequest (RFC 8446 §4.3.2): a context (empty during the handshake, unique in post-handshake
  * authentication) and extensions, of which signature_algorithms is required.
  */
-import { readExtensions, type Extension, writeExtensions } from "./extensions/extension_list.ts";
+import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 

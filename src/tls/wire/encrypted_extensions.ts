@@ -1,5 +1,5 @@
 /** EncryptedExtensions (RFC 8446 §4.3.1): the server's extensions that are not needed to derive keys. */
-import { readExtensions, type Extension, writeExtensions } from "./extensions/extension_list.ts";
+import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 

@@ -1,6 +1,6 @@
 /** NewSessionTicket (RFC 8446 §4.6.1). */
 import { ExtensionType } from "./constants.ts";
-import { readExtensions, type Extension, writeExtensions } from "./extensions/extension_list.ts";
+import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 

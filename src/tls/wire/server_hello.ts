@@ -3,7 +3,7 @@
  * ServerHello whose random is the fixed SHA-256("HelloRetryRequest") value.
  */
 import { decodeError } from "../alert.ts";
-import { readExtensions, type Extension, writeExtensions } from "./extensions/extension_list.ts";
+import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 
