@@ -1,0 +1,43 @@
+/**
+ * Claim: both providers work on Bun and on Node (tsx), not only on Deno: the smoke script
+ * (tests/fixtures/crypto_smoke.ts) passes every check under each runtime, and the native plan falls back to noble
+ * exactly where that runtime's node:crypto lacks a cipher.
+ */
+import assert from "node:assert/strict";
+import { command, type Runtime, runtimes } from "../_support/runtimes.ts";
+
+const script = new URL("../fixtures/crypto_smoke.ts", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
+
+interface SmokeReport {
+  runtime: Runtime;
+  plan: { aead: Record<string, string>; hmac: string; sign: Record<string, string> };
+  checks: { name: string; ok: boolean; error?: string }[];
+}
+
+async function smoke(runtime: Runtime): Promise<SmokeReport> {
+  const [bin, ...args] = command(runtime, script);
+  const out = await new Deno.Command(bin, { args, cwd: root, stdout: "piped", stderr: "piped" }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, `${runtime} exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as SmokeReport;
+}
+
+/** What each runtime's node:crypto lacks (primitive-costs.md, "Path availability"). */
+const fallbacks: Record<Runtime, Record<string, string>> = {
+  deno: { "CHACHA20-POLY1305": "node:crypto", "AES-128-CCM": "noble", "AES-128-CCM-8": "noble" },
+  bun: { "CHACHA20-POLY1305": "noble", "AES-128-CCM": "noble", "AES-128-CCM-8": "noble" },
+  node: { "CHACHA20-POLY1305": "node:crypto", "AES-128-CCM": "node:crypto", "AES-128-CCM-8": "node:crypto" },
+};
+
+for (const runtime of runtimes) {
+  Deno.test(`${runtime}: every AEAD, group and signature of both providers passes the smoke checks`, async () => {
+    const report = await smoke(runtime);
+    assert.equal(report.runtime, runtime);
+    assert.deepEqual(report.checks.filter((c) => !c.ok), []);
+    // 6 vector files + 5 AEADs + 3 groups x (4 pairs + 2 refusals) + 2 x 6 schemes + 2 x 2 hashes.
+    assert.equal(report.checks.length, 6 + 5 + 18 + 12 + 4);
+    for (const [aead, path] of Object.entries(fallbacks[runtime])) assert.equal(report.plan.aead[aead], path, aead);
+    assert.equal(report.plan.aead["AES-128-GCM"], "node:crypto");
+  });
+}
