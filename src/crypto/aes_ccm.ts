@@ -43,6 +43,14 @@ export class AesCcm {
     return out;
   }
 
+  /** ciphertext‖tag of content‖trailer at `out[offset]` (see AeadKey.sealTo). */
+  sealTo(nonce: Uint8Array, aad: Uint8Array, content: Uint8Array, trailer: number, out: Uint8Array, offset: number) {
+    const inner = new Uint8Array(content.length + 1);
+    inner.set(content);
+    inner[content.length] = trailer;
+    out.set(this.seal(nonce, aad, inner), offset);
+  }
+
   /** Returns the plaintext, or null when the tag does not authenticate (RFC 3610 §2.5). */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
     checkNonce(nonce);

@@ -22,6 +22,7 @@ import {
   nobleSigningKey,
   pick,
   randomBytes,
+  sealToBySeal,
   settle,
 } from "./noble.ts";
 import type {
@@ -158,6 +159,9 @@ function nativeHash(name: HashName, plan: NativePlan): Hash {
 
 // ---- AEADs ----
 
+/** One-byte views for every trailer value, made once (a TLSInnerPlaintext content type is one byte). */
+const TRAILERS: readonly Uint8Array[] = Array.from({ length: 256 }, (_, i) => Uint8Array.of(i));
+
 /**
  * node:crypto ciphers are one-shot objects, so one is made per record; the key bytes are kept in the AeadKey
  * (a KeyObject from createSecretKey measured no faster than the raw bytes, see planFor).
@@ -188,6 +192,25 @@ class NodeAeadKey implements AeadKey {
     out.set(c.final(), body.length);
     out.set(c.getAuthTag(), plaintext.length);
     return out;
+  }
+
+  /**
+   * Two `update` calls (content, then the trailer byte) instead of joining them: no copy of the content. CCM
+   * takes a single `update` (it needs the length up front), so it joins them.
+   */
+  sealTo(nonce: Uint8Array, aad: Uint8Array, content: Uint8Array, trailer: number, out: Uint8Array, offset: number) {
+    if (this.#ccm) return sealToBySeal(this, nonce, aad, content, trailer, out, offset);
+    checkNonce(nonce);
+    const c = nc.createCipheriv(this.#cipher as nc.CipherGCMTypes, this.#key, nonce, {
+      authTagLength: this.#tagLength,
+    });
+    c.setAAD(aad, { plaintextLength: content.length + 1 });
+    let o = offset;
+    for (const part of [c.update(content), c.update(TRAILERS[trailer]), c.final()]) {
+      out.set(part, o);
+      o += part.length;
+    }
+    out.set(c.getAuthTag(), o);
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {

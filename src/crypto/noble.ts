@@ -96,12 +96,34 @@ export function checkNonce(nonce: Uint8Array): void {
 
 type NobleCipher = typeof gcm | typeof chacha20poly1305;
 
+/**
+ * `AeadKey.sealTo` for keys that only seal whole plaintexts: content and trailer are joined, sealed, and copied
+ * out. Pure-JS AEADs cost far more than these copies.
+ */
+export function sealToBySeal(
+  key: Pick<AeadKey, "seal">,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  content: Uint8Array,
+  trailer: number,
+  out: Uint8Array,
+  offset: number,
+): void {
+  const inner = new Uint8Array(content.length + 1);
+  inner.set(content);
+  inner[content.length] = trailer;
+  out.set(key.seal(nonce, aad, inner), offset);
+}
+
 /** noble's GCM and ChaCha20-Poly1305 take the key per call; its decrypt throws on a bad tag, which we turn into null. */
 class NobleAeadKey implements AeadKey {
   constructor(private readonly cipher: NobleCipher, private readonly key: Uint8Array) {}
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     checkNonce(nonce);
     return this.cipher(this.key, nonce, aad).encrypt(plaintext);
+  }
+  sealTo(nonce: Uint8Array, aad: Uint8Array, content: Uint8Array, trailer: number, out: Uint8Array, offset: number) {
+    sealToBySeal(this, nonce, aad, content, trailer, out, offset);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
     checkNonce(nonce);

@@ -43,6 +43,19 @@ export interface Hash {
 export interface AeadKey {
   /** Returns ciphertext || tag. */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /**
+   * Seals `content` followed by the one byte `trailer` (a TLSInnerPlaintext and its content type, RFC 8446 §5.2)
+   * and writes ciphertext‖tag at `out[offset]` (content.length + 1 + tagLength bytes): the record path seals
+   * straight into its output buffer instead of copying the content into a plaintext first.
+   */
+  sealTo(
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    content: Uint8Array,
+    trailer: number,
+    out: Uint8Array,
+    offset: number,
+  ): void;
   /** Returns the plaintext, or null when authentication fails (the caller sends bad_record_mac). */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
 }

@@ -5,6 +5,8 @@
  * about to send it (`local`), the peer sent it (`remote`), or nothing goes on the wire (`internal`).
  */
 
+import type { CryptoError } from "../crypto/errors.ts";
+
 /** RFC 8446 §6, AlertDescription, plus the ones other RFCs add. Plain numbers so unknown values still print. */
 export const AlertDescription = {
   close_notify: 0,
@@ -72,6 +74,20 @@ export class TlsAlert extends Error {
     return this.description === AlertDescription.close_notify ||
       this.description === AlertDescription.user_canceled;
   }
+}
+
+/**
+ * The alert for a failure of the crypto layer, which throws its own CryptoError (it knows nothing of TLS):
+ * a bad key share or public key is the peer's illegal_parameter (RFC 8446 §4.2.8, §7.4), malformed DER is
+ * decode_error, and a key of ours that cannot sign is our own internal_error.
+ */
+export function alertForCryptoError(err: CryptoError): TlsAlert {
+  const description: AlertName = err.code === "malformed_der"
+    ? "decode_error"
+    : err.code === "key_cannot_sign"
+    ? "internal_error"
+    : "illegal_parameter";
+  return new TlsAlert(description, err.message);
 }
 
 /** A malformed message: `decode_error` per RFC 8446 §6.2 unless the caller names a more specific alert. */

@@ -10,7 +10,8 @@
  *   failure the alert's bytes are still there to send, then the connection is closed.
  * - Nothing here touches a socket, a timer or a runtime global; randomness and the clock come from config.
  */
-import { AlertDescription, TlsAlert } from "./alert.ts";
+import { AlertDescription, alertForCryptoError, TlsAlert } from "./alert.ts";
+import { CryptoError } from "../crypto/errors.ts";
 import type { Aead, CryptoProvider, Hash, TranscriptHash } from "../crypto/provider.ts";
 import { keyLogLine } from "./key_log.ts";
 import { concat } from "./wire/writer.ts";
@@ -107,12 +108,23 @@ export abstract class TlsConnection {
     ) {
       throw new TlsAlert("internal_error", "cannot send: connection not established or already closed");
     }
+    if (data.length > 0) this.output.push(this.sealRecords(ContentType.application_data, data));
+  }
+
+  /**
+   * `content` cut into records the peer accepts, all sealed into one buffer: one allocation and one copy (by the
+   * AEAD) per call, however many records it takes.
+   */
+  private sealRecords(type: number, content: Uint8Array): Uint8Array {
+    const writer = this.writer!;
     const max = this.maxSendFragment;
-    for (let o = 0; o < data.length; o += max) {
-      this.output.push(
-        this.writer!.seal(ContentType.application_data, data.subarray(o, Math.min(o + max, data.length))),
-      );
+    const full = Math.floor(content.length / max), rest = content.length % max;
+    const out = new Uint8Array(full * writer.recordLength(max) + (rest > 0 ? writer.recordLength(rest) : 0));
+    let at = 0;
+    for (let o = 0; o < content.length; o += max) {
+      at = writer.sealInto(type, content.subarray(o, Math.min(o + max, content.length)), out, at);
     }
+    return out;
   }
 
   /** Sends close_notify (RFC 8446 §6.1): we will write nothing more; reading continues until the peer closes. */
@@ -370,23 +382,21 @@ export abstract class TlsConnection {
   }
 
   private writeRecords(type: number, content: Uint8Array): void {
+    if (!this.writer) return this.writePlaintextRecords(type, content);
+    this.output.push(content.length > 0 ? this.sealRecords(type, content) : this.writer.seal(type, content));
+  }
+
+  /** Before any key exists: TLSPlaintext records (RFC 8446 §5.1). */
+  private writePlaintextRecords(type: number, content: Uint8Array): void {
     const max = this.maxSendFragment;
     let o = 0;
     do {
       const chunk = content.subarray(o, Math.min(o + max, content.length));
-      if (this.writer) this.output.push(this.writer.seal(type, chunk));
-      else {
-        const rec = new Uint8Array(5 + chunk.length);
-        rec.set(
-          recordHeader(
-            type,
-            chunk.length,
-            o === 0 && type === ContentType.handshake ? this.plaintextVersion() : 0x0303,
-          ),
-        );
-        rec.set(chunk, 5);
-        this.output.push(rec);
-      }
+      const version = o === 0 && type === ContentType.handshake ? this.plaintextVersion() : 0x0303;
+      const rec = new Uint8Array(5 + chunk.length);
+      rec.set(recordHeader(type, chunk.length, version));
+      rec.set(chunk, 5);
+      this.output.push(rec);
       o += max;
     } while (o < content.length);
   }
@@ -408,6 +418,8 @@ export abstract class TlsConnection {
     if (this.phase === "closed") return;
     const alert = err instanceof TlsAlert
       ? err
+      : err instanceof CryptoError
+      ? alertForCryptoError(err)
       : new TlsAlert("internal_error", String((err as Error)?.message ?? err));
     if (alert.source === "local") {
       this.pendingHandshake = [];

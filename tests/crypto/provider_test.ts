@@ -18,6 +18,7 @@ import {
 import { TlsAlert } from "../../src/tls/alert.ts";
 import { SignatureScheme } from "../../src/tls/wire/constants.ts";
 import { hex, toHex } from "../fixtures/wycheproof_aead.ts";
+import { concat } from "../../src/tls/wire/writer.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
 if (detectRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
@@ -420,6 +421,26 @@ for (const name of aeadNames) {
         assert.equal(k.open(nonce, flip(aad, 4), sealed[0]), null);
         assert.equal(k.open(flip(nonce, 11), aad, sealed[0]), null);
         assert.equal(k.open(nonce, aad, sealed[0].subarray(0, tagLength - 1)), null, "shorter than a tag");
+      }
+    }
+  });
+}
+
+for (const name of aeadNames) {
+  Deno.test(`${name}: sealTo writes the seal of content‖trailer at its offset and touches nothing else`, () => {
+    const rawKey = noble.randomBytes(noble.aead(name).keyLength);
+    const tagLength = noble.aead(name).tagLength;
+    for (const p of providers) {
+      const key = p.aead(name).importKey(rawKey);
+      for (const size of [0, 1, 17, 4096, 16384]) {
+        const nonce = noble.randomBytes(12), aad = noble.randomBytes(5), content = noble.randomBytes(size);
+        const trailer = 23;
+        const expected = key.seal(nonce, aad, concat(content, Uint8Array.of(trailer)));
+        const out = new Uint8Array(7 + size + 1 + tagLength + 3).fill(0xee);
+        key.sealTo(nonce, aad, content, trailer, out, 7);
+        assert.equal(toHex(out.subarray(7, 7 + expected.length)), toHex(expected), `${p.name}, size ${size}`);
+        assert.ok(out.subarray(0, 7).every((b) => b === 0xee), "bytes before the offset untouched");
+        assert.ok(out.subarray(7 + expected.length).every((b) => b === 0xee), "bytes after the record untouched");
       }
     }
   });

@@ -1,6 +1,7 @@
 /**
  * Record payload protection (RFC 8446 §5.2-§5.4): AEAD with a per-record nonce made from the static IV and
- * the 64-bit sequence number, the inner content type at the end of the plaintext, and zero padding.
+ * the 64-bit sequence number, and the inner content type at the end of the plaintext. We send no padding
+ * (RFC 8446 §5.4 leaves it to policy); we accept and strip the peer's.
  */
 import type { Aead, AeadKey } from "../../crypto/provider.ts";
 import { TlsAlert } from "../alert.ts";
@@ -38,21 +39,31 @@ abstract class DirectionalKey {
 }
 
 export class RecordEncrypter extends DirectionalKey {
+  /** Bytes on the wire of one record carrying `contentLength` bytes, unpadded (RFC 8446 §5.2). */
+  recordLength(contentLength: number): number {
+    return RECORD_HEADER_LENGTH + contentLength + 1 + this.aead.tagLength;
+  }
+
   /**
-   * Seals one record of `type` carrying `content` (≤ 2^14 bytes) with `padding` zero bytes, and returns the
-   * whole TLSCiphertext, header included.
+   * Seals one record of `type` carrying `content` (≤ 2^14 bytes) into `out` at `offset`, header included, and
+   * returns the offset after it: the header is written in place and the AEAD writes ciphertext and tag after it.
    */
-  seal(type: number, content: Uint8Array, padding = 0): Uint8Array {
-    const innerLength = content.length + 1 + padding;
-    const length = innerLength + this.aead.tagLength;
-    const inner = new Uint8Array(innerLength);
-    inner.set(content);
-    inner[content.length] = type;
-    const header = new Uint8Array([ContentType.application_data, 0x03, 0x03, length >> 8, length & 0xff]);
-    const sealed = this.key.seal(this.nextNonce(), header, inner);
-    const out = new Uint8Array(RECORD_HEADER_LENGTH + sealed.length);
-    out.set(header);
-    out.set(sealed, RECORD_HEADER_LENGTH);
+  sealInto(type: number, content: Uint8Array, out: Uint8Array, offset: number): number {
+    const length = content.length + 1 + this.aead.tagLength;
+    out[offset] = ContentType.application_data;
+    out[offset + 1] = 0x03;
+    out[offset + 2] = 0x03;
+    out[offset + 3] = length >> 8;
+    out[offset + 4] = length & 0xff;
+    const header = out.subarray(offset, offset + RECORD_HEADER_LENGTH);
+    this.key.sealTo(this.nextNonce(), header, content, type, out, offset + RECORD_HEADER_LENGTH);
+    return offset + RECORD_HEADER_LENGTH + length;
+  }
+
+  /** One whole TLSCiphertext of `type` carrying `content`. */
+  seal(type: number, content: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.recordLength(content.length));
+    this.sealInto(type, content, out, 0);
     return out;
   }
 }
