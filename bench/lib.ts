@@ -223,6 +223,8 @@ export interface WrkResult {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** wrk's own breakdown of `errors`, e.g. "connect 0, read 2, write 0, timeout 0", when there were any. */
+  errorDetail?: string;
   non2xx: number;
 }
 
@@ -246,6 +248,7 @@ export function parseWrk(out: string): WrkResult {
     p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     errors: sock ? sock.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0,
+    errorDetail: sock ? sock[0].replace("Socket errors: ", "") : undefined,
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
   };
 }

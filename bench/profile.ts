@@ -62,7 +62,7 @@ async function load(path: PathName, port: number, secs: number, upFile: string):
           "/dev/null",
           "-w",
           "%{size_download} bytes %{speed_download} B/s",
-          `https://localhost:${port}/bytes/1000000000`,
+          `https://localhost:${port}/stream/1000000000`,
         ]),
         (secs + 20) * 1000,
       );

@@ -21,8 +21,6 @@
  */
 import process from "node:process";
 import { type DevCerts, ensureDevCerts } from "../../certs/generate.ts";
-import type { GroupName } from "../../src/crypto/provider.ts";
-import { connectTls, type ConnectTlsOptions } from "../../src/io/tls_connect.ts";
 import {
   type Capture,
   countRoundTrips,
@@ -32,6 +30,11 @@ import {
   flights,
   startDelayProxy,
 } from "./delay_proxy.ts";
+import { formatTable, renderSvg } from "./report.ts";
+import { NODE_CLIENT, NODE_SERVER, ourClientRole, REQUEST, serveRole } from "./roles.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 type ServerName = "node-tls12" | "node-tls13" | "ours" | "ours-p256";
 type ClientName = "node" | "openssl" | "ours";
@@ -62,7 +65,7 @@ const SCENARIOS: Scenario[] = ([
   ["ours-resumed@openssl", "ours: resumed", "ours", "openssl", "resumed", 3],
   ["ours-resumed@node", "ours: resumed", "ours", "node", "resumed", 3],
   ["ours-0rtt@openssl", "ours: 0-RTT", "ours", "openssl", "0rtt", 2],
-  // Whether our client resumes and sends 0-RTT is found out when the lab runs (see ourRequest()).
+  // Whether our client resumes and sends 0-RTT is found out when the lab runs (see ourRequest() in roles.ts).
   ["ours-resumed@ours", "ours: resumed", "ours", "ours", "resumed", 3],
   ["ours-0rtt@ours", "ours: 0-RTT", "ours", "ours", "0rtt", 2],
 ] as const).map(([id, label, server, client, mode, expected]) => ({ id, label, server, client, mode, expected }));
@@ -70,11 +73,6 @@ const SCENARIOS: Scenario[] = ([
 /** A row this machine or this version of the code cannot measure: shown as pending, with the reason. */
 class NotSupported extends Error {}
 
-const REQUEST = "GET /json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-/** What the server said about the connection in its JSON body (ours: env.tls; Node: its own fields). */
 interface ServerView {
   protocol: string | null;
   resumed: boolean | null;
@@ -209,42 +207,6 @@ class Proc {
   }
 }
 
-const NODE_SERVER = `
-const https = require("node:https"), fs = require("node:fs");
-const c = JSON.parse(process.env.RTT_CONFIG);
-const srv = https.createServer({ key: fs.readFileSync(c.key), cert: fs.readFileSync(c.cert), maxVersion: c.maxVersion },
-  (req, res) => {
-    const body = JSON.stringify({ protocol: req.socket.getProtocol(), resumed: req.socket.isSessionReused() });
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
-  });
-srv.listen(0, "127.0.0.1", () => console.log("LISTENING " + srv.address().port));`;
-
-/** Connection 0 goes straight to the server, unmeasured: it warms up the JIT and gets a session. 1..count: via proxy. */
-const NODE_CLIENT = `
-const tls = require("node:tls"), fs = require("node:fs");
-const c = JSON.parse(process.env.RTT_CONFIG);
-const ca = fs.readFileSync(c.ca);
-let session;
-const one = (port, n) => new Promise((resolve, reject) => {
-  const s = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", maxVersion: c.maxVersion,
-    session: c.resume ? session : undefined });
-  let text = "";
-  s.on("session", (x) => (session = x));
-  s.on("secureConnect", () => s.write(c.request));
-  s.on("data", (d) => {
-    if (text === "" && n > 0) console.log("FIRSTBYTE " + n + " " + JSON.stringify({ reused: s.isSessionReused() }));
-    text += d;
-  });
-  s.on("error", reject);
-  s.on("close", () => (n > 0 && console.log("BODY " + n + " " + JSON.stringify(text)), resolve()));
-});
-(async () => {
-  await one(c.directPort, 0);
-  for (let n = 1; n <= c.count; n++) await one(c.proxyPort, n);
-  console.log("DONE");
-})().catch((e) => { console.log("ERROR " + e.message); process.exit(1); });`;
-
 interface Ctx {
   certs: DevCerts;
   delayMs: number;
@@ -261,22 +223,6 @@ async function startServer(name: ServerName, certs: DevCerts): Promise<number> {
     })
     : new Proc([Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, "--serve", name]);
   return Number((await proc.waitFor(/^LISTENING (\d+)/m, 60_000))[1]);
-}
-
-/** `--serve ours|ours-p256`: the examples/hello.ts app under serve(), tickets and 0-RTT on. */
-async function serveRole(name: string): Promise<void> {
-  const { serve } = await import("../../mod.ts");
-  type TlsBindings = import("../../mod.ts").TlsBindings;
-  const { app } = await import("../../examples/hello.ts");
-  const certs = await ensureDevCerts();
-  const { cert, key } = certs.server["ecdsa-p256"];
-  const groups: GroupName[] | undefined = name === "ours-p256" ? ["secp256r1"] : undefined;
-  const tls = { cert: { path: cert }, key: { path: key }, groups, earlyData: {} };
-  const fetch = (request: Request, env: TlsBindings) => app.fetch(request, env);
-  const server = await serve({ fetch, port: 0, hostname: "127.0.0.1", tls, onListen: () => {} });
-  // Warm up the JIT on the paths the lab measures (a long-running server is warm), then tell the lab.
-  await ourRequest(server.addr.port, certs.ca.cert, { hrr: name === "ours-p256" });
-  console.log(`LISTENING ${server.addr.port}`);
 }
 
 // ----- clients -----
@@ -327,78 +273,6 @@ function checkRun(s: Scenario, v: ServerView | null): string | null {
 
 async function settle(capture: Capture): Promise<void> {
   await Promise.race([capture.closed, new Promise((r) => setTimeout(r, 3000))]);
-}
-
-interface OurOptions {
-  /** Offer one share (X25519) to a server that only takes P-256. */
-  hrr?: boolean;
-  /** Use connectTls's session cache (the process-wide default); otherwise `sessionCache: false`. */
-  resume?: boolean;
-  /** Hand the request to connectTls as `earlyData` (0-RTT when the cached ticket allows it). */
-  early?: boolean;
-}
-
-/**
- * One request over connectTls: when its first response byte arrived, the response, and what the client saw.
- * `sessionCache` and `earlyData` are newer than this lab: a connectTls without them ignores them (it then does
- * not resume, and the request goes after the handshake), and the resumed and 0-RTT rows of our client say so.
- */
-async function ourRequest(port: number, ca: string, o: OurOptions = {}, onFirstByte?: (seen: object) => void) {
-  const early = o.early ? enc.encode(REQUEST) : undefined;
-  const conn = await connectTls({
-    hostname: "127.0.0.1",
-    port,
-    servername: "localhost",
-    ca,
-    alpn: ["http/1.1"],
-    keyShareGroups: o.hrr ? ["x25519"] : undefined,
-    sessionCache: o.resume ? undefined : false,
-    earlyData: early,
-  } as ConnectTlsOptions);
-  if (!early || !("earlyDataOffered" in conn.info)) {
-    const writer = conn.writable.getWriter();
-    await writer.write(enc.encode(REQUEST));
-    writer.releaseLock();
-  }
-  let at = NaN;
-  let text = "";
-  const seen = () => ({
-    hrr: conn.info.helloRetryRequest,
-    resumed: conn.info.resumed,
-    early: conn.info.earlyDataAccepted,
-  });
-  for await (const chunk of conn.readable) {
-    if (Number.isNaN(at)) {
-      at = performance.now();
-      // The lab times this line: print it at the first byte, as the Node client does, not at the end.
-      onFirstByte?.(seen());
-    }
-    text += dec.decode(chunk, { stream: true });
-  }
-  await conn.close().catch(() => {});
-  return { at, text, seen: seen() };
-}
-
-/**
- * `--client JSON`: our client in its own process (so that its JavaScript crypto does not hold up the proxy's
- * timers), printing FIRSTBYTE/BODY lines as the Node client does. A first connection straight to the server warms
- * up the JIT, as a long-running client would be; to resume, one more through the proxy fills the session cache
- * (its tickets are kept per host and port), and the lab skips it ("PRIMED").
- */
-async function ourClientRole(json: string): Promise<void> {
-  const c = JSON.parse(json);
-  await ourRequest(c.directPort, c.ca, { hrr: c.hrr });
-  if (c.resume) {
-    await ourRequest(c.proxyPort, c.ca, { resume: true });
-    console.log("PRIMED");
-  }
-  for (let n = 1; n <= c.count; n++) {
-    const r = await ourRequest(c.proxyPort, c.ca, { hrr: c.hrr, resume: c.resume, early: c.early }, (seen) => {
-      console.log(`FIRSTBYTE ${n} ${JSON.stringify(seen)}`);
-    });
-    console.log(`BODY ${n} ${JSON.stringify(r.text)}`);
-  }
-  console.log("DONE");
 }
 
 async function runOpenssl(s: Scenario, ctx: Ctx, port: number, proxy: DelayProxy): Promise<Run> {
@@ -517,78 +391,6 @@ function summarize(s: Scenario, runs: Run[], delayMs: number): Row {
       `${runs.filter((r) => r.problem === p).length}/${runs.length} runs: ${p}`
     ),
   };
-}
-
-export function formatTable(r: LabResult): string {
-  const head = ["scenario", "server", "client", "RTTs", "before req", "expected", "TTFB ms", "TTFB/RTT", "check"];
-  const lines = r.rows.map((x) => [
-    x.label,
-    x.server,
-    x.client,
-    x.roundTrips?.toString() ?? "-",
-    x.setupRoundTrips?.toString() ?? "-",
-    String(x.expected),
-    x.medianTtfbMs?.toFixed(1) ?? "-",
-    x.ttfbRtt?.toFixed(2) ?? "-",
-    x.pending ? `pending: ${x.pending}` : x.problems.length ? x.problems.join("; ") : "ok",
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (l: string[]) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [
-    `one-way delay ${r.delayMs} ms (RTT ${r.rttMs} ms), median of ${r.runs} run(s)`,
-    fmt(head),
-    fmt(widths.map((w) => "-".repeat(w))),
-    ...lines.map(fmt),
-    `RTTs: ${r.counting}`,
-  ].join("\n");
-}
-
-const COLORS: Record<string, string> = {
-  "node-tls12": "#9e9e9e",
-  "node-tls13": "#607d8b",
-  full: "#2e7d32",
-  resumed: "#66bb6a",
-  hrr: "#f9a825",
-  "0rtt": "#1565c0",
-};
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A horizontal bar per measured row (median TTFB), with round-trip gridlines. Keep in step with examples/rtt.html. */
-export function renderSvg(r: LabResult): string {
-  const rows = r.rows.filter((x) => x.medianTtfbMs !== null);
-  const [W, left, right, top, rowH] = [960, 300, 130, 64, 28];
-  const H = top + rows.length * rowH + 44;
-  const ticks = Math.max(1, Math.ceil(Math.max(0, ...rows.map((x) => x.medianTtfbMs!)) / r.rttMs));
-  const x = (ms: number) => left + (ms / (ticks * r.rttMs)) * (W - left - right);
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui,sans-serif" font-size="13">`,
-    `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="16" y="24" font-size="16" font-weight="600">Time to first response byte, ${r.delayMs} ms each way (1 RTT = ${r.rttMs} ms)</text>`,
-    `<text x="16" y="44" fill="#555">median of ${r.runs} run(s), ${
-      esc(r.date.slice(0, 10))
-    }; label: ms · round trips counted (TCP + TLS + request)</text>`,
-  ];
-  for (let k = 0; k <= ticks; k++) {
-    const gx = x(k * r.rttMs).toFixed(1);
-    out.push(
-      `<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${H - 36}" stroke="#ddd" stroke-dasharray="${k ? "4 3" : ""}"/>`,
-    );
-    out.push(`<text x="${gx}" y="${H - 20}" text-anchor="middle" fill="#555">${k} RTT</text>`);
-  }
-  rows.forEach((row, i) => {
-    const y = top + i * rowH;
-    const color = COLORS[row.server.startsWith("node") ? row.server : row.mode];
-    const w = Math.max(1, x(row.medianTtfbMs!) - left);
-    out.push(`<text x="${left - 8}" y="${y + 17}" text-anchor="end">${esc(`${row.label} · ${row.client}`)}</text>`);
-    out.push(`<rect x="${left}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${color}" rx="2"/>`);
-    const note = `${row.medianTtfbMs!.toFixed(0)} ms · ${row.roundTrips ?? "?"} RTT${
-      row.problems.length ? " (!)" : ""
-    }`;
-    out.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 17}">${note}</text>`);
-  });
-  out.push("</svg>");
-  return out.join("\n") + "\n";
 }
 
 // ----- main -----
