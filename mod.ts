@@ -37,7 +37,7 @@ export { formatProbeReport, probe, type ProbeOptions, type ProbeReport } from ".
 export { request as httpRequest } from "./src/http/client.ts";
 export type { ReplayStore } from "./src/tls/tickets/replay_store.ts";
 export { MemoryReplayStore } from "./src/tls/tickets/memory_replay_store.ts";
-export { RedisReplayStore } from "./src/tls/tickets/redis_replay_store.ts";
+export { RedisReplayStore } from "./src/stores/redis_replay_store.ts";
 export type { EarlyDataOptions, TicketOptions } from "./src/io/tls_server_config.ts";
 export { ClientSessionCache, defaultSessionCache } from "./src/tls/client/session_cache.ts";
 export { httpsRequest, type HttpsRequestOptions, type HttpsResponse } from "./src/io/https_request.ts";

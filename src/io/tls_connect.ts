@@ -23,15 +23,15 @@ import { ClientSessionCache, defaultSessionCache, sessionCacheKey } from "../tls
 import type { CertificateStatus } from "../tls/client/server_auth.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import { type Certificate, parseCertificate } from "../tls/pki/certificate.ts";
-import { type CertifiedKey, loadCertifiedKey } from "../tls/pki/certified_key.ts";
+import type { CertifiedKey } from "../tls/pki/certified_key.ts";
 import { hex } from "../tls/key_log.ts";
 import { formatIpAddress } from "../tls/pki/hostname.ts";
 import { LoadError } from "../tls/pki/load_error.ts";
 import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
-import type { PemSource } from "../tls/pki/pem_source.ts";
-import { systemTrustStore, TrustStore } from "../tls/pki/trust_store.ts";
+import { TrustStore } from "../tls/pki/trust_store.ts";
 import { connect as connectTransport } from "../transport/mod.ts";
 import type { NetAddr } from "../transport/types.ts";
+import { loadCertifiedKey, type PemSource, systemTrustStore } from "./pki_files.ts";
 import { TlsSocket } from "./tls_socket.ts";
 
 /** Trust anchors: PEM text, a file path, PEM or DER bytes, `{ path }`, or several of these. */

@@ -7,14 +7,12 @@ import { readFile } from "node:fs/promises";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { defaultProvider } from "../crypto/mod.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName, suiteParams } from "../tls/cipher_suite.ts";
-import { type CertifiedKeyInput, loadCertifiedKey } from "../tls/pki/certified_key.ts";
-import type { PemSource } from "../tls/pki/pem_source.ts";
+import { type CertifiedKeyInput, loadCertifiedKey, loadTrustStore, type PemSource } from "./pki_files.ts";
 import { type ServerConfig, serverConfig, type TicketConfig } from "../tls/server/server_config.ts";
 import { MemoryReplayStore } from "../tls/tickets/memory_replay_store.ts";
 import type { ReplayStore } from "../tls/tickets/replay_store.ts";
 import { RotatingTicketKeys } from "../tls/tickets/ticket_keys.ts";
 import type { ClientAuthMode } from "../tls/server/client_auth.ts";
-import { TrustStore } from "../tls/pki/trust_store.ts";
 
 export interface TlsServerOptions {
   /** The certificate chain (leaf first) and its key, as PEM text, bytes or `{ path }`. */
@@ -95,7 +93,7 @@ export async function createServerConfig(o: TlsServerOptions): Promise<ServerCon
     cookieKey: o.cookieKey,
     keyLog: keyLogWriter(o.keyLog),
     clientAuth: o.clientAuth
-      ? { mode: o.clientAuth.mode ?? "none", anchors: await TrustStore.load(o.clientAuth.ca, "clientAuth.ca") }
+      ? { mode: o.clientAuth.mode ?? "none", anchors: await loadTrustStore(o.clientAuth.ca, "clientAuth.ca") }
       : null,
     tickets: await ticketConfig(o, provider),
   });

@@ -13,15 +13,24 @@ import { bytesEqual, DerError } from "./der.ts";
 import { formatIpAddress, matchesDnsName, normalizeDnsName } from "./hostname.ts";
 import { LoadError } from "./load_error.ts";
 import { decodePem, looksLikePem, PemError } from "./pem.ts";
-import { type PemSource, readPemSource } from "./pem_source.ts";
 import { parsePrivateKey, type PrivateKey } from "./private_key.ts";
 import { describeAlgorithm } from "./public_key.ts";
 
-export interface CertifiedKeyInput {
-  /** The chain, leaf first: PEM text, PEM or DER bytes, or `{ path }`. */
-  readonly cert: PemSource;
-  /** The leaf's private key: PKCS#8, SEC1 or PKCS#1, as PEM text, PEM or DER bytes, or `{ path }`. */
-  readonly key: PemSource;
+/**
+ * PEM text or PEM/DER bytes, already read: the engine never opens files (src/io/pki_files.ts does). `name` is what
+ * error messages call the input: its file path, or "cert"/"key" for input given in memory.
+ */
+export interface NamedPem {
+  readonly data: string | Uint8Array;
+  readonly name: string;
+}
+
+/** A chain and its key, as bytes. */
+export interface CertifiedKeyBytes {
+  /** The chain, leaf first. */
+  readonly cert: NamedPem;
+  /** The leaf's private key: PKCS#8, SEC1 or PKCS#1. */
+  readonly key: NamedPem;
 }
 
 /** What the leaf says about itself, for logs and `env.tls`. */
@@ -49,13 +58,12 @@ export interface CertifiedKey {
   readonly names: readonly string[];
 }
 
-/** Loads and cross-checks a chain and its key. Throws LoadError naming the file and the reason. */
-export async function loadCertifiedKey(
-  input: CertifiedKeyInput,
+/** Parses and cross-checks a chain and its key. Throws LoadError naming the input and the reason. */
+export async function parseCertifiedKey(
+  input: CertifiedKeyBytes,
   provider: Pick<CryptoProvider, "importSigningKey" | "verify">,
 ): Promise<CertifiedKey> {
-  const certSource = await readPemSource(input.cert, "cert");
-  const keySource = await readPemSource(input.key, "key");
+  const { cert: certSource, key: keySource } = input;
   const certificates = readChain(certSource.data, certSource.name);
   const leaf = certificates[0];
   const privateKey = parsePrivateKey(keySource.data, keySource.name);

@@ -21,7 +21,7 @@
  * - Replication is asynchronous: a claim acknowledged by a primary that fails over before replicating it
  *   is forgotten by the new primary. Within one window that lets a replay through once.
  */
-import type { ReplayStore } from "./replay_store.ts";
+import type { ReplayStore } from "../tls/tickets/replay_store.ts";
 
 /** What the store uses of a node-redis client; any `createClient()` result fits. */
 export interface RedisCommandClient {
