@@ -16,8 +16,8 @@ import type { AeadName, CryptoProvider, HashName } from "../../src/crypto/provid
 import { ClientConnection } from "../../src/tls/client/client_connection.ts";
 import { clientConfig, type ClientConfigOptions } from "../../src/tls/client/client_config.ts";
 import { trafficKeys } from "../../src/tls/key_schedule.ts";
-import { type CertifiedKey } from "../../src/tls/pki/certified_key.ts";
-import { TrustStore } from "../../src/tls/pki/trust_store.ts";
+import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
+import type { TrustStore } from "../../src/tls/pki/trust_store.ts";
 import { RecordDecrypter, RecordEncrypter } from "../../src/tls/record/protection.ts";
 import { ServerConnection } from "../../src/tls/server/server_connection.ts";
 import { serverConfig, type ServerConfigOptions } from "../../src/tls/server/server_config.ts";

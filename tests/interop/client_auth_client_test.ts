@@ -8,11 +8,11 @@
 import assert from "node:assert/strict";
 import { ensureDevCerts } from "../../certs/generate.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
-import { ClientCertificateError, requestClientCertificate } from "../../src/io/client_certificate.ts";
+import { type ClientCertificateError, requestClientCertificate } from "../../src/io/client_certificate.ts";
 import { connectTls, type ConnectTlsOptions } from "../../src/io/tls_connect.ts";
 import { listenTls, type ServerTlsSocket, type TlsListener } from "../../src/io/tls_listener.ts";
 import type { ClientConfigOptions } from "../../src/tls/client/client_config.ts";
-import { type CertifiedKey } from "../../src/tls/pki/certified_key.ts";
+import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
 import type { ClientAuthMode } from "../../src/tls/server/client_auth.ts";
 import { ExtensionType as X, HandshakeType, SignatureScheme } from "../../src/tls/wire/constants.ts";
 import { needs } from "../_support/peers.ts";

@@ -16,7 +16,7 @@ import type { TlsAlert } from "../../src/tls/alert.ts";
 import { answerCertificateRequest, readPostHandshakeRequest } from "../../src/tls/client/client_auth.ts";
 import { ClientConnection } from "../../src/tls/client/client_connection.ts";
 import { finishedVerifyData } from "../../src/tls/key_schedule.ts";
-import { type CertifiedKey } from "../../src/tls/pki/certified_key.ts";
+import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
 import { loadCertifiedKey, loadTrustStore } from "../../src/io/pki_files.ts";
 import { encodeCertificate } from "../../src/tls/wire/certificate.ts";
 import { HandshakeType } from "../../src/tls/wire/constants.ts";

@@ -21,7 +21,9 @@ import { describeAlgorithm } from "./public_key.ts";
  * error messages call the input: its file path, or "cert"/"key" for input given in memory.
  */
 export interface NamedPem {
+  /** The PEM text, or PEM or DER bytes. */
   readonly data: string | Uint8Array;
+  /** What error messages call it. */
   readonly name: string;
 }
 
@@ -35,24 +37,34 @@ export interface CertifiedKeyBytes {
 
 /** What the leaf says about itself, for logs and `env.tls`. */
 export interface LeafInfo {
+  /** Subject distinguished name. */
   readonly subject: string;
+  /** subjectAltName dNSName entries. */
   readonly dnsNames: readonly string[];
+  /** subjectAltName iPAddress entries, formatted. */
   readonly ipAddresses: readonly string[];
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity. */
   readonly notAfter: Date;
+  /** Serial number, hex. */
   readonly serial: string;
 }
 
+/** A certificate chain with the private key of its leaf, checked to belong together. */
 export interface CertifiedKey {
   /** DER certificates, leaf first, as they go into the Certificate message. */
   readonly chain: readonly Uint8Array[];
+  /** The leaf's private key, imported into the crypto provider. */
   readonly signingKey: SigningKey;
+  /** The key's algorithm. */
   readonly kind: KeyKind;
   /**
    * The SignatureSchemes this key can sign CertificateVerify with, preferred first (RFC 8446 §4.2.3: an ECDSA
    * scheme names its curve; RSA signs with PSS only, rsa_pss_rsae_* for rsaEncryption keys).
    */
   readonly schemes: readonly number[];
+  /** What the leaf says about itself. */
   readonly leaf: LeafInfo;
   /** The leaf's dNSName entries, lowercased without trailing dot: what SNI selection matches against. */
   readonly names: readonly string[];
