@@ -1,15 +1,22 @@
 /**
- * Public API: HTTPS for Hono apps on Deno, Bun and Node over a TLS 1.3 stack written in TypeScript.
- * Everything else under src/ is internal and may change.
+ * HTTPS for Hono apps on Deno, Bun and Node, over a TLS 1.3 stack written in TypeScript.
+ *
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve, type TlsBindings } from "tls13-hono";
+ *
+ * const app = new Hono<{ Bindings: TlsBindings }>();
+ * app.get("/", (c) => c.json(c.env.tls));
+ * serve({ fetch: app.fetch, port: 8443, tls: { cert: { path: "cert.pem" }, key: { path: "key.pem" } } });
+ * ```
+ *
+ * This entry point is what a server needs: `serve()`, `getConnInfo()`, the Hono middlewares for client certificates
+ * and early data, and the types of their options. Lower levels have their own entry points: `./tls` (TLS sockets,
+ * the engine), `./client` (HTTPS requests), `./redis` (a shared 0-RTT replay store), `./certs` (a development CA)
+ * and `./probe`.
+ *
+ * @module
  */
-export { listenTls, type ListenTlsOptions, type ServerTlsSocket, TlsListener } from "./src/io/tls_listener.ts";
-export type { TlsServerOptions } from "./src/io/tls_server_config.ts";
-export { TlsSocket } from "./src/io/tls_socket.ts";
-export type { ConnectionInfo } from "./src/tls/connection_info.ts";
-export { AlertDescription, TlsAlert } from "./src/tls/alert.ts";
-export { CertificateError } from "./src/tls/pki/certificate_error.ts";
-export { defaultProvider, nativeProvider, nobleProvider } from "./src/crypto/mod.ts";
-export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";
 export { describeClientCertificate, type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
 export {
   type ClientCertificateInfo,
@@ -19,25 +26,29 @@ export {
   type TlsInfo,
 } from "./src/hono/bindings.ts";
 export { rejectEarlyData, SAFE_METHODS, tooEarlyResponse } from "./src/hono/early_data.ts";
-export { clientCertificate, type ClientCertificateOptions } from "./src/hono/client_certificate.ts";
 export {
-  ClientCertificateError,
-  type ClientCertificateFailure,
-  requestClientCertificate,
-} from "./src/io/client_certificate.ts";
-export {
-  type CertificateSummary,
-  connect,
-  connectTls,
-  type ConnectTlsOptions,
-  type TlsClientConnection,
-  type TlsClientInfo,
-} from "./src/io/tls_connect.ts";
-export { formatProbeReport, probe, type ProbeOptions, type ProbeReport } from "./src/probe.ts";
-export { request as httpRequest } from "./src/http/client.ts";
+  clientCertificate,
+  type ClientCertificateOptions,
+  type Context as ClientCertificateContext,
+} from "./src/hono/client_certificate.ts";
+export { ClientCertificateError, type ClientCertificateFailure } from "./src/io/client_certificate.ts";
+export type { EarlyDataOptions, TicketOptions, TlsServerOptions } from "./src/io/tls_server_config.ts";
+export type { ListenTlsOptions } from "./src/io/tls_listener.ts";
+export type { HttpLimits, ServerOptions as HttpServerOptions, ServerTimeouts } from "./src/http/limits.ts";
+export type { ClientAuthMode } from "./src/tls/server/client_auth.ts";
+export type { CertifiedKeyInput, PemSource } from "./src/io/pki_files.ts";
 export type { ReplayStore } from "./src/tls/tickets/replay_store.ts";
-export { MemoryReplayStore } from "./src/tls/tickets/memory_replay_store.ts";
-export { RedisReplayStore } from "./src/tls/tickets/redis_replay_store.ts";
-export type { EarlyDataOptions, TicketOptions } from "./src/io/tls_server_config.ts";
-export { ClientSessionCache, defaultSessionCache } from "./src/tls/client/session_cache.ts";
-export { httpsRequest, type HttpsRequestOptions, type HttpsResponse } from "./src/io/https_request.ts";
+export { MemoryReplayStore, type MemoryReplayStoreOptions } from "./src/tls/tickets/memory_replay_store.ts";
+export {
+  defaultProvider,
+  type NativePlan,
+  type NativeProvider,
+  nativeProvider,
+  nobleProvider,
+  type RuntimeName,
+} from "./src/crypto/mod.ts";
+export type { Path as ProviderPath } from "./src/crypto/native.ts";
+export type * from "./src/crypto/provider.ts";
+export { AlertDescription, type AlertName, type AlertSource, TlsAlert } from "./src/tls/alert.ts";
+export { LoadError, type LoadErrorCode } from "./src/tls/pki/load_error.ts";
+export type { NetAddr } from "./src/transport/types.ts";

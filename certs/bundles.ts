@@ -51,11 +51,16 @@ export const bundleFiles = (bundle: Bundle): Readonly<Record<string, FileInfo>> 
 
 const localhost = { dns: ["localhost"], ips: ["127.0.0.1", "::1"] };
 const localNames = ["localhost", "127.0.0.1", "::1"];
-const validFrom = (now: Date) => new Date(now.getTime() - 3600_000);
-// Like mkcert: 825 days, the longest lifetime Apple platforms accept for a TLS server certificate.
-const validTo = (now: Date) => addDays(now, 825);
+/** An hour back, so that a client whose clock runs a little behind still accepts a certificate made just now. */
+export const validFrom = (now: Date): Date => new Date(now.getTime() - 3600_000);
+/**
+ * The longest lifetime Apple platforms accept for a TLS server certificate is 825 days, counted from notBefore (the
+ * backdating included) through notAfter inclusive (RFC 5280 §4.1.2.5): hence one second less than 825 days.
+ */
+export const MAX_LEAF_DAYS = 825;
+export const validTo = (now: Date): Date => new Date(addDays(validFrom(now), MAX_LEAF_DAYS).getTime() - 1000);
 const EXPIRED = { notBefore: new Date("2020-01-01T00:00:00Z"), notAfter: new Date("2021-01-01T00:00:00Z") };
-const NOT_YET_VALID = { notBefore: new Date("2090-01-01T00:00:00Z"), notAfter: new Date("2099-01-01T00:00:00Z") };
+const NOT_YET_VALID = { notBefore: new Date("2090-01-01T00:00:00Z"), notAfter: new Date("2091-01-01T00:00:00Z") };
 
 type LeafSpec = Omit<IssueOptions, "keys" | "notBefore" | "notAfter" | "issuer" | "type"> & {
   notBefore?: Date;
@@ -182,6 +187,40 @@ const unknownCaBundle: Bundle = {
   },
 };
 
+/** `client.pem`: a client certificate (EKU clientAuth) from the dev CA, for client certificates per path. */
+export function clientBundle(): Bundle {
+  return pairBundle(
+    "client",
+    { description: "client certificate (EKU clientAuth) issued by the dev CA", purpose: "clientAuth", expect: "valid" },
+    () => ({ subject: `CN=tls13-hono dev client, ${ORG}`, ...clientSpec }),
+  );
+}
+
+/**
+ * `server.pem` for the names and addresses in `hosts` (the CLI's `--hosts`), like mkcert's certificates: DNS names
+ * (wildcards too) and IP literals go into subjectAltName, the first host into the CN, for messages only.
+ */
+export function hostServerBundle(hosts: readonly string[]): Bundle {
+  const dns = hosts.filter((h) => !isIpLiteral(h));
+  const ips = hosts.filter(isIpLiteral);
+  return pairBundle(
+    "server",
+    {
+      description: `server certificate for ${hosts.join(", ")} (ECDSA P-256 key, EKU serverAuth)`,
+      names: hosts,
+      purpose: "serverAuth",
+      expect: "valid",
+    },
+    () => ({ subject: `CN=${hosts[0]}, ${ORG}`, eku: [SERVER_AUTH], dns, ips }),
+  );
+}
+
+/** An IPv4 dotted quad or an IPv6 literal (anything with a colon: no DNS name has one). */
+export function isIpLiteral(host: string): boolean {
+  return host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+}
+
+/** What the development CA issues for the repository's tests and examples. */
 export function makeBundles(): Bundle[] {
   return [
     serverBundle("server-ecdsa", "ecdsa-p256", "sec1"),
@@ -197,15 +236,7 @@ export function makeBundles(): Bundle[] {
       },
       () => ({ subject: `CN=alt.localhost, ${ORG}`, eku: [SERVER_AUTH], dns: ["alt.localhost"] }),
     ),
-    pairBundle(
-      "client",
-      {
-        description: "client certificate (EKU clientAuth) issued by the dev CA",
-        purpose: "clientAuth",
-        expect: "valid",
-      },
-      () => ({ subject: `CN=tls13-hono dev client, ${ORG}`, ...clientSpec }),
-    ),
+    clientBundle(),
     unknownCaBundle,
     pairBundle(
       "client-expired",

@@ -15,7 +15,7 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { bundleFiles, type FileInfo, type Issued, makeBundles } from "./bundles.ts";
+import { type Bundle, bundleFiles, type FileInfo, type Issued, makeBundles } from "./bundles.ts";
 import {
   addDays,
   certPem,
@@ -27,27 +27,48 @@ import {
   type Signer,
 } from "./issue.ts";
 
+/** The key types of the server certificates `ensureDevCerts` makes. */
 export type ServerKeyType = Exclude<DevKeyType, "ecdsa-p384">;
+
+/** A certificate file and its key file. */
+export interface CertKeyPaths {
+  /** The certificate (PEM). */
+  readonly cert: string;
+  /** Its private key (PKCS#8 PEM). */
+  readonly key: string;
+}
 
 /** Paths of everything ensureDevCerts makes, relative files resolved against the output directory. */
 export interface DevCerts {
+  /** The output directory, absolute. */
   readonly dir: string;
+  /** manifest.json: what every file is and what verification should say about it. */
   readonly manifest: string;
-  readonly ca: { readonly cert: string; readonly key: string };
-  readonly server: Readonly<Record<ServerKeyType, { readonly cert: string; readonly key: string }>>;
+  /** The development root CA. Trust `ca.cert` in clients; never share `ca.key`. */
+  readonly ca: CertKeyPaths;
+  /** Server certificates for localhost, 127.0.0.1 and ::1, one per key type. */
+  readonly server: Readonly<Record<ServerKeyType, CertKeyPaths>>;
+  /** The ECDSA server key again, in SEC1 form. */
   readonly serverEcdsaKeySec1: string;
+  /** The RSA server key again, in PKCS#1 form. */
   readonly serverRsaKeyPkcs1: string;
-  readonly alt: { readonly cert: string; readonly key: string };
-  readonly client: { readonly cert: string; readonly key: string };
-  readonly clientUnknownCa: { readonly cert: string; readonly key: string };
+  /** A server certificate for alt.localhost, for SNI. */
+  readonly alt: CertKeyPaths;
+  /** A client certificate (EKU clientAuth). */
+  readonly client: CertKeyPaths;
+  /** A client certificate issued by `unknownCa`, which nobody trusts. */
+  readonly clientUnknownCa: CertKeyPaths;
+  /** The CA that issued `clientUnknownCa`. */
   readonly unknownCa: string;
-  readonly clientExpired: { readonly cert: string; readonly key: string };
+  /** A client certificate that has expired. */
+  readonly clientExpired: CertKeyPaths;
   /** bad/ fixtures by name (file name without ".pem"), e.g. bad["expired"]. */
   readonly bad: Readonly<Record<string, string>>;
   /** Files written by this call (relative to dir); empty when everything already existed. */
   readonly created: readonly string[];
 }
 
+/** Options of `ensureDevCerts` and `ensureHostCerts`. */
 export interface EnsureOptions {
   /** Regenerate everything, even what exists. */
   readonly force?: boolean;
@@ -55,40 +76,65 @@ export interface EnsureOptions {
   readonly log?: (line: string) => void;
 }
 
+/** certs/out/ beside this module: the repository's default. A package user passes a directory instead. */
 export const defaultOutDir = (): string => fileURLToPath(new URL("./out/", import.meta.url));
 
-/** Creates the development CA and certificates under `dir` where missing. Idempotent unless `force`. */
-export async function ensureDevCerts(dir: string = defaultOutDir(), options: EnsureOptions = {}): Promise<DevCerts> {
-  const out = resolve(dir);
+/** An output directory being filled: where files go, what was written, and the CA to issue with. */
+export interface OutDir {
+  readonly path: string;
+  readonly now: Date;
+  readonly created: string[];
+  readonly ca: Signer;
+  /** True when the CA was made by this run: everything it issued before is then replaced. */
+  readonly caFresh: boolean;
+  write(file: string, text: string): Promise<void>;
+}
+
+/** Opens `dir` for writing and makes sure it holds the CA (made when missing, or when `force`). */
+export async function openOutDir(dir: string, options: EnsureOptions): Promise<OutDir> {
+  const path = resolve(dir);
   const created: string[] = [];
-  const writeOut = async (file: string, text: string) => {
-    const path = join(out, file);
-    await mkdir(dirname(path), { recursive: true });
+  const write = async (file: string, text: string) => {
+    const target = join(path, file);
+    await mkdir(dirname(target), { recursive: true });
     // Written whole then renamed, so an interrupted run never leaves half a key behind.
-    const tmp = `${path}.${process.pid}.tmp`;
+    const tmp = `${target}.${process.pid}.tmp`;
     await writeFile(tmp, text, { mode: file.includes("key") ? 0o600 : 0o644 });
-    await rename(tmp, path);
+    await rename(tmp, target);
     created.push(file);
   };
   const now = new Date();
-  const caFiles = ["ca.pem", "ca-key.pem"];
-  const caFresh = options.force || !(await allExist(out, caFiles));
-  const ca = caFresh ? await createCa(now, writeOut) : await loadCa(out);
-  if (caFresh) options.log?.(`created development CA ${join(out, "ca.pem")}`);
+  const caFresh = options.force === true || !(await allExist(path, ["ca.pem", "ca-key.pem"]));
+  const ca = caFresh ? await createCa(now, write) : await loadCa(path);
+  if (caFresh) options.log?.(`created development CA ${join(path, "ca.pem")}`);
+  return { path, now, created, ca, caFresh, write };
+}
+
+/** Makes `bundle` unless the CA is old and every file of the bundle exists (or `remake` says otherwise). */
+export async function ensureBundle(out: OutDir, bundle: Bundle, remake = false): Promise<void> {
+  if (!out.caFresh && !remake && await allExist(out.path, Object.keys(bundleFiles(bundle)))) return;
+  const issued: Issued = { ca: out.ca, now: out.now, write: out.write };
+  await bundle.make(issued);
+}
+
+/** Creates the development CA and certificates under `dir` where missing. Idempotent unless `force`. */
+export async function ensureDevCerts(dir: string = defaultOutDir(), options: EnsureOptions = {}): Promise<DevCerts> {
+  const out = await openOutDir(dir, options);
   const manifest: Record<string, FileInfo> = {
     "ca.pem": { type: "ca-certificate", description: "development root CA (ECDSA P-256); trust it in clients" },
     "ca-key.pem": { type: "private-key", format: "pkcs8", keyType: "ecdsa-p256", description: "the CA's key" },
   };
   for (const bundle of makeBundles()) {
     Object.assign(manifest, bundleFiles(bundle));
-    if (!caFresh && await allExist(out, Object.keys(bundleFiles(bundle)))) continue;
-    const issued: Issued = { ca, now, write: writeOut };
-    await bundle.make(issued);
-    options.log?.(`created ${bundle.name}`);
+    const before = out.created.length;
+    await ensureBundle(out, bundle);
+    if (out.created.length > before) options.log?.(`created ${bundle.name}`);
   }
   const manifestText = JSON.stringify({ generator: "certs/generate.ts", files: manifest }, null, 2) + "\n";
-  if ((await readText(join(out, "manifest.json"))) !== manifestText) await writeOut("manifest.json", manifestText);
-  return devCertPaths(out, manifest, created);
+  if ((await readText(join(out.path, "manifest.json"))) !== manifestText) {
+    await out.write("manifest.json", manifestText);
+  }
+  return devCertPaths(out.path, manifest, out.created);
 }
 
 async function createCa(now: Date, write: (file: string, text: string) => Promise<void>): Promise<Signer> {
@@ -118,7 +164,8 @@ async function loadCa(out: string): Promise<Signer> {
   return { cert, privateKey, type: "ecdsa-p256" };
 }
 
-async function allExist(dir: string, files: readonly string[]): Promise<boolean> {
+/** True when every file exists under dir. */
+export async function allExist(dir: string, files: readonly string[]): Promise<boolean> {
   for (const file of files) {
     try {
       await stat(join(dir, file));
@@ -129,7 +176,8 @@ async function allExist(dir: string, files: readonly string[]): Promise<boolean>
   return true;
 }
 
-async function readText(path: string): Promise<string | undefined> {
+/** A file's text, or undefined when it cannot be read. */
+export async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
   } catch {

@@ -9,6 +9,7 @@ import { encodePem } from "../src/tls/pki/pem.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
 
+/** Key types the development CA issues certificates for. */
 export type DevKeyType = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
 
 const keyGenParams: Record<DevKeyType, EcKeyGenParams | Algorithm | RsaHashedKeyGenParams> = {

@@ -3,7 +3,7 @@
  * Try it with `openssl s_client -connect localhost:8443 -CAfile certs/out/ca.pem`.
  */
 import { ensureDevCerts } from "../certs/generate.ts";
-import { listenTls } from "../mod.ts";
+import { listenTls } from "../tls.ts";
 
 const certs = await ensureDevCerts(undefined, { log: (l) => console.log(l) });
 const port = Number(process.env.PORT ?? 8443);

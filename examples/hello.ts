@@ -1,17 +1,25 @@
 /**
- * The example app: a Hono app served over HTTPS by our own TLS 1.3 stack.
+ * The example app: a Hono app served over HTTPS by our own TLS 1.3 stack, showing what it is for.
  *
  *   npx -y deno task start          (or: bun examples/hello.ts, npx tsx examples/hello.ts)
  *
- * Generates a development CA and certificate into certs/out/ on first run; PORT overrides 8443.
+ * - 0-RTT: a resumed client may send GET, HEAD and OPTIONS requests in its first flight (RFC 8446 §2.3); an
+ *   in-memory store refuses replays, and `serve()` answers 425 Too Early to any other method sent that way.
+ * - /secure/*: a client certificate from the development CA, asked for when such a request arrives
+ *   (post-handshake authentication, RFC 8446 §4.6.2); the rest of the site asks for none.
+ * - Every page says what the connection did: resumed, early data, key exchange group, client certificate.
+ *
+ * Generates a development CA and certificates into certs/out/ on first run; PORT overrides 8443.
  * Trust certs/out/ca.pem (e.g. `curl --cacert certs/out/ca.pem https://localhost:8443/`).
  */
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { ensureDevCerts } from "../certs/generate.ts";
-import { getConnInfo, serve, type TlsBindings } from "../mod.ts";
+import { clientCertificate, getConnInfo, MemoryReplayStore, serve, type TlsBindings } from "../mod.ts";
 
 const app = new Hono<{ Bindings: TlsBindings }>();
+
+app.use("/secure/*", clientCertificate());
 
 app.get("/", (c) => {
   const tls = c.env.tls;
@@ -32,7 +40,8 @@ app.get("/", (c) => {
 <style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td{padding:.3rem 1rem;border-bottom:1px solid #ddd}</style>
 </head><body>
 <h1>Hello over TLS 1.3</h1>
-<p>This page was served by a TLS stack written in TypeScript, under Hono.</p>
+<p>This page was served by a TLS stack written in TypeScript, under Hono. Reload it: the connection is resumed from a
+session ticket. <a href="/secure/">/secure/</a> asks your client for a certificate issued by the development CA.</p>
 <table>${
     rows.map(([k, v]) =>
       `<tr><td>${k}</td><td id="${k.toLowerCase().replace(/[^a-z]+/g, "-")}">${escapeHtml(v)}</td></tr>`
@@ -46,6 +55,16 @@ app.get(
   (c) =>
     c.json({ hello: "world", tls: { ...c.env.tls, clientCertificate: c.env.tls.clientCertificate?.subject ?? null } }),
 );
+
+/** Behind `clientCertificate()`: only runs once the client has presented a certificate that verifies. */
+app.get("/secure/*", (c) => {
+  const cert = c.env.tls.clientCertificate!;
+  return c.json({
+    path: c.req.path,
+    clientCertificate: { subject: cert.subject, issuer: cert.issuer, notAfter: cert.notAfter.toISOString() },
+    tls: { resumed: c.env.tls.resumed, earlyData: c.env.tls.earlyData, group: c.env.tls.group },
+  });
+});
 
 /** A body streamed slowly, one line every 200 ms: shows that responses stream (and with backpressure). */
 app.get("/stream", (c) => {
@@ -105,9 +124,15 @@ if (import.meta.main ?? process.argv[1]?.endsWith("hello.ts")) {
       cert: { path: certs.server["ecdsa-p256"].cert },
       key: { path: certs.server["ecdsa-p256"].key },
       keyLog: process.env.SSLKEYLOGFILE,
+      // Tickets allow early data; ClientHellos seen in the freshness window are remembered to refuse replays.
+      earlyData: { maxSize: 16384, replayStore: new MemoryReplayStore() },
+      // The CA whose client certificates /secure/* accepts.
+      clientAuth: { ca: { path: certs.ca.cert } },
     },
     hsts: true,
-    onListen: (addr) =>
-      console.log(`Serving examples/hello.ts on https://localhost:${addr.port}/ (trust ${certs.ca.cert})`),
+    onListen: (addr) => {
+      console.log(`Serving examples/hello.ts on https://localhost:${addr.port}/ (trust ${certs.ca.cert})`);
+      console.log(`0-RTT on for GET, HEAD, OPTIONS; /secure/* wants a client certificate (${certs.client.cert})`);
+    },
   });
 }

@@ -13,6 +13,7 @@ import { CertificateError } from "./tls/pki/certificate_error.ts";
 import { connect } from "./transport/mod.ts";
 import type { Duplex } from "./transport/types.ts";
 
+/** Options of `probe()`. */
 export interface ProbeOptions {
   /** Trust anchors (PEM text, a path, bytes, or several); default: the system bundle. */
   ca?: CaSource | readonly CaSource[];
@@ -26,30 +27,47 @@ export interface ProbeOptions {
   now?: () => number;
 }
 
+/** One certificate of the chain the server sent. */
 export interface ChainEntry {
+  /** Subject distinguished name. */
   subject: string;
+  /** Issuer distinguished name. */
   issuer: string;
+  /** subjectAltName dNSName and iPAddress entries. */
   subjectAltNames: string[];
+  /** Start of validity, ISO 8601. */
   notBefore: string;
+  /** End of validity, ISO 8601. */
   notAfter: string;
   /** Whole days from now until notAfter; negative once expired. */
   daysLeft: number;
+  /** The key's algorithm and size, e.g. "ECDSA P-256". */
   publicKey: string;
+  /** Serial number, hex. */
   serial: string;
 }
 
+/** What the probe saw: `JSON.stringify` gives the CLI's `--json` output. */
 export interface ProbeReport {
+  /** What was probed, and the server name sent. */
   target: { host: string; port: number; servername: string };
   /** The address connected to. */
   address: string;
   /** true, or why the chain did not verify: the CertificateError code, the alert a client sends, a plain reason. */
   verified: true | { code: string; alert: string; reason: string };
+  /** Protocol version, "TLSv1.3". */
   version: string;
+  /** The cipher suite's IANA name. */
   cipherSuite: string;
+  /** The key exchange group, or null. */
   group: string | null;
+  /** True when the server asked for another key share first (RFC 8446 §4.1.4). */
   helloRetryRequest: boolean;
+  /** The ALPN protocol agreed on, or null. */
   alpn: string | null;
+  /** The scheme of the server's CertificateVerify. */
   signatureScheme: string | null;
+  /** The chain as sent, leaf first. */
   chain: ChainEntry[];
   /** TCP connect, then the TLS handshake, in milliseconds. */
   timing: { tcpMs: number; handshakeMs: number };

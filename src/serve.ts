@@ -17,8 +17,10 @@ import type { ClientCertificateInfo, TlsBindings, TlsInfo } from "./hono/binding
 import { SAFE_METHODS, tooEarlyResponse } from "./hono/early_data.ts";
 import { requestClientCertificate } from "./io/client_certificate.ts";
 
+/** What `serve()` calls for every request: a Hono app's `app.fetch`, or any fetch-style handler. */
 export type FetchHandler = (request: Request, env: TlsBindings) => Response | Promise<Response>;
 
+/** Options of `serve()`: where to listen, TLS, HTTP limits, and what to do around requests. */
 export interface ServeOptions {
   /** The handler, e.g. a Hono app's `app.fetch`. */
   fetch: FetchHandler;
@@ -48,7 +50,9 @@ export interface ServeOptions {
   shutdownTimeout?: number;
 }
 
+/** A running server, as `serve()` returns it. */
 export interface Server {
+  /** The address it listens on (with the port picked when `port` was 0). */
   readonly addr: NetAddr;
   /** https://host:port/ */
   readonly url: string;
@@ -60,6 +64,7 @@ export interface Server {
   readonly connections: number;
 }
 
+/** Serves `options.fetch` over HTTPS with our TLS 1.3 stack and HTTP/1.1, on Deno, Bun or Node: the `Deno.serve` / `Bun.serve` of this package. */
 export async function serve(options: ServeOptions): Promise<Server> {
   const port = options.port ?? 8443;
   const hostname = options.hostname ?? "0.0.0.0";

@@ -20,6 +20,8 @@
 const root = new URL("..", import.meta.url).pathname;
 const testsDir = new URL(".", import.meta.url).pathname;
 const outputDir = `${testsDir}output`;
+/** The package's entry points (deno.json `exports`), type-checked with the tree. */
+const entryPoints = ["mod.ts", "tls.ts", "client.ts", "redis.ts", "probe.ts"];
 /** `deno test` flags that take the next argument as their value. */
 const flagsWithValue = new Set(["--filter", "--seed", "--coverage", "--parallel-jobs", "--location", "--env-file"]);
 
@@ -150,9 +152,11 @@ async function typeCheck(files: string[]): Promise<string[]> {
  * graph (examples, bench, certs), `deno lint` and `deno fmt --check` over the tree. Each that fails counts as one failure.
  */
 async function treeChecks(): Promise<string[]> {
-  console.log("== deno check of mod.ts, src/, examples/, bench/, certs/, deno lint and deno fmt --check");
+  console.log(
+    "== deno check of the entry points, src/, cli/, scripts/, examples/, bench/, certs/, deno lint and fmt --check",
+  );
   const failures: string[] = [];
-  const check = await run(["check", "mod.ts", "src/", "examples/", "bench/", "certs/"]);
+  const check = await run(["check", ...entryPoints, "src/", "cli/", "scripts/", "examples/", "bench/", "certs/"]);
   if (check.code !== 0) {
     failures.push(`deno check: ${filesWithTypeErrors(check.output).join(", ") || `exit ${check.code}`}`);
   }

@@ -41,18 +41,24 @@ import type {
 } from "./provider.ts";
 import { schemeHashLength, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
 
+/** The runtimes the native provider has a plan for. */
 export type RuntimeName = "deno" | "bun" | "node";
+/** Where a primitive comes from: the runtime's node:crypto, or noble. */
 export type Path = "node:crypto" | "noble";
 
 /** Which implementation serves each primitive; `nativeProvider().plan` says what was chosen. */
 export interface NativePlan {
+  /** The runtime the plan is for. */
   readonly runtime: RuntimeName;
   /** One-shot hashes and transcript hashes. */
   readonly hash: Path;
   /** HMAC, i.e. HKDF: many 32-64 byte calls per handshake. */
   readonly hmac: Path;
+  /** Each AEAD's implementation. */
   readonly aead: Readonly<Record<AeadName, Path>>;
+  /** Each key exchange group's implementation. */
   readonly group: Readonly<Record<GroupName, Path>>;
+  /** Each signing key kind's implementation. */
   readonly sign: Readonly<Record<KeyKind, Path>>;
 }
 
@@ -390,6 +396,7 @@ function nativeVerify(spki: Uint8Array, scheme: number, message: Uint8Array, sig
   });
 }
 
+/** The native provider, with the plan it chose. */
 export type NativeProvider = CryptoProvider & { readonly plan: NativePlan };
 
 /**

@@ -318,6 +318,7 @@ export function pick<T>(table: Record<string, T>, name: string, what: string): T
   return found;
 }
 
+/** The pure TypeScript provider: every primitive from the audited @noble packages, the same on every runtime. */
 export const nobleProvider: CryptoProvider = {
   // noble rebuilds the AES key schedule and GHASH table per call; its ChaCha20-Poly1305 is 2-4x faster.
   preferredAeads: ["CHACHA20-POLY1305", "AES-128-GCM", "AES-256-GCM"],

@@ -6,10 +6,15 @@ import type { NetAddr } from "../transport/types.ts";
 
 /** The verified client certificate (RFC 8446 §4.4.2), when the client presented one. */
 export interface ClientCertificateInfo {
+  /** The leaf's subject distinguished name, e.g. "CN=alice, O=Example". */
   subject: string;
+  /** The leaf's issuer distinguished name. */
   issuer: string;
+  /** The leaf's serial number, hex. */
   serialNumber: string;
+  /** The leaf's subjectAltName dNSName entries. */
   dnsNames: string[];
+  /** When the leaf expires. */
   notAfter: Date;
   /** SHA-256 of the leaf's DER, hex, colon-free. */
   fingerprint256: string;
@@ -17,11 +22,15 @@ export interface ClientCertificateInfo {
   chain: Uint8Array[];
 }
 
+/** What TLS negotiated for this connection, as `c.env.tls`. */
 export interface TlsInfo {
+  /** Always "TLSv1.3": no other version is spoken. */
   version: "TLSv1.3";
+  /** The cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256". */
   cipherSuite: string;
   /** Key exchange group, null for a PSK-only resumption. */
   group: string | null;
+  /** The ALPN protocol agreed on (RFC 7301), or null. */
   alpn: string | null;
   /** The SNI the client sent. */
   serverName: string | null;
@@ -38,14 +47,19 @@ export interface TlsInfo {
   requestClientCertificate(): Promise<ClientCertificateInfo>;
 }
 
+/** Hono's `Bindings` for apps served by `serve()`: `new Hono<{ Bindings: TlsBindings }>()`. */
 export interface TlsBindings {
+  /** What TLS negotiated. */
   tls: TlsInfo;
+  /** The client's address. */
   remoteAddr: NetAddr;
+  /** The server's address this connection came in on. */
   localAddr: NetAddr;
 }
 
 /** Hono's ConnInfo shape (hono/conninfo). */
 export interface ConnInfo {
+  /** The client's end of the connection. */
   remote: {
     address?: string;
     port?: number;

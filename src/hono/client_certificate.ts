@@ -9,11 +9,15 @@
 import type { TlsBindings } from "./bindings.ts";
 import { ClientCertificateError } from "../io/client_certificate.ts";
 
-interface Context {
+/** The part of Hono's Context the middleware uses; a Hono `Context` fits. */
+export interface Context {
+  /** The app's bindings; `env.tls` when served by `serve()`. */
   env: unknown;
+  /** The request: its method, header fields and path. */
   req: { method: string; header(name: string): string | undefined; path: string };
 }
 
+/** Options of `clientCertificate()`. */
 export interface ClientCertificateOptions {
   /** Only demand a certificate when this returns true (default: always, on the routes it is mounted on). */
   when?: (c: Context) => boolean;
@@ -25,7 +29,9 @@ export interface ClientCertificateOptions {
  * the client has none, or it does not verify) answers 403 saying why. Never runs the handler without the
  * certificate it demanded.
  */
-export function clientCertificate(options: ClientCertificateOptions = {}) {
+export function clientCertificate(
+  options: ClientCertificateOptions = {},
+): (c: Context, next: () => Promise<void>) => Promise<Response | void> {
   return async (c: Context, next: () => Promise<void>): Promise<Response | void> => {
     if (options.when && !options.when(c)) return await next();
     const tls = (c.env as TlsBindings | undefined)?.tls;

@@ -18,7 +18,10 @@ export function tooEarlyResponse(): Response {
 }
 
 /** Middleware: this route never runs on early data; such requests get 425 and the client retries in 1-RTT. */
-export function rejectEarlyData() {
+export function rejectEarlyData(): (
+  c: { env: unknown; res: Response },
+  next: () => Promise<void>,
+) => Promise<Response | void> {
   return async (c: { env: unknown; res: Response }, next: () => Promise<void>): Promise<Response | void> => {
     if ((c.env as TlsBindings | undefined)?.tls?.earlyData) return tooEarlyResponse();
     await next();

@@ -16,6 +16,7 @@ import { chooseRequestFraming, requestAsksClose, serializeRequestHead } from "./
 import { type ResponseEvent, type ResponseHead, ResponseParser } from "./response_parser.ts";
 import { declaredContentLength } from "./response_writer.ts";
 
+/** Options of `request()` over one connection. */
 export interface ClientOptions {
   /** Bounds on what the server sends (heads are bounded by default; bodies are not). */
   limits?: Partial<HttpLimits>;

@@ -6,6 +6,7 @@
 import type { TlsEvent } from "../tls/events.ts";
 import type { ServerTlsSocket } from "./tls_listener.ts";
 
+/** Why a client certificate could not be had; the 403 page of `clientCertificate()` names it. */
 export type ClientCertificateFailure =
   /** The client did not send post_handshake_auth (browsers never do). */
   | "not_offered"
@@ -19,13 +20,16 @@ export type ClientCertificateFailure =
   | "timeout"
   | "connection_failed";
 
+/** A client certificate was asked for and not obtained: `failure` says which way, `reason` the details. */
 export class ClientCertificateError extends Error {
+  /** Makes the error for `failure`, with `reason` in the message. */
   constructor(readonly failure: ClientCertificateFailure, readonly reason: string) {
     super(`client certificate ${failure}: ${reason}`);
     this.name = "ClientCertificateError";
   }
 }
 
+/** Options of `requestClientCertificate()`. */
 export interface RequestCertificateOptions {
   /** Milliseconds to wait for the client's answer (default 30 s). */
   timeout?: number;

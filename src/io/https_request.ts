@@ -12,17 +12,25 @@ import { type ResponseHead, ResponseParser } from "../http/response_parser.ts";
 import { concat } from "../tls/wire/writer.ts";
 import { connectTls, type ConnectTlsOptions, type TlsClientInfo } from "./tls_connect.ts";
 
+/** Options of `httpsRequest()`: the TLS client's options plus the request's method, headers and body. */
 export interface HttpsRequestOptions extends Omit<ConnectTlsOptions, "hostname" | "port" | "earlyData"> {
+  /** Default "GET". */
   method?: string;
+  /** Request header fields; Host and Content-Length are added. */
   headers?: HeadersInit;
+  /** The request body; a string is sent as UTF-8. */
   body?: Uint8Array | string;
   /** Send the request as 0-RTT early data when the session cache has a ticket that allows it. */
   earlyData?: boolean;
 }
 
+/** A response read whole, with what TLS did on the way. */
 export interface HttpsResponse {
+  /** The status code. */
   status: number;
+  /** The response header fields. */
   headers: Headers;
+  /** The whole body, decoded from chunked when it was. */
   body: Uint8Array;
   /** What TLS negotiated, including whether the request went out (and was accepted) as early data. */
   tls: TlsClientInfo;
@@ -30,6 +38,7 @@ export interface HttpsResponse {
   retriedAfterTooEarly: boolean;
 }
 
+/** Sends one request over a new TLS connection and reads the whole response. */
 export async function httpsRequest(url: string | URL, options: HttpsRequestOptions = {}): Promise<HttpsResponse> {
   const target = new URL(url);
   const method = options.method ?? "GET";

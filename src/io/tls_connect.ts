@@ -19,26 +19,29 @@ import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName } from "../tls/cipher_suite.ts";
 import { ClientConnection, type ClientConnectionOptions } from "../tls/client/client_connection.ts";
 import { type ClientConfig, clientConfig, type ServerCertificateVerifier } from "../tls/client/client_config.ts";
-import { ClientSessionCache, defaultSessionCache, sessionCacheKey } from "../tls/client/session_cache.ts";
+import { type ClientSessionCache, defaultSessionCache, sessionCacheKey } from "../tls/client/session_cache.ts";
 import type { CertificateStatus } from "../tls/client/server_auth.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import { type Certificate, parseCertificate } from "../tls/pki/certificate.ts";
-import { type CertifiedKey, loadCertifiedKey } from "../tls/pki/certified_key.ts";
+import type { CertifiedKey } from "../tls/pki/certified_key.ts";
 import { hex } from "../tls/key_log.ts";
 import { formatIpAddress } from "../tls/pki/hostname.ts";
 import { LoadError } from "../tls/pki/load_error.ts";
 import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
-import type { PemSource } from "../tls/pki/pem_source.ts";
-import { systemTrustStore, TrustStore } from "../tls/pki/trust_store.ts";
+import { TrustStore } from "../tls/pki/trust_store.ts";
 import { connect as connectTransport } from "../transport/mod.ts";
 import type { NetAddr } from "../transport/types.ts";
+import { loadCertifiedKey, type PemSource, systemTrustStore } from "./pki_files.ts";
 import { TlsSocket } from "./tls_socket.ts";
 
 /** Trust anchors: PEM text, a file path, PEM or DER bytes, `{ path }`, or several of these. */
 export type CaSource = string | Uint8Array | { readonly path: string };
 
+/** Options of `connectTls()`: where to connect, whom to trust, what to offer, and early data. */
 export interface ConnectTlsOptions {
+  /** Host name or IP address to connect to. */
   hostname: string;
+  /** Port to connect to. */
   port: number;
   /** The name to ask for (SNI) and to verify the certificate against; default `hostname`. IP literals are not sent. */
   servername?: string;
@@ -59,6 +62,7 @@ export interface ConnectTlsOptions {
   groups?: readonly GroupName[];
   /** Groups to send a key share for right away; default x25519 and secp256r1. */
   keyShareGroups?: readonly GroupName[];
+  /** The crypto provider; `defaultProvider()` unless given. */
   provider?: CryptoProvider;
   /** SSLKEYLOGFILE lines: a path to append to, or a callback. Anyone with them can decrypt the traffic. */
   keyLog?: string | ((line: string) => void);
@@ -79,6 +83,7 @@ export interface ConnectTlsOptions {
    * Without them a request is answered with an empty Certificate.
    */
   cert?: PemSource;
+  /** The private key of `cert`. */
   key?: PemSource;
   /**
    * Where tickets are kept and looked up: by default one cache per process (`defaultSessionCache`), so that a
@@ -95,17 +100,23 @@ export interface ConnectTlsOptions {
 
 /** The parts of a certificate people ask about. */
 export interface CertificateSummary {
+  /** Subject distinguished name. */
   subject: string;
+  /** Issuer distinguished name. */
   issuer: string;
   /** subjectAltName dNSName and iPAddress entries. */
   subjectAltNames: string[];
+  /** Start of validity. */
   notBefore: Date;
+  /** End of validity. */
   notAfter: Date;
+  /** Serial number, hex. */
   serial: string;
   /** "ECDSA P-256", "RSA 2048", "Ed25519", … */
   publicKey: string;
 }
 
+/** What the client's handshake negotiated and saw of the server. */
 export interface TlsClientInfo extends ConnectionInfo {
   /** The server's chain as sent, leaf first, with a summary of each certificate. */
   chain: CertificateSummary[];
@@ -117,14 +128,19 @@ export interface TlsClientInfo extends ConnectionInfo {
   earlyDataOffered: boolean;
 }
 
+/** A client connection after its handshake: web streams of application data, and what TLS negotiated. */
 export interface TlsClientConnection {
+  /** Application data from the server. */
   readonly readable: ReadableStream<Uint8Array>;
   /** Closing it sends close_notify; reading goes on until the server closes. */
   readonly writable: WritableStream<Uint8Array>;
   /** The TLS socket underneath (a Duplex of application bytes). */
   readonly socket: TlsSocket<ClientConnection>;
+  /** What the handshake negotiated. */
   readonly info: TlsClientInfo;
+  /** Our end of the connection. */
   readonly localAddr: NetAddr;
+  /** The server's end. */
   readonly remoteAddr: NetAddr;
   /** Sends KeyUpdate (RFC 8446 §4.6.3), asking the server to update its keys too if `requestPeerUpdate`. */
   updateKeys(requestPeerUpdate?: boolean): Promise<void>;

@@ -11,8 +11,11 @@ import type { ServerConfig } from "../tls/server/server_config.ts";
 import { TlsSocket } from "./tls_socket.ts";
 import { createServerConfig, type TlsServerOptions } from "./tls_server_config.ts";
 
+/** Options of `listenTls()`: the address to listen on, the server's TLS options, and connection limits. */
 export interface ListenTlsOptions extends TlsServerOptions {
+  /** Address to listen on (default "0.0.0.0"). */
   hostname?: string;
+  /** Port to listen on; 0 picks a free one. */
   port: number;
   /** Milliseconds a client has to complete its handshake (default 10 s). */
   handshakeTimeout?: number;
@@ -22,13 +25,16 @@ export interface ListenTlsOptions extends TlsServerOptions {
   maxConnections?: number;
 }
 
+/** A server-side TLS socket, as `listenTls` yields them. */
 export type ServerTlsSocket = TlsSocket<ServerConnection>;
 
+/** Accepts connections and yields each one whose handshake completed; see `listenTls`. */
 export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   private readonly ready = new AcceptQueue<ServerTlsSocket>((s) => s.close());
   /** Connections accepted and not yet closed, for graceful shutdown. */
-  readonly active = new Set<ServerTlsSocket>();
+  readonly active: Set<ServerTlsSocket> = new Set();
 
+  /** Starts accepting on `listener` at once; `listenTls` makes it. */
   constructor(
     private readonly listener: Listener,
     readonly config: ServerConfig,
@@ -37,19 +43,23 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
     this.acceptLoop();
   }
 
+  /** The address listened on. */
   get addr(): NetAddr {
     return this.listener.addr;
   }
 
+  /** Stops accepting; connections already yielded stay open. */
   async close(): Promise<void> {
     this.ready.close();
     await this.listener.close();
   }
 
+  /** Sockets whose handshake completed, in the order they completed. */
   [Symbol.asyncIterator](): AsyncIterator<ServerTlsSocket> {
     return this.ready[Symbol.asyncIterator]();
   }
 
+  /** Accepts until the listener closes, handshaking each connection on its own. */
   private async acceptLoop(): Promise<void> {
     try {
       for await (const conn of this.listener) {
@@ -69,6 +79,7 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
     this.ready.close();
   }
 
+  /** One connection's handshake under its deadline; a failure is reported and dropped. */
   private async handshake(socket: ServerTlsSocket): Promise<void> {
     this.active.add(socket);
     socket.closed.finally(() => this.active.delete(socket));
@@ -82,6 +93,7 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   }
 }
 
+/** Listens for TLS 1.3 connections: loads the certificates (failing here if one is wrong), then accepts. */
 export async function listenTls(options: ListenTlsOptions): Promise<TlsListener> {
   const config = await createServerConfig(options);
   const listener = await listen({ hostname: options.hostname, port: options.port });

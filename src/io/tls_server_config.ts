@@ -7,18 +7,18 @@ import { readFile } from "node:fs/promises";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { defaultProvider } from "../crypto/mod.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName, suiteParams } from "../tls/cipher_suite.ts";
-import { type CertifiedKeyInput, loadCertifiedKey } from "../tls/pki/certified_key.ts";
-import type { PemSource } from "../tls/pki/pem_source.ts";
+import { type CertifiedKeyInput, loadCertifiedKey, loadTrustStore, type PemSource } from "./pki_files.ts";
 import { type ServerConfig, serverConfig, type TicketConfig } from "../tls/server/server_config.ts";
 import { MemoryReplayStore } from "../tls/tickets/memory_replay_store.ts";
 import type { ReplayStore } from "../tls/tickets/replay_store.ts";
 import { RotatingTicketKeys } from "../tls/tickets/ticket_keys.ts";
 import type { ClientAuthMode } from "../tls/server/client_auth.ts";
-import { TrustStore } from "../tls/pki/trust_store.ts";
 
+/** A server's TLS options: certificates, suites, groups, tickets, 0-RTT, client certificates, key log. */
 export interface TlsServerOptions {
   /** The certificate chain (leaf first) and its key, as PEM text, bytes or `{ path }`. */
   cert?: PemSource;
+  /** The leaf's private key (PKCS#8, SEC1 or PKCS#1), as PEM text, bytes or `{ path }`. */
   key?: PemSource;
   /** Several chains, chosen by SNI (RFC 6066); the first is the default. */
   certificates?: CertifiedKeyInput[];
@@ -53,6 +53,7 @@ export interface TlsServerOptions {
   earlyData?: EarlyDataOptions;
 }
 
+/** Session tickets (RFC 8446 §4.6.1): the secret they are sealed under, lifetime and rotation. */
 export interface TicketOptions {
   /**
    * The secret ticket keys derive from (≥ 32 bytes, or a `{ path }` to a file holding it). Share it across a
@@ -69,6 +70,7 @@ export interface TicketOptions {
   allowPskKe?: boolean;
 }
 
+/** 0-RTT early data (RFC 8446 §2.3, §8): how much, and how replays are caught. */
 export interface EarlyDataOptions {
   /** Largest 0-RTT payload accepted, in bytes (default 16384 once `earlyData` is given). */
   maxSize?: number;
@@ -95,7 +97,7 @@ export async function createServerConfig(o: TlsServerOptions): Promise<ServerCon
     cookieKey: o.cookieKey,
     keyLog: keyLogWriter(o.keyLog),
     clientAuth: o.clientAuth
-      ? { mode: o.clientAuth.mode ?? "none", anchors: await TrustStore.load(o.clientAuth.ca, "clientAuth.ca") }
+      ? { mode: o.clientAuth.mode ?? "none", anchors: await loadTrustStore(o.clientAuth.ca, "clientAuth.ca") }
       : null,
     tickets: await ticketConfig(o, provider),
   });

@@ -10,11 +10,13 @@ import type { TlsConnection } from "../tls/connection.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import type { TlsEvent } from "../tls/events.ts";
 
+/** Options of a `TlsSocket`. */
 export interface TlsSocketOptions {
   /** Milliseconds for the whole handshake; a peer that stalls longer is dropped. */
   handshakeTimeout?: number;
 }
 
+/** A TLS connection over a transport duplex, and itself a duplex of application bytes; `listenTls` and `connectTls` make them. */
 export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duplex {
   private readonly incoming: { data: Uint8Array; early: boolean }[] = [];
   private resolveComplete!: (info: ConnectionInfo) => void;
@@ -36,14 +38,17 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   onEvent?: (event: TlsEvent) => void;
   private readonly watchers = new Set<(event: TlsEvent) => boolean>();
 
+  /** Runs `engine` over `transport`; the handshake starts when the socket is first read or `handshake()` is called. */
   constructor(readonly transport: Duplex, readonly engine: C, private readonly options: TlsSocketOptions = {}) {
     this.handshakeComplete.catch(() => {}); // observed through handshake() and read() as well
   }
 
+  /** Our end of the transport connection. */
   get localAddr(): NetAddr {
     return this.transport.localAddr;
   }
 
+  /** The peer's end of the transport connection. */
   get remoteAddr(): NetAddr {
     return this.transport.remoteAddr;
   }

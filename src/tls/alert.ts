@@ -38,12 +38,14 @@ export const AlertDescription = {
   no_application_protocol: 120,
 } as const;
 
+/** An alert's RFC 8446 §6 name, e.g. "bad_certificate". */
 export type AlertName = keyof typeof AlertDescription;
 
 const namesByCode = new Map<number, AlertName>(
   Object.entries(AlertDescription).map(([name, code]) => [code, name as AlertName]),
 );
 
+/** The RFC 8446 §6 name of an alert code, e.g. "handshake_failure". */
 export function alertName(code: number): string {
   return namesByCode.get(code) ?? `unknown_alert(${code})`;
 }
@@ -51,10 +53,14 @@ export function alertName(code: number): string {
 /** Who the alert belongs to: sent by us, received from the peer, or a local failure that sends nothing. */
 export type AlertSource = "local" | "remote";
 
+/** A TLS alert (RFC 8446 §6): one we send (`source` "local"), or one the peer sent ("remote"). */
 export class TlsAlert extends Error {
+  /** The alert's code (AlertDescription). */
   readonly description: number;
+  /** Whether we sent it ("local") or the peer did ("remote"). */
   readonly source: AlertSource;
 
+  /** An alert by name or code, with a reason for the message. */
   constructor(description: AlertName | number, reason?: string, source: AlertSource = "local") {
     const code = typeof description === "number" ? description : AlertDescription[description];
     const name = alertName(code);
@@ -65,6 +71,7 @@ export class TlsAlert extends Error {
     this.source = source;
   }
 
+  /** The alert's RFC name. */
   get alertName(): string {
     return alertName(this.description);
   }

@@ -1,12 +1,16 @@
 /** What a handshake negotiated, as reported to applications (`env.tls`) and to the probe. */
 export interface ConnectionInfo {
+  /** Always "TLSv1.3". */
   version: "TLSv1.3";
+  /** The cipher suite's IANA name. */
   cipherSuite: string;
   /** The key exchange group, or null for a psk_ke resumption. */
   group: string | null;
+  /** The ALPN protocol agreed on (RFC 7301), or null. */
   alpn: string | null;
   /** The server name the client asked for (SNI), if any. */
   serverName: string | null;
+  /** True when the session was resumed with a PSK from a ticket (RFC 8446 §2.2). */
   resumed: boolean;
   /** True when the server accepted 0-RTT data on this connection. */
   earlyDataAccepted: boolean;

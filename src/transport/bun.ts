@@ -10,47 +10,12 @@
 import { AcceptQueue } from "./accept_queue.ts";
 import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
-/** The part of Bun's socket API we use; declared here so that nothing else needs Bun's types. */
-interface BunSocket {
-  data: BunDuplex;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly localFamily: string;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
-  write(data: Uint8Array): number;
-  pause(): void;
-  resume(): void;
-  setNoDelay(noDelay: boolean): boolean;
-  shutdown(): void;
-  end(): void;
-}
-
-interface BunServer {
-  readonly hostname: string;
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): void;
-}
-
-interface SocketHandlers {
-  open(socket: BunSocket): void;
-  data(socket: BunSocket, chunk: Uint8Array): void;
-  drain(socket: BunSocket): void;
-  end(socket: BunSocket): void;
-  close(socket: BunSocket, error?: Error): void;
-  error(socket: BunSocket, error: Error): void;
-  connectError(socket: BunSocket, error: Error): void;
-}
-
-interface BunApi {
-  listen(options: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandlers }): BunServer;
-  connect(options: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandlers }): Promise<
-    BunSocket
-  >;
-}
-
-const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+// Bun's own types, from the bun-types package through deno.json's compilerOptions.types: its `bun` module and `Bun`
+// namespace only, not its index, whose overrides of Node's and the web's globals would retype the rest of the tree.
+// A socket's `data` slot carries its BunDuplex.
+type BunSocket = Bun.Socket<BunDuplex>;
+type BunServer = Bun.TCPSocketListener<BunDuplex>;
+type SocketHandlers = Bun.SocketHandler<BunDuplex>;
 
 function netAddr(address: string, port: number, family?: string): NetAddr {
   const v6 = family ? family === "IPv6" : address.includes(":");

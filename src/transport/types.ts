@@ -7,14 +7,21 @@
  * send buffer, so a peer that stops reading stops the writer instead of growing memory.
  */
 
+/** A TCP endpoint. */
 export interface NetAddr {
+  /** IP address, e.g. "127.0.0.1" or "::1". */
   address: string;
+  /** TCP port. */
   port: number;
+  /** Address family. */
   family: "IPv4" | "IPv6";
 }
 
+/** A connection as bytes in and out, with backpressure: a runtime's TCP socket, or a TLS socket over one. */
 export interface Duplex {
+  /** Our end. */
   readonly localAddr: NetAddr;
+  /** The peer's end. */
   readonly remoteAddr: NetAddr;
   /** The next chunk from the peer, or null once the peer has closed its side (EOF) or the socket is gone. */
   read(): Promise<Uint8Array | null>;

@@ -16,13 +16,14 @@ import type { AeadName, CryptoProvider, HashName } from "../../src/crypto/provid
 import { ClientConnection } from "../../src/tls/client/client_connection.ts";
 import { clientConfig, type ClientConfigOptions } from "../../src/tls/client/client_config.ts";
 import { trafficKeys } from "../../src/tls/key_schedule.ts";
-import { type CertifiedKey, loadCertifiedKey } from "../../src/tls/pki/certified_key.ts";
-import { TrustStore } from "../../src/tls/pki/trust_store.ts";
+import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
+import type { TrustStore } from "../../src/tls/pki/trust_store.ts";
 import { RecordDecrypter, RecordEncrypter } from "../../src/tls/record/protection.ts";
 import { ServerConnection } from "../../src/tls/server/server_connection.ts";
 import { serverConfig, type ServerConfigOptions } from "../../src/tls/server/server_config.ts";
 import { ContentType } from "../../src/tls/wire/constants.ts";
 import { ensureDevCerts } from "../../certs/generate.ts";
+import { loadCertifiedKey, loadTrustStore } from "../../src/io/pki_files.ts";
 
 export type Side = "client" | "server";
 
@@ -246,7 +247,7 @@ export function devPki(provider: CryptoProvider = nobleProvider): Promise<DevPki
     const load = (p: { cert: string; key: string }) =>
       loadCertifiedKey({ cert: { path: p.cert }, key: { path: p.key } }, provider);
     return {
-      anchors: await TrustStore.load({ path: paths.ca.cert }),
+      anchors: await loadTrustStore({ path: paths.ca.cert }),
       ecdsa: await load(paths.server["ecdsa-p256"]),
       ed25519: await load(paths.server.ed25519),
       rsa: await load(paths.server.rsa),

@@ -10,13 +10,14 @@ export class Child {
   private readonly proc: Deno.ChildProcess;
   readonly exited: Promise<Deno.CommandStatus>;
 
-  constructor(argv: string[], env: Record<string, string> = {}) {
+  constructor(argv: string[], env: Record<string, string> = {}, cwd?: string) {
     this.proc = new Deno.Command(argv[0], {
       args: argv.slice(1),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       env,
+      cwd,
     }).spawn();
     this.exited = this.proc.status;
     this.collect(this.proc.stdout);
@@ -82,11 +83,16 @@ export interface RunResult {
 }
 
 /**
- * Runs `argv` feeding `script` to stdin: strings are written, numbers are pauses in ms. Stdin closes at the
- * end of the script; the process is killed after `timeout` ms.
+ * Runs `argv` (in `cwd` if given) feeding `script` to stdin: strings are written, numbers are pauses in ms. Stdin
+ * closes at the end of the script; the process is killed after `timeout` ms.
  */
-export async function run(argv: string[], script: (string | number)[] = [], timeout = 15_000): Promise<RunResult> {
-  const proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped" })
+export async function run(
+  argv: string[],
+  script: (string | number)[] = [],
+  timeout = 15_000,
+  cwd?: string,
+): Promise<RunResult> {
+  const proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped", cwd })
     .spawn();
   const timer = setTimeout(() => {
     try {

@@ -4,7 +4,7 @@
  * the early-data echo fixture (tests/fixtures/early_echo_server.ts) with its per-connection report lines.
  */
 import { ensureDevCerts } from "../../certs/generate.ts";
-import { Child, startFixture } from "./processes.ts";
+import { type Child, startFixture } from "./processes.ts";
 import type { Runtime } from "./runtimes.ts";
 
 export const certs = await ensureDevCerts();

@@ -8,17 +8,17 @@
 import assert from "node:assert/strict";
 import { ensureDevCerts } from "../../certs/generate.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
-import { ClientCertificateError, requestClientCertificate } from "../../src/io/client_certificate.ts";
+import { type ClientCertificateError, requestClientCertificate } from "../../src/io/client_certificate.ts";
 import { connectTls, type ConnectTlsOptions } from "../../src/io/tls_connect.ts";
 import { listenTls, type ServerTlsSocket, type TlsListener } from "../../src/io/tls_listener.ts";
 import type { ClientConfigOptions } from "../../src/tls/client/client_config.ts";
-import { type CertifiedKey, loadCertifiedKey } from "../../src/tls/pki/certified_key.ts";
-import { TrustStore } from "../../src/tls/pki/trust_store.ts";
+import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
 import type { ClientAuthMode } from "../../src/tls/server/client_auth.ts";
 import { ExtensionType as X, HandshakeType, SignatureScheme } from "../../src/tls/wire/constants.ts";
 import { needs } from "../_support/peers.ts";
 import { devClient, devServer, MemoryPair, RecordRewriter, records, secretsOf } from "../_support/memory_pair.ts";
 import { sServer } from "../_support/server_peers.ts";
+import { loadCertifiedKey, loadTrustStore } from "../../src/io/pki_files.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
 const certs = await ensureDevCerts();
@@ -26,7 +26,7 @@ const clientKey: CertifiedKey = await loadCertifiedKey(
   { cert: { path: certs.client.cert }, key: { path: certs.client.key } },
   nobleProvider,
 );
-const clientAnchors = await TrustStore.load({ path: certs.ca.cert });
+const clientAnchors = await loadTrustStore({ path: certs.ca.cert });
 const sanitize = { sanitizeResources: false, sanitizeOps: false };
 
 async function pair(mode: ClientAuthMode, client: Partial<ClientConfigOptions> = {}, serverLog?: string[]) {

@@ -16,8 +16,8 @@ import type { TlsAlert } from "../../src/tls/alert.ts";
 import { answerCertificateRequest, readPostHandshakeRequest } from "../../src/tls/client/client_auth.ts";
 import { ClientConnection } from "../../src/tls/client/client_connection.ts";
 import { finishedVerifyData } from "../../src/tls/key_schedule.ts";
-import { type CertifiedKey, loadCertifiedKey } from "../../src/tls/pki/certified_key.ts";
-import { TrustStore } from "../../src/tls/pki/trust_store.ts";
+import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
+import { loadCertifiedKey, loadTrustStore } from "../../src/io/pki_files.ts";
 import { encodeCertificate } from "../../src/tls/wire/certificate.ts";
 import { HandshakeType } from "../../src/tls/wire/constants.ts";
 import { encodeHandshake, type HandshakeMessage } from "../../src/tls/wire/handshake.ts";
@@ -230,7 +230,7 @@ Deno.test({
 // ----- 5: hostile post-handshake messages, in memory -----
 
 const clientKey: CertifiedKey = await loadCertifiedKey(trusted, nobleProvider);
-const anchors = await TrustStore.load({ path: certs.ca.cert });
+const anchors = await loadTrustStore({ path: certs.ca.cert });
 
 async function phaPair(): Promise<MemoryPair> {
   const p = new MemoryPair(

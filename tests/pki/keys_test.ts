@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { nobleProvider } from "../../src/crypto/noble.ts";
-import { type CertifiedKey, loadCertifiedKey, selectCertificate } from "../../src/tls/pki/certified_key.ts";
+import { type CertifiedKey, selectCertificate } from "../../src/tls/pki/certified_key.ts";
 import { parseCertificate } from "../../src/tls/pki/certificate.ts";
 import { LoadError, type LoadErrorCode } from "../../src/tls/pki/load_error.ts";
 import { decodePem, encodePem, PemError } from "../../src/tls/pki/pem.ts";
@@ -14,6 +14,7 @@ import { SignatureScheme } from "../../src/tls/wire/constants.ts";
 import { ensureDevCerts } from "../../certs/generate.ts";
 import { exportPkcs8, generateKeys, pkcs8ToSec1Pem } from "../../certs/issue.ts";
 import { needs, which } from "../_support/peers.ts";
+import { loadCertifiedKey } from "../../src/io/pki_files.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "pki-keys-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

@@ -20,11 +20,12 @@ import {
 import { verifyCertificateSignature } from "../../src/tls/pki/certificate_signature.ts";
 import { LoadError } from "../../src/tls/pki/load_error.ts";
 import { decodePem } from "../../src/tls/pki/pem.ts";
-import { systemTrustStore, TrustStore } from "../../src/tls/pki/trust_store.ts";
+import { TrustStore } from "../../src/tls/pki/trust_store.ts";
 import { verifyCertificateChain, type VerifyChainOptions } from "../../src/tls/pki/verify_chain.ts";
 import { ensureDevCerts } from "../../certs/generate.ts";
 import type { FileInfo } from "../../certs/bundles.ts";
 import { type DevKeyType, generateKeys, issue, type IssueOptions, type Signer } from "../../certs/issue.ts";
+import { loadTrustStore, systemTrustStore } from "../../src/io/pki_files.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "pki-chain-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -388,9 +389,9 @@ Deno.test("trust stores: PEM bundles with comments, files, SSL_CERT_FILE, and ba
   }`;
   const fromText = TrustStore.fromPem(bundle);
   assert.equal(fromText.anchors.length, 2);
-  const fromFile = await TrustStore.load({ path: certs.ca.cert });
+  const fromFile = await loadTrustStore({ path: certs.ca.cert });
   await verifyCertificateChain(chainOf(certs.server.rsa.cert), options({ anchors: fromFile }));
-  await assert.rejects(TrustStore.load({ path: `${dir}/missing.pem` }), LoadError);
+  await assert.rejects(loadTrustStore({ path: `${dir}/missing.pem` }), LoadError);
   const empty = TrustStore.fromPem("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n", "empty.pem");
   assert.throws(() => empty.anchors, (e) => e instanceof LoadError && e.code === "no_certificate");
   assert.throws(() => empty.anchors, LoadError, "the same error again");

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { MemoryReplayStore, ReplayStoreFullError } from "../../src/tls/tickets/memory_replay_store.ts";
-import { RedisReplayStore, ReplayStoreUnavailableError } from "../../src/tls/tickets/redis_replay_store.ts";
+import { RedisReplayStore, ReplayStoreUnavailableError } from "../../src/stores/redis_replay_store.ts";
 import type { ReplayStore } from "../../src/tls/tickets/replay_store.ts";
 import { needs } from "../_support/peers.ts";
 import { startRedis } from "../_support/redis.ts";

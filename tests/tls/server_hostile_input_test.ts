@@ -7,7 +7,6 @@ import { ensureDevCerts } from "../../certs/generate.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
 import { AlertDescription, alertName } from "../../src/tls/alert.ts";
 import type { TlsEvent } from "../../src/tls/events.ts";
-import { loadCertifiedKey } from "../../src/tls/pki/certified_key.ts";
 import { serverConfig } from "../../src/tls/server/server_config.ts";
 import { ServerConnection } from "../../src/tls/server/server_connection.ts";
 import { encodeClientHello } from "../../src/tls/wire/client_hello.ts";
@@ -18,6 +17,7 @@ import { encodeSignatureSchemes } from "../../src/tls/wire/extensions/signature_
 import { encodeSupportedGroups } from "../../src/tls/wire/extensions/supported_groups.ts";
 import { encodeSupportedVersionsList } from "../../src/tls/wire/extensions/supported_versions.ts";
 import { encodeHandshake } from "../../src/tls/wire/handshake.ts";
+import { loadCertifiedKey } from "../../src/io/pki_files.ts";
 
 const certs = await ensureDevCerts();
 const certificate = await loadCertifiedKey(

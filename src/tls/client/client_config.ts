@@ -19,12 +19,15 @@ import type { Extension } from "../wire/extensions/extension_list.ts";
 
 /** Judges the server's certificate chain (RFC 8446 §4.4.2.4). Throws a CertificateError (a TlsAlert) to refuse. */
 export interface ServerCertificateVerifier {
+  /** Resolves with the verified path for `chain` (DER, leaf first), or throws a CertificateError. */
   verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<VerifiedPath>;
 }
 
+/** What a verifier checks a chain against. */
 export interface VerifyContext {
   /** The configured server name (DNS name or IP literal), or null when none was given. */
   serverName: string | null;
+  /** The time to check validity at. */
   now: Date;
 }
 

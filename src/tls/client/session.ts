@@ -14,6 +14,7 @@ import { decodeMaxEarlyDataSize } from "../wire/extensions/early_data.ts";
 import type { NewSessionTicket } from "../wire/new_session_ticket.ts";
 import type { CertificateStatus } from "./server_auth.ts";
 
+/** A ticket the client keeps (RFC 8446 §4.6.1), with what resumption and 0-RTT need to use it. */
 export interface ClientSession {
   /** The opaque ticket: our PSK identity (RFC 8446 §4.2.11). */
   readonly ticket: Uint8Array;
@@ -23,7 +24,9 @@ export interface ClientSession {
   readonly cipherSuite: number;
   /** Seconds, as the server announced it. */
   readonly lifetime: number;
+  /** ticket_age_add: added to the ticket age to obfuscate it (RFC 8446 §4.2.11.1). */
   readonly ageAdd: number;
+  /** ticket_nonce, from which `psk` was derived. */
   readonly nonce: Uint8Array;
   /** When the ticket arrived, by our clock (ms since the epoch): the start of the ticket age (§4.2.11.1). */
   readonly receivedAt: number;
@@ -35,6 +38,7 @@ export interface ClientSession {
   readonly serverName: string | null;
   /** The server's chain and our verdict on it, from the full handshake; a resumed connection reports them. */
   readonly peerCertificates: readonly Uint8Array[];
+  /** Whether that chain verified. */
   readonly certificateStatus: CertificateStatus;
   /** The earliest notAfter on the verified path (ms); Infinity when verification was off. */
   readonly certificateValidUntil: number;

@@ -11,6 +11,7 @@
  */
 import { type ClientSession, sessionUsable } from "./session.ts";
 
+/** Options of a `ClientSessionCache`. */
 export interface SessionCacheOptions {
   /** Servers (cache keys) remembered; the least recently used is dropped first. Default 256. */
   maxServers?: number;
@@ -20,17 +21,20 @@ export interface SessionCacheOptions {
   reuse?: boolean;
 }
 
+/** Options of `ClientSessionCache.take()`. */
 export interface TakeOptions {
   /** The caller means to send 0-RTT data with the ticket; in reuse mode it then loses its early data allowance. */
   earlyData?: boolean;
 }
 
+/** Tickets a client keeps for resumption and 0-RTT, per server, bounded, in memory. */
 export class ClientSessionCache {
   private readonly servers = new Map<string, ClientSession[]>();
   private readonly maxServers: number;
   private readonly perServer: number;
   private readonly reuse: boolean;
 
+  /** An empty cache with the given bounds. */
   constructor(options: SessionCacheOptions = {}) {
     this.maxServers = options.maxServers ?? 256;
     this.perServer = options.ticketsPerServer ?? 4;
@@ -77,6 +81,7 @@ export class ClientSessionCache {
     return n;
   }
 
+  /** Marks `key` as the most recently used. */
   private touch(key: string, list: ClientSession[]): void {
     this.servers.delete(key);
     this.servers.set(key, list);

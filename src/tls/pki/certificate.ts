@@ -22,13 +22,17 @@ import { attributeShortNames, Oid } from "./oids.ts";
 import { parseSpki, type PublicKeyInfo } from "./public_key.ts";
 import { formatIpAddress } from "./hostname.ts";
 
+/** An AlgorithmIdentifier (RFC 5280 §4.1.1.2): a signature or key algorithm and its parameters. */
 export interface AlgorithmIdentifier {
+  /** The algorithm's OID, dotted. */
   readonly oid: string;
   /** The parameters element, when present (NULL for the RSA PKCS#1 OIDs, RSASSA-PSS-params for PSS). */
   readonly params?: Tlv;
 }
 
+/** An issuer or subject Name (RFC 5280 §4.1.2.4). */
 export interface DistinguishedName {
+  /** The Name as encoded. */
   readonly der: Uint8Array;
   /** Text for messages, in DER order as OpenSSL prints it ("C=US, O=Example, CN=a.example"). */
   readonly text: string;
@@ -51,12 +55,17 @@ export const KeyUsageBit = {
   decipherOnly: 8,
 } as const;
 
+/** One certificate extension (RFC 5280 §4.1.2.9), undecoded. */
 export interface Extension {
+  /** The extension's OID, dotted. */
   readonly oid: string;
+  /** A critical extension we do not process makes the certificate unusable (RFC 5280 §4.2). */
   readonly critical: boolean;
+  /** The extnValue octets. */
   readonly value: Uint8Array;
 }
 
+/** The subjectAltName entries we use (RFC 5280 §4.2.1.6). */
 export interface SubjectAltNames {
   /** dNSName entries, as written (not lowercased). */
   readonly dns: readonly string[];
@@ -64,27 +73,43 @@ export interface SubjectAltNames {
   readonly ip: readonly Uint8Array[];
 }
 
+/** A parsed X.509 v3 certificate (RFC 5280 §4.1): the fields chain verification and the handshake use. */
 export interface Certificate {
+  /** The whole certificate as encoded. */
   readonly der: Uint8Array;
   /** The TBSCertificate element exactly as encoded: what the issuer signed. */
   readonly tbs: Uint8Array;
+  /** 1, 2 or 3 (X.509 version, not the encoded 0-based value). */
   readonly version: number;
+  /** Serial number, hex. */
   readonly serial: string;
+  /** The algorithm the issuer signed with. */
   readonly signatureAlgorithm: AlgorithmIdentifier;
+  /** The issuer's signature over `tbs`. */
   readonly signature: Uint8Array;
+  /** Who issued it. */
   readonly issuer: DistinguishedName;
+  /** Whom it names. */
   readonly subject: DistinguishedName;
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity. */
   readonly notAfter: Date;
+  /** The subject's public key. */
   readonly publicKey: PublicKeyInfo;
+  /** Every extension, in order. */
   readonly extensions: readonly Extension[];
+  /** BasicConstraints (RFC 5280 §4.2.1.9), when present. */
   readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number };
   /** Bit numbers of KeyUsageBit that are set; undefined when the extension is absent. */
   readonly keyUsage?: ReadonlySet<number>;
   /** Key purpose OIDs; undefined when the extension is absent. */
   readonly extKeyUsage?: readonly string[];
+  /** subjectAltName (RFC 5280 §4.2.1.6), when present. */
   readonly subjectAltNames?: SubjectAltNames;
+  /** SubjectKeyIdentifier (RFC 5280 §4.2.1.2), when present. */
   readonly subjectKeyId?: Uint8Array;
+  /** AuthorityKeyIdentifier's keyIdentifier (RFC 5280 §4.2.1.1), when present. */
   readonly authorityKeyId?: Uint8Array;
 }
 

@@ -13,6 +13,7 @@
  */
 import { type AlertName, TlsAlert } from "../alert.ts";
 
+/** Each certificate failure by name, with the alert it is sent as (RFC 8446 §6.2). */
 export const certificateErrorAlerts = {
   /** notAfter is in the past. */
   expired: "certificate_expired",
@@ -48,15 +49,19 @@ export const certificateErrorAlerts = {
   empty_chain: "bad_certificate",
 } as const satisfies Record<string, AlertName>;
 
+/** Why a chain did not verify, one name per rule; each maps to the alert it sends. */
 export type CertificateErrorCode = keyof typeof certificateErrorAlerts;
 
+/** A certificate chain that did not verify: `code` names the rule, and it is sent as the mapped alert. */
 export class CertificateError extends TlsAlert {
+  /** Which rule failed. */
   readonly code: CertificateErrorCode;
   /** The plain reason, without the "sending <alert>:" prefix of the message. */
   readonly reason: string;
   /** Position in the supplied chain (0 is the leaf) or in the built path, when one certificate is to blame. */
   readonly depth?: number;
 
+  /** The error for `code`, sent as its alert. */
   constructor(code: CertificateErrorCode, reason: string, depth?: number) {
     super(certificateErrorAlerts[code], reason);
     this.name = "CertificateError";

@@ -13,49 +13,69 @@ import { bytesEqual, DerError } from "./der.ts";
 import { formatIpAddress, matchesDnsName, normalizeDnsName } from "./hostname.ts";
 import { LoadError } from "./load_error.ts";
 import { decodePem, looksLikePem, PemError } from "./pem.ts";
-import { type PemSource, readPemSource } from "./pem_source.ts";
 import { parsePrivateKey, type PrivateKey } from "./private_key.ts";
 import { describeAlgorithm } from "./public_key.ts";
 
-export interface CertifiedKeyInput {
-  /** The chain, leaf first: PEM text, PEM or DER bytes, or `{ path }`. */
-  readonly cert: PemSource;
-  /** The leaf's private key: PKCS#8, SEC1 or PKCS#1, as PEM text, PEM or DER bytes, or `{ path }`. */
-  readonly key: PemSource;
+/**
+ * PEM text or PEM/DER bytes, already read: the engine never opens files (src/io/pki_files.ts does). `name` is what
+ * error messages call the input: its file path, or "cert"/"key" for input given in memory.
+ */
+export interface NamedPem {
+  /** The PEM text, or PEM or DER bytes. */
+  readonly data: string | Uint8Array;
+  /** What error messages call it. */
+  readonly name: string;
+}
+
+/** A chain and its key, as bytes. */
+export interface CertifiedKeyBytes {
+  /** The chain, leaf first. */
+  readonly cert: NamedPem;
+  /** The leaf's private key: PKCS#8, SEC1 or PKCS#1. */
+  readonly key: NamedPem;
 }
 
 /** What the leaf says about itself, for logs and `env.tls`. */
 export interface LeafInfo {
+  /** Subject distinguished name. */
   readonly subject: string;
+  /** subjectAltName dNSName entries. */
   readonly dnsNames: readonly string[];
+  /** subjectAltName iPAddress entries, formatted. */
   readonly ipAddresses: readonly string[];
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity. */
   readonly notAfter: Date;
+  /** Serial number, hex. */
   readonly serial: string;
 }
 
+/** A certificate chain with the private key of its leaf, checked to belong together. */
 export interface CertifiedKey {
   /** DER certificates, leaf first, as they go into the Certificate message. */
   readonly chain: readonly Uint8Array[];
+  /** The leaf's private key, imported into the crypto provider. */
   readonly signingKey: SigningKey;
+  /** The key's algorithm. */
   readonly kind: KeyKind;
   /**
    * The SignatureSchemes this key can sign CertificateVerify with, preferred first (RFC 8446 §4.2.3: an ECDSA
    * scheme names its curve; RSA signs with PSS only, rsa_pss_rsae_* for rsaEncryption keys).
    */
   readonly schemes: readonly number[];
+  /** What the leaf says about itself. */
   readonly leaf: LeafInfo;
   /** The leaf's dNSName entries, lowercased without trailing dot: what SNI selection matches against. */
   readonly names: readonly string[];
 }
 
-/** Loads and cross-checks a chain and its key. Throws LoadError naming the file and the reason. */
-export async function loadCertifiedKey(
-  input: CertifiedKeyInput,
+/** Parses and cross-checks a chain and its key. Throws LoadError naming the input and the reason. */
+export async function parseCertifiedKey(
+  input: CertifiedKeyBytes,
   provider: Pick<CryptoProvider, "importSigningKey" | "verify">,
 ): Promise<CertifiedKey> {
-  const certSource = await readPemSource(input.cert, "cert");
-  const keySource = await readPemSource(input.key, "key");
+  const { cert: certSource, key: keySource } = input;
   const certificates = readChain(certSource.data, certSource.name);
   const leaf = certificates[0];
   const privateKey = parsePrivateKey(keySource.data, keySource.name);

@@ -39,8 +39,11 @@ export class DerError extends Error {
 
 /** One element: its tag, its content octets, and the whole encoding (tag, length and content). */
 export interface Tlv {
+  /** The identifier octet. */
   readonly tag: number;
+  /** The content octets. */
   readonly value: Uint8Array;
+  /** The whole element, tag and length included. */
   readonly raw: Uint8Array;
 }
 

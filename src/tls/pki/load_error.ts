@@ -3,6 +3,7 @@
  * TlsAlerts: they name the file (or "key"/"cert" for in-memory input) and say what is wrong with it.
  */
 
+/** What is wrong with a certificate, key or trust store given to the server or client. */
 export type LoadErrorCode =
   | "unreadable" // the file could not be read
   | "bad_pem" // PEM framing or base64 is broken
@@ -14,12 +15,16 @@ export type LoadErrorCode =
   | "unsupported_key" // an algorithm or size TLS 1.3 signing does not cover here
   | "key_mismatch"; // the private key is not the one the leaf certificate certifies
 
+/** A certificate, key or trust store that cannot be used, found at start-up, naming the file and the reason. */
 export class LoadError extends Error {
+  /** What is wrong. */
   readonly code: LoadErrorCode;
   /** The file path, or a description of in-memory input. */
   readonly source: string;
+  /** The reason, without the source prefix of the message. */
   readonly reason: string;
 
+  /** An error about `source` (a path, or "cert"/"key" for in-memory input). */
   constructor(code: LoadErrorCode, source: string, reason: string, options?: { cause?: unknown }) {
     super(`${source}: ${reason}`, options);
     this.name = "LoadError";

@@ -9,10 +9,13 @@ import { Oid } from "./oids.ts";
 /** The key kinds we can sign with, plus the ones we can recognise and name but not use. */
 export type PublicKeyAlgorithm = KeyKind | "ecdsa-p521" | "ecdsa-other" | "rsa-pss" | "ed448" | "unknown";
 
+/** A SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), decoded as far as TLS needs. */
 export interface PublicKeyInfo {
+  /** The key's algorithm. */
   readonly algorithm: PublicKeyAlgorithm;
   /** The algorithm OID, and the named curve for EC keys. */
   readonly oid: string;
+  /** The named curve's OID, for EC keys. */
   readonly curve?: string;
   /** The subjectPublicKey bits: an EC point, a raw Ed25519 key, or an RSAPublicKey DER. */
   readonly key: Uint8Array;

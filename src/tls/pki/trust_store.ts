@@ -1,20 +1,15 @@
 /**
  * Trust anchors: the certificates a chain must end at (RFC 5280 §6.1.1 (d)).
  *
- * A store is made from a PEM bundle (text, bytes or a file), from DER certificates, or from the system bundle:
- * `SSL_CERT_FILE` if set, else /etc/ssl/certs/ca-certificates.crt (Debian, Ubuntu, Alpine, Arch). The bundle
- * is only decoded the first time a chain is verified against it, and the system store is loaded once.
+ * A store is made from a PEM bundle (text or bytes) or from DER certificates; reading files, the system bundle
+ * included, is src/io/pki_files.ts's job. The bundle is only decoded the first time a chain is verified against it.
  */
-import process from "node:process";
 import { bytesEqual, DerError } from "./der.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { LoadError } from "./load_error.ts";
 import { decodePem, PemError } from "./pem.ts";
-import { type PemSource, readPemSource } from "./pem_source.ts";
 
-/** Where the system bundle lives when SSL_CERT_FILE is not set. */
-export const DEFAULT_CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
-
+/** A set of trust anchors, indexed by subject name for chain building. */
 export class TrustStore {
   #pending: { data: string | Uint8Array; name: string } | undefined;
   #anchors: Certificate[] = [];
@@ -40,12 +35,6 @@ export class TrustStore {
       if (!(e instanceof DerError)) throw e;
       throw new LoadError("bad_certificate", name, `a trust anchor is not valid X.509 (${e.message})`, { cause: e });
     }
-  }
-
-  /** A store from a PEM source; a file that cannot be read throws LoadError "unreadable". */
-  static async load(source: PemSource, name = "trust store"): Promise<TrustStore> {
-    const { data, name: sourceName } = await readPemSource(source, name);
-    return TrustStore.fromPem(data, sourceName);
   }
 
   /** Every anchor. */
@@ -115,21 +104,4 @@ export class TrustStore {
       throw new LoadError("no_certificate", name, "the trust store holds no usable CERTIFICATE block");
     }
   }
-}
-
-let systemStore: Promise<TrustStore> | undefined;
-
-/**
- * The system trust store: SSL_CERT_FILE, else DEFAULT_CA_FILE. Loaded on first call and cached; a failed
- * load is not cached, so a later call can succeed once the file exists.
- */
-export function systemTrustStore(): Promise<TrustStore> {
-  if (!systemStore) {
-    const path = process.env.SSL_CERT_FILE || DEFAULT_CA_FILE;
-    systemStore = TrustStore.load({ path });
-    systemStore.catch(() => {
-      systemStore = undefined;
-    });
-  }
-  return systemStore;
 }

@@ -21,6 +21,7 @@ import { formatIpAddress, matchesHostname } from "./hostname.ts";
 import { Oid } from "./oids.ts";
 import { TrustStore } from "./trust_store.ts";
 
+/** What a certificate must be good for (extended key usage, RFC 5280 §4.2.1.12). */
 export type CertificatePurpose = "serverAuth" | "clientAuth";
 
 export interface VerifyChainOptions {
@@ -36,9 +37,11 @@ export interface VerifyChainOptions {
   readonly maxDepth?: number;
 }
 
+/** A chain that verified: the path from the leaf to a trust anchor. */
 export interface VerifiedPath {
   /** DER certificates from the leaf to the trust anchor (both included; one entry when the leaf is an anchor). */
   readonly path: readonly Uint8Array[];
+  /** The same path, parsed. */
   readonly certificates: readonly Certificate[];
 }
 

@@ -17,6 +17,7 @@ import type { Extension } from "../wire/extensions/extension_list.ts";
 import { encodeSignatureSchemes } from "../wire/extensions/signature_algorithms.ts";
 import { Writer } from "../wire/writer.ts";
 
+/** When the server asks for a client certificate at the handshake (RFC 8446 §4.3.2): never, asking, or demanding one. */
 export type ClientAuthMode = "none" | "request" | "require";
 
 export interface ClientAuthConfig {

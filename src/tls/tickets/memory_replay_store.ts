@@ -14,6 +14,7 @@
  */
 import type { ReplayStore } from "./replay_store.ts";
 
+/** Options of a `MemoryReplayStore`. */
 export interface MemoryReplayStoreOptions {
   /** Upper bound on remembered keys. Default 1,000,000 (on the order of 100-200 MB with 64-character keys). */
   maxEntries?: number;
@@ -32,7 +33,9 @@ export class ReplayStoreFullError extends Error {
 /** Expired entries removed on each claim, at most, while the store is below its cap (amortized O(1)). */
 const SWEEP_PER_CLAIM = 64;
 
+/** The default 0-RTT replay store: this process's memory, bounded, expiring entries as their window passes. */
 export class MemoryReplayStore implements ReplayStore {
+  /** The cap on remembered keys. */
   readonly maxEntries: number;
   private readonly now: () => number;
   /** key → expiry time. An entry whose expiry is <= now is dead even before the sweep removes it. */
@@ -45,6 +48,7 @@ export class MemoryReplayStore implements ReplayStore {
   private readonly heapAt: number[] = [];
   private readonly heapKey: string[] = [];
 
+  /** An empty store. */
   constructor(options: MemoryReplayStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 1_000_000;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be >= 1`);
@@ -77,6 +81,7 @@ export class MemoryReplayStore implements ReplayStore {
     return Promise.resolve();
   }
 
+  /** The claim itself: true if `key` was not held (and now is, for `ttlMs`). */
   private claimSync(key: string, ttlMs: number): boolean {
     if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
     const now = this.now();
@@ -110,6 +115,7 @@ export class MemoryReplayStore implements ReplayStore {
     }
   }
 
+  /** Adds (at, key) to the min-heap. */
   private push(at: number, key: string): void {
     const { heapAt, heapKey } = this;
     let i = heapAt.length;
@@ -126,6 +132,7 @@ export class MemoryReplayStore implements ReplayStore {
     heapKey[i] = key;
   }
 
+  /** Removes and returns the earliest (at, key). */
   private pop(): [number, string] {
     const { heapAt, heapKey } = this;
     const top: [number, string] = [heapAt[0], heapKey[0]];

@@ -21,12 +21,15 @@
  * - Replication is asynchronous: a claim acknowledged by a primary that fails over before replicating it
  *   is forgotten by the new primary. Within one window that lets a replay through once.
  */
-import type { ReplayStore } from "./replay_store.ts";
+import type { ReplayStore } from "../tls/tickets/replay_store.ts";
 
 /** What the store uses of a node-redis client; any `createClient()` result fits. */
 export interface RedisCommandClient {
+  /** Sends one command, e.g. ["SET", key, "1", "NX", "PX", "10000"]. */
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
+  /** Adds a listener for background errors. */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes it. */
   off(event: "error", listener: (error: Error) => void): unknown;
 }
 
@@ -41,6 +44,7 @@ interface OwnedClient extends RedisCommandClient {
   destroy(): void;
 }
 
+/** Options of a `RedisReplayStore`. */
 export interface RedisReplayStoreOptions {
   /** Prepended to every key. Default `tls13:replay:`. */
   prefix?: string;
@@ -54,6 +58,7 @@ export interface RedisReplayStoreOptions {
 
 /** Redis did not answer a claim in time, or answered with an error: the claim's outcome is unknown. */
 export class ReplayStoreUnavailableError extends Error {
+  /** The error's name. */
   override readonly name = "ReplayStoreUnavailableError";
 }
 
@@ -64,8 +69,11 @@ function reconnectDelay(retries: number): number {
   return Math.min(50 * 2 ** Math.min(retries, 5), 1000) + Math.floor(Math.random() * 50);
 }
 
+/** A 0-RTT replay store on Redis, shared by a fleet: one atomic `SET NX PX` per claim, failing closed when Redis does not answer in time. */
 export class RedisReplayStore implements ReplayStore {
+  /** Prepended to every key. */
   readonly prefix: string;
+  /** Deadline of one claim, in milliseconds. */
   readonly timeoutMs: number;
   /** The last background error the client reported, for diagnostics. */
   lastError: Error | undefined;
