@@ -58,7 +58,7 @@ async function fetchResponse(f: OcspFixtures, key: CertifiedKey): Promise<Uint8A
   return r.body;
 }
 
-async function stapled(f: OcspFixtures, key: CertifiedKey, now?: () => number) {
+async function stapled(key: CertifiedKey, now?: () => number) {
   const set = new CertificateSet();
   set.put(key);
   const events: CertificateEvent[] = [];
@@ -96,7 +96,7 @@ Deno.test({
   async fn() {
     await withResponder("issuer", async (f) => {
       const key = await load(f, f.good);
-      const { current, events } = await stapled(f, key);
+      const { current, events } = await stapled(key);
       assert.ok(current.ocspResponse, `no staple: ${JSON.stringify(events)}`);
       assert.equal(events[0].type, "ocsp");
       const set = new CertificateSet();
@@ -144,7 +144,7 @@ Deno.test({
   name: "delegated responder (id-kp-OCSPSigning, issued by the CA): accepted",
   async fn() {
     await withResponder("delegated", async (f) => {
-      const { current } = await stapled(f, await load(f, f.good));
+      const { current } = await stapled(await load(f, f.good));
       assert.ok(current.ocspResponse);
       const leaf = parseCertificate(current.chain[0]);
       const status = await verifyOcspResponse(current.ocspResponse, leaf, parseCertificate(current.chain[1]), {
@@ -176,7 +176,7 @@ for (
     async fn() {
       await withResponder(signing, async (f) => {
         const key = await load(f, pick(f));
-        const { current, events } = await stapled(f, key);
+        const { current, events } = await stapled(key);
         assert.equal(current.ocspResponse, undefined);
         assert.equal(events[0].type, "ocsp_failed");
         const e = await clientRefuses(f, key, await fetchResponse(f, key));
@@ -195,7 +195,7 @@ Deno.test({
     await withResponder("issuer", async (f) => {
       const key = await load(f, f.good);
       const later = () => Date.now() + 20 * 60_000;
-      const { current, events } = await stapled(f, key, later);
+      const { current, events } = await stapled(key, later);
       assert.equal(current.ocspResponse, undefined);
       assert.match((events[0] as { error: string }).error, /expired/);
       const e = await clientRefuses(f, key, await fetchResponse(f, key), later);
@@ -219,7 +219,7 @@ Deno.test({
         (l) => probe(`127.0.0.1:${l.addr.port}`, { servername: "localhost", ca: { path: f.ca.cert } }),
       );
       assert.ok("error" in report.ocsp && report.ocsp.error.code === "staple_required");
-      const { set } = await stapled(f, key);
+      const { set } = await stapled(key);
       assert.equal(await serving(set, (l) => connectError(f, l.addr.port)), null);
     });
   },
