@@ -1,0 +1,65 @@
+/**
+ * acme-client speaks HTTP through axios, whose default adapter is node:http(s): the runtime's TLS. This swaps
+ * it, once per process, for an adapter over our own HTTPS client (http_fetch.ts), so that the connection to
+ * the ACME server runs on our TLS 1.3 stack like everything else. acme-client's own retries are turned off:
+ * the manager retries with its own backoff, which keeps serving meanwhile.
+ *
+ * The adapter follows axios's contract (an adapter resolves or rejects with `{ data, status, headers, config }`
+ * after applying `config.validateStatus`); acme-client reads only these fields.
+ */
+import acme from "acme-client";
+import type { CaSource } from "../io/tls_connect.ts";
+import { httpFetch } from "./http_fetch.ts";
+
+/** Trust anchors per ACME directory origin (a test's Pebble, a staging CA); the system bundle otherwise. */
+const trust = new Map<string, CaSource | readonly CaSource[]>();
+let installed = false;
+
+interface AdapterConfig {
+  url: string;
+  baseURL?: string;
+  method?: string;
+  headers?: { toJSON?: () => Record<string, unknown> } & Record<string, unknown>;
+  data?: string;
+  validateStatus?: ((status: number) => boolean) | null;
+}
+
+/** Routes acme-client's requests to `directoryUrl`'s origin through our client, trusting `ca` there. */
+export function useOurHttps(directoryUrl: string, ca?: CaSource | readonly CaSource[]): void {
+  if (ca !== undefined) trust.set(new URL(directoryUrl).origin, ca);
+  if (installed) return;
+  installed = true;
+  const instance = acme.axios as unknown as {
+    defaults: { adapter: unknown; acmeSettings: { retryMaxAttempts: number } };
+  };
+  instance.defaults.acmeSettings.retryMaxAttempts = 0;
+  instance.defaults.adapter = adapter;
+}
+
+async function adapter(config: AdapterConfig) {
+  const url = new URL(config.url, config.baseURL).href;
+  const raw = config.headers?.toJSON ? config.headers.toJSON() : config.headers ?? {};
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== null && v !== false) headers[k] = String(v);
+  // A network failure carries no `config`, so acme-client's interceptor passes it through unchanged.
+  const r = await httpFetch(url, {
+    method: (config.method ?? "get").toUpperCase(),
+    headers,
+    body: config.data,
+    ca: trust.get(new URL(url).origin),
+    timeout: 30_000,
+    maxBodySize: 1024 * 1024,
+  });
+  const response = {
+    data: new TextDecoder().decode(r.body),
+    status: r.status,
+    statusText: "",
+    headers: Object.fromEntries(r.headers),
+    config,
+    request: {},
+  };
+  if (config.validateStatus && !config.validateStatus(r.status)) {
+    throw Object.assign(new Error(`${url} answered HTTP ${r.status}`), { config, response });
+  }
+  return response;
+}
