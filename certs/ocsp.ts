@@ -33,7 +33,7 @@ export interface OcspFixtures {
   readonly dir: string;
   /** The issuing CA (the development CA) and its key. */
   readonly ca: { readonly cert: string; readonly key: string };
-  /** Server certificates for localhost and 127.0.0.1 naming `url` as their responder. */
+  /** Server certificates for localhost and 127.0.0.1 naming `url` as their responder (leaf, then the CA). */
   readonly good: Pair;
   readonly revoked: Pair;
   /** Not in the index: the responder answers "unknown". */
@@ -91,7 +91,8 @@ export async function makeOcspFixtures(dir: string, url: string): Promise<OcspFi
       extraExtensions: o.extra,
     });
     const pair = { cert: join(dir, `${name}.pem`), key: join(dir, `${name}-key.pem`), serial: cert.serialNumber };
-    await writeFile(pair.cert, certPem(cert));
+    // Server certificates come with their issuer: a stapling server needs it to ask for and check responses.
+    await writeFile(pair.cert, certPem(cert) + (o.dns ? certPem(signer.cert) : ""));
     await writeFile(pair.key, await exportPkcs8Pem(keys.privateKey), { mode: 0o600 });
     return { ...pair, serial: pair.serial.toUpperCase(), subject: cert.subject, notAfter: cert.notAfter };
   };

@@ -15,11 +15,7 @@
  */
 import process from "node:process";
 import { app } from "./hello.ts";
-import { serve } from "../mod.ts";
-import { AcmeManager } from "../src/acme/manager.ts";
-import { formatEvent } from "../src/acme/events.ts";
-import { DirectoryStorage } from "../src/acme/storage.ts";
-import { RedisStorage } from "../src/acme/redis_storage.ts";
+import { AcmeManager, DirectoryStorage, formatEvent, RedisStorage, serve } from "../mod.ts";
 
 const env = (name: string) => process.env[name]?.trim() || undefined;
 const directoryUrl = env("ACME_DIRECTORY");
