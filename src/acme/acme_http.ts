@@ -11,8 +11,11 @@ import acme from "acme-client";
 import type { CaSource } from "../io/tls_connect.ts";
 import { httpFetch } from "./http_fetch.ts";
 
-/** Trust anchors per ACME directory origin (a test's Pebble, a staging CA); the system bundle otherwise. */
-const trust = new Map<string, CaSource | readonly CaSource[]>();
+/**
+ * Trust anchors given for ACME servers (a staging CA, a test's Pebble); the system bundle when none was. One
+ * list for the process: a directory may point to resources on other origins, which must be trusted the same.
+ */
+const trust: CaSource[] = [];
 let installed = false;
 
 interface AdapterConfig {
@@ -24,9 +27,9 @@ interface AdapterConfig {
   validateStatus?: ((status: number) => boolean) | null;
 }
 
-/** Routes acme-client's requests to `directoryUrl`'s origin through our client, trusting `ca` there. */
-export function useOurHttps(directoryUrl: string, ca?: CaSource | readonly CaSource[]): void {
-  if (ca !== undefined) trust.set(new URL(directoryUrl).origin, ca);
+/** Routes acme-client's requests through our client, trusting `ca` (if given) for ACME servers. */
+export function useOurHttps(ca?: CaSource | readonly CaSource[]): void {
+  if (ca !== undefined) trust.push(...(Array.isArray(ca) ? ca : [ca as CaSource]));
   if (installed) return;
   installed = true;
   const instance = acme.axios as unknown as {
@@ -46,7 +49,7 @@ async function adapter(config: AdapterConfig) {
     method: (config.method ?? "get").toUpperCase(),
     headers,
     body: config.data,
-    ca: trust.get(new URL(url).origin),
+    ca: trust.length > 0 ? trust : undefined,
     timeout: 30_000,
     maxBodySize: 1024 * 1024,
   });

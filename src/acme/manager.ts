@@ -4,7 +4,8 @@
  * certmagic do.
  *
  * - One certificate per name. `start()` loads what storage holds and orders what is missing or due.
- * - Renewal starts at `renewAt` (two thirds) of the lifetime. A failure is retried with exponential backoff;
+ * - Renewal starts at `renewAt` (two thirds) of the lifetime, or earlier when the CA's renewal information
+ *   (RFC 9773, renewal_info.ts) says so. A failure is retried with exponential backoff;
  *   the working certificate keeps serving while it is valid, and is never dropped for a failed renewal.
  * - A fleet shares storage: the node holding the storage lock for a name orders, the others wait for the lock
  *   and then find the new certificate in storage. Challenges are in storage too, so any node answers the
@@ -25,6 +26,7 @@ import { useOurHttps } from "./acme_http.ts";
 import { CertificateSet } from "./certificate_set.ts";
 import { backoff, type EventSink } from "./events.ts";
 import { OcspStapler } from "./ocsp_stapler.ts";
+import { suggestedRenewal } from "./renewal_info.ts";
 import { type CertificateStorage, DirectoryStorage } from "./storage.ts";
 import { challengeCertificate, keyAndCsr } from "./tls_alpn_challenge.ts";
 
@@ -55,12 +57,16 @@ interface NameState {
   current?: ServerCertificate;
   notBefore: number;
   notAfter: number;
+  /** When the CA's renewal information (RFC 9773) asks for renewal, if it does. */
+  ariAt?: number;
   attempt: number;
   timer?: ReturnType<typeof setTimeout>;
   running?: Promise<void>;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
+/** How often renewal information is asked for again (RFC 9773 §4.3 suggests following Retry-After; 6 h). */
+const ARI_POLL = 6 * 3600_000;
 
 export class AcmeManager {
   /** Give it to `serve({ tls: { resolver } })`: it answers SNI and tls-alpn-01. */
@@ -90,7 +96,7 @@ export class AcmeManager {
       onEvent: o.onEvent,
       onRevoked: (cert) => this.#renewSoon(cert.names[0]),
     });
-    useOurHttps(o.directoryUrl, o.ca);
+    useOurHttps(o.ca);
   }
 
   /** Loads or obtains a certificate for every name; resolves once each has one or has failed once (retrying). */
@@ -120,7 +126,9 @@ export class AcmeManager {
       try {
         await this.#ensure(name, s);
         s.attempt = 0;
-        this.#schedule(name, s, this.#renewTime(s) - Date.now());
+        s.ariAt = await this.#renewalInfo(s);
+        // RFC 9773 §4.3: ask the CA again from time to time, even while nothing is due.
+        this.#schedule(name, s, Math.min(this.#renewTime(s), Date.now() + ARI_POLL) - Date.now());
       } catch (e) {
         // The next attempt registers again (newAccount with our key is idempotent, RFC 8555 §7.3.1): the CA may
         // have lost or deactivated the account, as a restarted test CA does.
@@ -151,8 +159,16 @@ export class AcmeManager {
     if (name && this.#state.has(name)) this.#schedule(name, this.#stateOf(name), 0);
   }
 
-  #renewTime(s: Pick<NameState, "notBefore" | "notAfter">): number {
-    return s.notBefore + (this.#o.renewAt ?? 2 / 3) * (s.notAfter - s.notBefore);
+  /** Two thirds of the lifetime (or `renewAt`), earlier if the CA's renewal information says so. */
+  #renewTime(s: Pick<NameState, "notBefore" | "notAfter" | "ariAt">): number {
+    const own = s.notBefore + (this.#o.renewAt ?? 2 / 3) * (s.notAfter - s.notBefore);
+    return Math.min(own, s.ariAt ?? Infinity);
+  }
+
+  async #renewalInfo(s: NameState): Promise<number | undefined> {
+    if (!s.current) return undefined;
+    const leaf = parseCertificate(s.current.chain[0]);
+    return await suggestedRenewal(this.#o.directoryUrl, leaf, this.#o.ca).catch(() => null) ?? undefined;
   }
 
   /**
@@ -172,7 +188,8 @@ export class AcmeManager {
     const release = await this.#lock(name);
     try {
       const stored = await this.#loadStored(name);
-      if (stored && Date.now() < this.#renewTime(stored)) {
+      const ariAt = stored?.serial === this.#serialOf(s) ? s.ariAt : undefined;
+      if (stored && Date.now() < this.#renewTime({ ...stored, ariAt })) {
         if (stored.serial !== this.#serialOf(s)) {
           await this.#install(name, s, stored.certPem, stored.keyPem);
           this.#o.onEvent?.({ type: "loaded", name, ...this.#dates(s) });
@@ -223,6 +240,7 @@ export class AcmeManager {
     s.current = cert;
     s.notBefore = cert.leaf.notBefore.getTime();
     s.notAfter = cert.leaf.notAfter.getTime();
+    s.ariAt = undefined;
     if (old) this.#stapler?.unwatch(old);
     this.#stapler?.watch(cert).catch((e) =>
       this.#o.onEvent?.({
