@@ -307,10 +307,16 @@ export class AcmeManager {
         backoffMin: 250,
         backoffMax: 5000,
       });
-      await client.createAccount({
-        termsOfServiceAgreed: true,
-        contact: this.#o.email ? [`mailto:${this.#o.email}`] : undefined,
-      });
+      // RFC 8555 §7.3.1: look the key's account up first; only a key without one registers (an update with
+      // the registration fields would be refused as an empty update).
+      try {
+        await client.createAccount({ onlyReturnExisting: true });
+      } catch {
+        await client.createAccount({
+          termsOfServiceAgreed: true,
+          ...(this.#o.email ? { contact: [`mailto:${this.#o.email}`] } : {}),
+        });
+      }
       return client;
     })();
     return this.#client;

@@ -16,12 +16,15 @@ export interface PebbleOptions {
   tlsPort: number;
   /** Seconds an issued certificate is valid (Pebble's certificateValidityPeriod). */
   validity?: number;
+  /** Also answer AAAA queries with ::1 (where our IPv4-only test servers do not listen); default false. */
+  ipv6?: boolean;
 }
 
 export class Pebble {
   readonly port = freePort();
   readonly managementPort = freePort();
   readonly dnsPort = freePort();
+  readonly dnsManagementPort = freePort();
   readonly directoryUrl = `https://127.0.0.1:${this.port}/dir`;
   /** The PEM file that Pebble's own HTTPS listener is trusted through (ACME_CA). */
   listenerCa = "";
@@ -38,7 +41,7 @@ export class Pebble {
       "-dns01",
       `127.0.0.1:${this.dnsPort}`,
       "-management",
-      `127.0.0.1:${freePort()}`,
+      `127.0.0.1:${this.dnsManagementPort}`,
       "-http01",
       "",
       "-https01",
@@ -46,7 +49,7 @@ export class Pebble {
       "-tlsalpn01",
       "",
       "-defaultIPv6",
-      "",
+      this.options.ipv6 ? "::1" : "",
     ]);
     this.pebble = new Child(
       ["pebble", "-config", `${this.dir}/pebble.json`, "-dnsserver", `127.0.0.1:${this.dnsPort}`],
@@ -61,6 +64,15 @@ export class Pebble {
     const r = await httpFetch(`https://127.0.0.1:${this.managementPort}/roots/0`, { ca: { path: this.listenerCa } });
     if (r.status !== 200) throw new Error(`pebble /roots/0 answered ${r.status}`);
     return new TextDecoder().decode(r.body);
+  }
+
+  /** Stops answering AAAA queries (pebble-challtestsrv's management API), so validation goes to 127.0.0.1. */
+  async dropIpv6(): Promise<void> {
+    const r = await httpFetch(`http://127.0.0.1:${this.dnsManagementPort}/set-default-ipv6`, {
+      method: "POST",
+      body: JSON.stringify({ ip: "" }),
+    });
+    if (r.status !== 200) throw new Error(`set-default-ipv6 answered ${r.status}`);
   }
 
   get log(): string {

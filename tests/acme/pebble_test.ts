@@ -156,6 +156,27 @@ Deno.test({
 });
 
 Deno.test({
+  ...opts,
+  name: "a failed validation is retried with the same account and then succeeds",
+  async fn() {
+    const port = freePort();
+    // The names resolve to ::1 too, where the node does not listen: Pebble's first validation fails.
+    const pebble = await startPebble({ tlsPort: port, ipv6: true });
+    const node = await startNode("deno", pebble, "retry.test", port);
+    try {
+      const failed = await node.child.waitFor(/^failed retry\.test \(attempt 1\): (.*); retrying in/, 60_000);
+      assert.match(failed[1], /tls-alpn-01|connect/i);
+      await pebble.dropIpv6();
+      // Before the fix, every later attempt failed: re-registering the existing account was an empty update.
+      await node.child.waitFor(/^obtained retry\.test serial/, 60_000);
+    } finally {
+      await stopNode(node);
+      await pebble.close();
+    }
+  },
+});
+
+Deno.test({
   ...needs("pebble", "pebble-challtestsrv", "openssl"),
   name: "tls-alpn-01 for a name we do not serve is refused; ordinary clients never get a challenge certificate",
   async fn() {
