@@ -187,5 +187,8 @@ if (isMain()) {
   console.log(`wrote ${dir}: ocsp-good.pem, ocsp-revoked.pem, ocsp-unknown.pem, ocsp-must-staple.pem (and keys)`);
   console.log(`OCSP responder on ${f.url} (openssl ocsp, signed by the development CA); Ctrl-C stops it`);
   const [bin, ...rest] = responderArgv(f, port, "issuer");
-  spawn(bin, rest, { stdio: "inherit" });
+  const responder = spawn(bin, rest, { stdio: "inherit" });
+  // The responder goes down with us, and we with it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => responder.kill(signal));
+  responder.on("exit", (code) => process.exit(code ?? 0));
 }
