@@ -18,6 +18,8 @@ export interface PebbleOptions {
   validity?: number;
   /** Also answer AAAA queries with ::1 (where our IPv4-only test servers do not listen); default false. */
   ipv6?: boolean;
+  /** The OCSP responder URL Pebble writes into the certificates it issues (it runs no responder itself). */
+  ocspResponderUrl?: string;
 }
 
 export class Pebble {
@@ -116,7 +118,7 @@ export class Pebble {
         privateKey: `${this.dir}/listener-key.pem`,
         httpPort: freePort(),
         tlsPort: this.options.tlsPort,
-        ocspResponderURL: "",
+        ocspResponderURL: this.options.ocspResponderUrl ?? "",
         externalAccountBindingRequired: false,
         certificateValidityPeriod: this.options.validity ?? 3600,
       },

@@ -12,6 +12,7 @@ import { command, type Runtime, runtimes } from "../_support/runtimes.ts";
 import { freePort } from "../_support/server_peers.ts";
 import { type Pebble, startPebble } from "../_support/pebble.ts";
 import { httpsRequest } from "../../src/io/https_request.ts";
+import { makeOcspFixtures, responderArgv } from "../../certs/ocsp.ts";
 
 const example = new URL("../../examples/acme.ts", import.meta.url).pathname;
 
@@ -196,6 +197,40 @@ Deno.test({
     } finally {
       await stopNode(node);
       await pebble.close();
+    }
+  },
+});
+
+Deno.test({
+  ...needs("pebble", "pebble-challtestsrv", "openssl"),
+  name:
+    "OCSP for ACME certificates: the manager asks the responder the certificate names, and refuses a foreign signer",
+  async fn() {
+    const port = freePort();
+    const ocspPort = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "acme-ocsp-" });
+    // A real responder, but signing with the development CA, not Pebble's: its answers must never be stapled.
+    const f = await makeOcspFixtures(dir, `http://127.0.0.1:${ocspPort}/`);
+    const responder = new Child(responderArgv(f, ocspPort, "issuer"));
+    const pebble = await startPebble({ tlsPort: port, ocspResponderUrl: `http://127.0.0.1:${ocspPort}/` });
+    const node = await startNode("deno", pebble, "ocsp.test", port);
+    try {
+      await responder.waitFor(/waiting for OCSP client connections/);
+      await node.child.waitFor(/^obtained ocsp\.test/, 60_000);
+      const refused = await node.child.waitFor(/^ocsp_failed ocsp\.test serial \w+: (.*); retrying/, 30_000);
+      assert.match(refused[1], /not issued by the issuer|neither the issuer/);
+      await responder.waitFor(/Received request/);
+      const r = await httpsRequest(`https://127.0.0.1:${port}/`, {
+        servername: "ocsp.test",
+        ca: [await pebble.issuerRoot()],
+        sessionCache: false,
+      });
+      assert.deepEqual(r.tls.ocsp, { stapled: false });
+    } finally {
+      await stopNode(node);
+      await pebble.close();
+      await responder.stop();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
