@@ -188,14 +188,14 @@ export class AcmeManager {
     const release = await this.#lock(name);
     try {
       const stored = await this.#loadStored(name);
-      const ariAt = stored?.serial === this.#serialOf(s) ? s.ariAt : undefined;
-      if (stored && Date.now() < this.#renewTime({ ...stored, ariAt })) {
-        if (stored.serial !== this.#serialOf(s)) {
-          await this.#install(name, s, stored.certPem, stored.keyPem);
-          this.#o.onEvent?.({ type: "loaded", name, ...this.#dates(s) });
-        }
-        return;
+      // A valid certificate in storage serves at once, due or not (after a restart, or another node's): renewal
+      // replaces it, and a renewal that fails leaves it serving.
+      if (stored && Date.now() < stored.notAfter && stored.serial !== this.#serialOf(s)) {
+        await this.#install(name, s, stored.certPem, stored.keyPem);
+        this.#o.onEvent?.({ type: "loaded", name, ...this.#dates(s) });
       }
+      const ariAt = stored?.serial === this.#serialOf(s) ? s.ariAt : undefined;
+      if (stored && Date.now() < this.#renewTime({ ...stored, ariAt })) return;
       const renewal = s.current !== undefined;
       const { certPem, keyPem } = await this.#order(name);
       await this.#storage.store(`certificates/${name}/cert.pem`, certPem);

@@ -158,6 +158,35 @@ Deno.test({
 
 Deno.test({
   ...opts,
+  name:
+    "restart with a due certificate in storage and the CA down: the stored certificate serves while renewal retries",
+  async fn() {
+    const port = freePort();
+    const pebble = await startPebble({ tlsPort: port, validity: 24 });
+    const first = await startNode("deno", pebble, "restart.test", port);
+    const storage = first.storage;
+    let second: Node | null = null;
+    try {
+      const m = await first.child.waitFor(/^obtained restart\.test serial (\w+) .*renewal at (\S+)/, 60_000);
+      const roots = [await pebble.issuerRoot()];
+      await first.child.stop();
+      await pebble.stop();
+      // Past the renewal point (two thirds of 24 s), still before notAfter.
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(m[2]) - Date.now()) + 500));
+      second = await startNode("deno", pebble, "restart.test", port, storage);
+      await second.child.waitFor(new RegExp(`^loaded restart\\.test serial ${m[1]}`), 30_000);
+      await second.child.waitFor(/^failed restart\.test \(attempt 1\)/, 30_000);
+      assert.deepEqual(await get("restart.test", port, roots), { status: 200, serial: m[1] });
+    } finally {
+      if (second) await second.child.stop();
+      await stopNode({ ...first, storage });
+      await pebble.close();
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
   name: "a failed validation is retried with the same account and then succeeds",
   async fn() {
     const port = freePort();
