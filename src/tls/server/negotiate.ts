@@ -74,6 +74,8 @@ export interface CertificateChoice {
 export function chooseCertificate(hello: ClientHello, config: ServerConfig): CertificateChoice {
   const accepted = hello.signatureAlgorithms ?? [];
   const candidates = config.certificates.certificates(hello.serverName);
+  // A resolver may hold nothing yet (an ACME certificate still being obtained).
+  if (candidates.length === 0) throw new TlsAlert("handshake_failure", "no certificate to serve yet");
   for (const certificate of candidates) {
     const scheme = certificate.schemes.find((s) => accepted.includes(s));
     if (scheme !== undefined) return { certificate, scheme };
