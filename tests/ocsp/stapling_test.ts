@@ -241,3 +241,44 @@ Deno.test("hostile staples: garbage, truncated and unsuccessful responses are ty
   }
   assert.throws(() => parseOcspResponse(Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x03)), /tryLater/);
 });
+
+Deno.test({
+  ...opts,
+  name: "responder down: the current staple stays until its nextUpdate, then it is dropped, never served stale",
+  async fn() {
+    const port = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "ocsp-down-" });
+    const f = await makeOcspFixtures(dir, `http://127.0.0.1:${port}/`);
+    // Responses valid for one minute; our clock runs 55 s ahead, so nextUpdate comes about 5 s from now.
+    const responder = new Child(responderArgv(f, port, "issuer", 1));
+    const key = await load(f, f.good);
+    const set = new CertificateSet();
+    set.put(key);
+    const events: CertificateEvent[] = [];
+    const stapler = new OcspStapler(set, {
+      provider: nobleProvider,
+      now: () => Date.now() + 55_000,
+      initialRetry: 1000,
+      maxRetry: 1000,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      await responder.waitFor(/waiting for OCSP client connections/);
+      await stapler.watch(key);
+      assert.ok(set.get("localhost")!.ocspResponse, JSON.stringify(events));
+      await responder.stop();
+      const failed = () => events.filter((e) => e.type === "ocsp_failed") as { stapling: boolean }[];
+      for (const deadline = Date.now() + 20_000; !failed().some((e) => !e.stapling) && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // First the failures keep the staple (still current), then the expired staple goes.
+      assert.equal(failed()[0]?.stapling, true, JSON.stringify(events));
+      assert.ok(failed().some((e) => !e.stapling), JSON.stringify(events));
+      assert.equal(set.get("localhost")!.ocspResponse, undefined);
+    } finally {
+      stapler.stop();
+      await responder.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
