@@ -120,6 +120,7 @@ export async function probe(target: string, options: ProbeOptions = {}): Promise
 export type OcspReport =
   | { stapled: false }
   | { stapled: true; status: string; thisUpdate: string; nextUpdate: string | null }
+  | { stapled: true; unchecked: true }
   | { stapled: boolean; error: { code: string; alert: string; reason: string } };
 
 function ocspReport(check: OcspCheck | null): OcspReport {
@@ -128,6 +129,7 @@ function ocspReport(check: OcspCheck | null): OcspReport {
     const e = check.error;
     return { stapled: check.stapled, error: { code: e.code, alert: e.alertName, reason: e.reason } };
   }
+  if ("unchecked" in check) return { stapled: true, unchecked: true };
   const s = check.status;
   return {
     stapled: true,
@@ -140,6 +142,7 @@ function ocspReport(check: OcspCheck | null): OcspReport {
 function ocspLine(o: OcspReport): string {
   if ("error" in o) return `${o.stapled ? "BAD staple" : "MISSING staple"}: ${o.error.code}: ${o.error.reason}`;
   if (!o.stapled) return "no staple";
+  if ("unchecked" in o) return "stapled, not checked (certificate verification is off)";
   return `${o.status} (stapled; this update ${o.thisUpdate}, next update ${o.nextUpdate ?? "none"})`;
 }
 

@@ -94,7 +94,8 @@ export interface ConnectTlsOptions {
   earlyData?: Uint8Array;
   /**
    * Ask for the server's OCSP staple (RFC 6066 status_request) and check it: a staple that does not verify, or
-   * says revoked, fails the handshake, and so does a must-staple certificate (RFC 7633) without one. Default true.
+   * says revoked, fails the handshake, and so does a must-staple certificate (RFC 7633) without one. Default true;
+   * `false` neither asks nor enforces must-staple.
    */
   ocsp?: boolean;
 }

@@ -218,6 +218,19 @@ Deno.test({
         (l) => probe(`127.0.0.1:${l.addr.port}`, { servername: "localhost", ca: { path: f.ca.cert } }),
       );
       assert.ok("error" in report.ocsp && report.ocsp.error.code === "staple_required");
+      // A client that does not ask for OCSP does not enforce must-staple either.
+      const optOut = await serving(bare, async (l) => {
+        const c = await connectTls({
+          hostname: "127.0.0.1",
+          servername: "localhost",
+          port: l.addr.port,
+          ca: { path: f.ca.cert },
+          ocsp: false,
+        });
+        await c.close();
+        return c.info.ocsp;
+      });
+      assert.deepEqual(optOut, { stapled: false });
       const { set } = await stapled(key);
       assert.equal(await serving(set, (l) => connectError(f, l.addr.port)), null);
     });

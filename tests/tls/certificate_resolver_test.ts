@@ -74,6 +74,13 @@ Deno.test("status_request: the staple rides in the leaf entry only for a client 
   // The bytes arrived and were judged: an OCSPResponse without responseBytes does not parse.
   const check = asked.client.ocspStatus!;
   assert.ok("error" in check && check.stapled && check.error.code === "malformed", JSON.stringify(check));
+  // With verification off, nothing about the server is judged: the staple is reported unchecked.
+  const blind = new MemoryPair(
+    await devClient({ statusRequest: true, anchors: undefined, dangerouslyDisableCertificateVerification: true }),
+    await devServer({ certificates: set }),
+  );
+  await blind.handshake();
+  assert.deepEqual(blind.client.ocspStatus, { stapled: true, unchecked: true });
   const quiet = new MemoryPair(await devClient(), await devServer({ certificates: set }));
   await quiet.handshake();
   assert.deepEqual(quiet.client.ocspStatus, { stapled: false });

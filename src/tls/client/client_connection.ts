@@ -395,7 +395,13 @@ export class ClientConnection extends TlsConnection {
 
   /** RFC 6066 §8, RFC 7633: a bad staple, or none for a must-staple certificate, fails as a chain would. */
   private async judgeStaple(chain: Uint8Array[], staple: Uint8Array | null): Promise<void> {
-    const context = { chain, chainStatus: this.status!, now: new Date(this.config.now()), provider: this.provider };
+    const context = {
+      chain,
+      chainStatus: this.status!,
+      now: new Date(this.config.now()),
+      provider: this.provider,
+      requested: this.sent.has(X.status_request),
+    };
     try {
       this.ocsp = await checkStaple(staple, context);
     } catch (e) {

@@ -15,6 +15,8 @@ export type OcspCheck =
   | { stapled: false }
   /** A staple we believe, saying "good". */
   | { stapled: true; status: OcspStatus }
+  /** A staple arrived, but certificate verification is disabled: nothing about the server was checked. */
+  | { stapled: true; unchecked: true }
   /** Only with `certificateErrors: "record"`: what was wrong, for diagnostics. */
   | { stapled: boolean; error: OcspError };
 
@@ -23,6 +25,8 @@ export interface StapleContext {
   readonly chainStatus: CertificateStatus;
   readonly now: Date;
   readonly provider: Pick<CryptoProvider, "verify">;
+  /** Whether we sent status_request: a client that did not ask enforces no must-staple either. */
+  readonly requested: boolean;
 }
 
 /**
@@ -31,11 +35,11 @@ export interface StapleContext {
  */
 export async function checkStaple(staple: Uint8Array | null, c: StapleContext): Promise<OcspCheck> {
   // With verification off nothing about the server is checked, its staple included.
-  if ("disabled" in c.chainStatus) return staple ? { stapled: true, error: unchecked() } : { stapled: false };
+  if ("disabled" in c.chainStatus) return staple ? { stapled: true, unchecked: true } : { stapled: false };
   const leaf = parseCertificate(c.chain[0]);
   if (!staple) {
     // RFC 7633 §4.2.3.1: a certificate with the status_request feature is invalid without a staple.
-    if (requiresStaple(leaf)) {
+    if (c.requested && requiresStaple(leaf)) {
       throw new OcspError("staple_required", `"${leaf.subject.text}" is must-staple and the server sent no staple`);
     }
     return { stapled: false };
@@ -55,8 +59,4 @@ function issuerOf(c: StapleContext): Certificate | null {
     if (e instanceof DerError) return null;
     throw e;
   }
-}
-
-function unchecked(): OcspError {
-  return new OcspError("wrong_signer", "certificate verification is disabled; the staple was not checked");
 }
