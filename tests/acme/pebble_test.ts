@@ -13,6 +13,8 @@ import { freePort } from "../_support/server_peers.ts";
 import { type Pebble, startPebble } from "../_support/pebble.ts";
 import { httpsRequest } from "../../src/io/https_request.ts";
 import { makeOcspFixtures, responderArgv } from "../../certs/ocsp.ts";
+import acme from "acme-client";
+import { useOurHttps } from "../../src/acme/acme_http.ts";
 
 const example = new URL("../../examples/acme.ts", import.meta.url).pathname;
 
@@ -223,6 +225,24 @@ Deno.test({
       assert.match((await validator("ours.test")).output, /no application protocol/i);
       const roots = [await pebble.issuerRoot()];
       assert.equal((await get("ours.test", port, roots)).status, 200);
+      // Someone else's ACME account asks Pebble to validate names that lead to our port (listening: the GET above
+      // was served): the validator's handshake is refused as above and the authorization fails, for a name we
+      // do not serve and for one we do.
+      useOurHttps({ path: pebble.listenerCa });
+      const stranger = new acme.Client({
+        directoryUrl: pebble.directoryUrl,
+        accountKey: await acme.crypto.createPrivateEcdsaKey(),
+        backoffMin: 250,
+        backoffMax: 2000,
+      });
+      await stranger.createAccount({ termsOfServiceAgreed: true });
+      for (const name of ["other.test", "ours.test"]) {
+        const order = await stranger.createOrder({ identifiers: [{ type: "dns", value: name }] });
+        const [authz] = await stranger.getAuthorizations(order);
+        const challenge = authz.challenges.find((c) => (c.type as string) === "tls-alpn-01")!;
+        await stranger.completeChallenge(challenge);
+        await assert.rejects(() => stranger.waitForValidStatus(challenge), /for the tls-alpn-01 challenge/);
+      }
     } finally {
       await stopNode(node);
       await pebble.close();
