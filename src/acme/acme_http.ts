@@ -7,7 +7,6 @@
  * The adapter follows axios's contract (an adapter resolves or rejects with `{ data, status, headers, config }`
  * after applying `config.validateStatus`); acme-client reads only these fields.
  */
-import acme from "acme-client";
 import type { CaSource } from "../io/tls_connect.ts";
 import { httpFetch } from "./http_fetch.ts";
 
@@ -16,6 +15,7 @@ import { httpFetch } from "./http_fetch.ts";
  * list for the process: a directory may point to resources on other origins, which must be trusted the same.
  */
 const trust: CaSource[] = [];
+const registered = new Set<unknown>();
 let installed = false;
 
 interface AdapterConfig {
@@ -27,9 +27,16 @@ interface AdapterConfig {
   validateStatus?: ((status: number) => boolean) | null;
 }
 
-/** Routes acme-client's requests through our client, trusting `ca` (if given) for ACME servers. */
-export function useOurHttps(ca?: CaSource | readonly CaSource[]): void {
-  if (ca !== undefined) trust.push(...(Array.isArray(ca) ? ca : [ca as CaSource]));
+/**
+ * Routes acme-client's requests through our client, trusting `ca` (if given) for ACME servers. acme-client is
+ * loaded here, on first use, so that servers without ACME never load it (it costs 200 ms of start-up).
+ */
+export async function useOurHttps(ca?: CaSource | readonly CaSource[]): Promise<void> {
+  if (ca !== undefined && !registered.has(ca)) {
+    registered.add(ca);
+    trust.push(...(Array.isArray(ca) ? ca : [ca as CaSource]));
+  }
+  const { default: acme } = await import("acme-client");
   if (installed) return;
   installed = true;
   const instance = acme.axios as unknown as {

@@ -14,7 +14,7 @@
  *
  * The ACME protocol is acme-client's (DESIGN.md says why), over our own HTTPS client (acme_http.ts).
  */
-import acme from "acme-client";
+import type { Client } from "acme-client";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import { defaultProvider } from "../crypto/mod.ts";
 import type { CaSource } from "../io/tls_connect.ts";
@@ -78,7 +78,7 @@ export class AcmeManager {
   readonly #state = new Map<string, NameState>();
   readonly #stapler: OcspStapler | null;
   readonly #challengeCache = new Map<string, Promise<ServerCertificate>>();
-  #client: Promise<acme.Client> | null = null;
+  #client: Promise<Client> | null = null;
   #stopped = false;
 
   constructor(o: AcmeOptions) {
@@ -96,7 +96,6 @@ export class AcmeManager {
       onEvent: o.onEvent,
       onRevoked: (cert) => this.#renewSoon(cert.names[0]),
     });
-    useOurHttps(o.ca);
   }
 
   /** Loads or obtains a certificate for every name; resolves once each has one or has failed once (retrying). */
@@ -155,8 +154,12 @@ export class AcmeManager {
     }, Math.min(wait, MAX_TIMER));
   }
 
+  /** A revoked certificate is due now, whatever its dates say (as certmagic does). */
   #renewSoon(name: string | undefined): void {
-    if (name && this.#state.has(name)) this.#schedule(name, this.#stateOf(name), 0);
+    const s = name ? this.#state.get(name) : undefined;
+    if (!name || !s) return;
+    s.ariAt = Date.now();
+    this.#schedule(name, s, 0);
   }
 
   /** Two thirds of the lifetime (or `renewAt`), earlier if the CA's renewal information says so. */
@@ -292,8 +295,10 @@ export class AcmeManager {
   }
 
   /** The account key lives in storage, so a fleet shares one account; newAccount with it is idempotent. */
-  #acmeClient(): Promise<acme.Client> {
+  #acmeClient(): Promise<Client> {
     this.#client ??= (async () => {
+      await useOurHttps(this.#o.ca);
+      const { default: acme } = await import("acme-client");
       const keyName = `accounts/${new URL(this.#o.directoryUrl).host.replace(/[^a-z0-9.-]/gi, "_")}/account.key`;
       let key = await this.#storage.load(keyName);
       if (!key) {

@@ -2,14 +2,22 @@
  * The certificates ACME needs us to make: the tls-alpn-01 challenge certificate (RFC 8737 §3) and the CSR for
  * the real one (RFC 8555 §7.4), both with @peculiar/x509 over WebCrypto, which Deno, Bun and Node all have.
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import { signatureSchemesFor } from "../crypto/schemes.ts";
 import { encodePem } from "../tls/pki/pem.ts";
 import type { ServerCertificate } from "../tls/server/server_config.ts";
 
-x509.cryptoProvider.set(globalThis.crypto);
+/** @peculiar/x509, loaded on first use: servers without ACME never pay its start-up cost (about 170 ms). */
+let loaded: Promise<typeof import("@peculiar/x509")> | undefined;
+function x509Module(): Promise<typeof import("@peculiar/x509")> {
+  loaded ??= (async () => {
+    await import("reflect-metadata");
+    const x509 = await import("@peculiar/x509");
+    x509.cryptoProvider.set(globalThis.crypto);
+    return x509;
+  })();
+  return loaded;
+}
 
 /** RFC 8737 §6.1: id-pe-acmeIdentifier. */
 export const ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
@@ -25,6 +33,7 @@ export async function challengeCertificate(
   keyAuthorization: string,
   provider: Pick<CryptoProvider, "importSigningKey">,
 ): Promise<ServerCertificate> {
+  const x509 = await x509Module();
   const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]) as CryptoKeyPair;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(keyAuthorization)));
   const now = Date.now();
@@ -51,6 +60,7 @@ export async function challengeCertificate(
 
 /** A new ECDSA P-256 key (PKCS#8 PEM) and a CSR for `name` signed with it. */
 export async function keyAndCsr(name: string): Promise<{ keyPem: string; csrPem: string }> {
+  const x509 = await x509Module();
   const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]) as CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: `CN=${name}`,

@@ -228,7 +228,7 @@ Deno.test({
       // Someone else's ACME account asks Pebble to validate names that lead to our port (listening: the GET above
       // was served): the validator's handshake is refused as above and the authorization fails, for a name we
       // do not serve and for one we do.
-      useOurHttps({ path: pebble.listenerCa });
+      await useOurHttps({ path: pebble.listenerCa });
       const stranger = new acme.Client({
         directoryUrl: pebble.directoryUrl,
         accountKey: await acme.crypto.createPrivateEcdsaKey(),
