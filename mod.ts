@@ -52,3 +52,4 @@ export type * from "./src/crypto/provider.ts";
 export { AlertDescription, type AlertName, type AlertSource, TlsAlert } from "./src/tls/alert.ts";
 export { LoadError, type LoadErrorCode } from "./src/tls/pki/load_error.ts";
 export type { NetAddr } from "./src/transport/types.ts";
+export type { CertificateResolver } from "./src/tls/server/certificate_resolver.ts";

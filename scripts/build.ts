@@ -21,6 +21,7 @@ export const entryPoints: Record<string, string> = {
   tls: "tls.ts",
   client: "client.ts",
   redis: "redis.ts",
+  acme: "acme.ts",
   probe: "probe.ts",
   certs: "certs/mod.ts",
   cli: "cli/main.ts",

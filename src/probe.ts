@@ -10,6 +10,7 @@ import { type CaSource, createClientConnection, summarizeCertificate } from "./i
 import { TlsSocket } from "./io/tls_socket.ts";
 import type { TlsAlert } from "./tls/alert.ts";
 import { CertificateError } from "./tls/pki/certificate_error.ts";
+import type { OcspCheck } from "./tls/client/ocsp_staple.ts";
 import { connect } from "./transport/mod.ts";
 import type { Duplex } from "./transport/types.ts";
 
@@ -69,6 +70,8 @@ export interface ProbeReport {
   signatureScheme: string | null;
   /** The chain as sent, leaf first. */
   chain: ChainEntry[];
+  /** The OCSP staple (RFC 6066): none, its status and validity, or why it was refused. */
+  ocsp: OcspReport;
   /** TCP connect, then the TLS handshake, in milliseconds. */
   timing: { tcpMs: number; handshakeMs: number };
 }
@@ -127,8 +130,38 @@ export async function probe(target: string, options: ProbeOptions = {}): Promise
     alpn: info.alpn,
     signatureScheme: info.peerSignatureScheme,
     chain: info.peerCertificates.map((der) => chainEntry(der, now())),
+    ocsp: ocspReport(engine.ocspStatus),
     timing: { tcpMs: round(connected - started), handshakeMs: round(done - connected) },
   };
+}
+
+export type OcspReport =
+  | { stapled: false }
+  | { stapled: true; status: string; thisUpdate: string; nextUpdate: string | null }
+  | { stapled: true; unchecked: true }
+  | { stapled: boolean; error: { code: string; alert: string; reason: string } };
+
+function ocspReport(check: OcspCheck | null): OcspReport {
+  if (!check || !check.stapled && !("error" in check)) return { stapled: false };
+  if ("error" in check) {
+    const e = check.error;
+    return { stapled: check.stapled, error: { code: e.code, alert: e.alertName, reason: e.reason } };
+  }
+  if ("unchecked" in check) return { stapled: true, unchecked: true };
+  const s = check.status;
+  return {
+    stapled: true,
+    status: s.status,
+    thisUpdate: s.thisUpdate.toISOString(),
+    nextUpdate: s.nextUpdate?.toISOString() ?? null,
+  };
+}
+
+function ocspLine(o: OcspReport): string {
+  if ("error" in o) return `${o.stapled ? "BAD staple" : "MISSING staple"}: ${o.error.code}: ${o.error.reason}`;
+  if (!o.stapled) return "no staple";
+  if ("unchecked" in o) return "stapled, not checked (certificate verification is off)";
+  return `${o.status} (stapled; this update ${o.thisUpdate}, next update ${o.nextUpdate ?? "none"})`;
 }
 
 function describeFailure(error: TlsAlert | null): { code: string; alert: string; reason: string } {
@@ -186,6 +219,7 @@ export function formatProbeReport(r: ProbeReport): string {
   row("group", `${r.group ?? "none"}${r.helloRetryRequest ? " (after a HelloRetryRequest)" : ""}`);
   row("ALPN", r.alpn ?? "none");
   row("signature", r.signatureScheme ?? "none");
+  row("OCSP", ocspLine(r.ocsp));
   row("handshake", `${r.timing.handshakeMs} ms (TCP connect ${r.timing.tcpMs} ms)`);
   lines.push("  chain");
   r.chain.forEach((c, i) => {

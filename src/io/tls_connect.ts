@@ -21,6 +21,7 @@ import { ClientConnection, type ClientConnectionOptions } from "../tls/client/cl
 import { type ClientConfig, clientConfig, type ServerCertificateVerifier } from "../tls/client/client_config.ts";
 import { type ClientSessionCache, defaultSessionCache, sessionCacheKey } from "../tls/client/session_cache.ts";
 import type { CertificateStatus } from "../tls/client/server_auth.ts";
+import type { OcspCheck } from "../tls/client/ocsp_staple.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import { type Certificate, parseCertificate } from "../tls/pki/certificate.ts";
 import type { CertifiedKey } from "../tls/pki/certified_key.ts";
@@ -96,6 +97,12 @@ export interface ConnectTlsOptions {
    * so it arrives exactly once. An attacker can replay 0-RTT data (RFC 8446 §8): only requests safe to repeat.
    */
   earlyData?: Uint8Array;
+  /**
+   * Ask for the server's OCSP staple (RFC 6066 status_request) and check it: a staple that does not verify, or
+   * says revoked, fails the handshake, and so does a must-staple certificate (RFC 7633) without one. Default true;
+   * `false` neither asks nor enforces must-staple.
+   */
+  ocsp?: boolean;
 }
 
 /** The parts of a certificate people ask about. */
@@ -124,6 +131,8 @@ export interface TlsClientInfo extends ConnectionInfo {
   certificate: CertificateStatus;
   /** True when the server asked for another key share first (HelloRetryRequest, RFC 8446 §4.1.4). */
   helloRetryRequest: boolean;
+  /** The server's OCSP staple and what we made of it; null on a resumed connection. */
+  ocsp: OcspCheck | null;
   /** True when `earlyData` went out as 0-RTT (`earlyDataAccepted` says whether the server took it). */
   earlyDataOffered: boolean;
 }
@@ -160,6 +169,7 @@ export async function connectTls(o: ConnectTlsOptions): Promise<TlsClientConnect
     chain: negotiated.peerCertificates.map(summarizeCertificate),
     certificate: engine.certificateStatus!,
     helloRetryRequest: engine.helloRetried,
+    ocsp: engine.ocspStatus,
     earlyDataOffered: engine.earlyDataStatus === "accepted" || engine.earlyDataStatus === "rejected",
   };
   return {
@@ -225,6 +235,7 @@ async function resolveClientConfig(o: ConnectTlsOptions): Promise<ResolvedClient
     now: o.now,
     keyLog: keyLogWriter(o.keyLog),
     certificate,
+    statusRequest: o.ocsp ?? true,
   });
   return { config, trust: trustName(o, anchors, provider) };
 }

@@ -7,6 +7,7 @@ import { listen } from "../transport/mod.ts";
 import { AcceptQueue } from "../transport/accept_queue.ts";
 import type { Listener, NetAddr } from "../transport/types.ts";
 import { ServerConnection } from "../tls/server/server_connection.ts";
+import { ACME_TLS_ALPN } from "../tls/server/negotiate.ts";
 import type { ServerConfig } from "../tls/server/server_config.ts";
 import { TlsSocket } from "./tls_socket.ts";
 import { createServerConfig, type TlsServerOptions } from "./tls_server_config.ts";
@@ -89,6 +90,8 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
       this.options.onHandshakeError?.(err as Error, socket.remoteAddr);
       return;
     }
+    // RFC 8737 §3: a tls-alpn-01 validation ends with the handshake; it is no application connection.
+    if (socket.info?.alpn === ACME_TLS_ALPN) return socket.close();
     this.ready.push(socket);
   }
 }

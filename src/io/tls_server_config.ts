@@ -9,6 +9,7 @@ import { defaultProvider } from "../crypto/mod.ts";
 import { ALL_SUITES, DEFAULT_SUITES, suiteByName, suiteParams } from "../tls/cipher_suite.ts";
 import { type CertifiedKeyInput, loadCertifiedKey, loadTrustStore, type PemSource } from "./pki_files.ts";
 import { type ServerConfig, serverConfig, type TicketConfig } from "../tls/server/server_config.ts";
+import type { CertificateResolver } from "../tls/server/certificate_resolver.ts";
 import { MemoryReplayStore } from "../tls/tickets/memory_replay_store.ts";
 import type { ReplayStore } from "../tls/tickets/replay_store.ts";
 import { RotatingTicketKeys } from "../tls/tickets/ticket_keys.ts";
@@ -22,6 +23,8 @@ export interface TlsServerOptions {
   key?: PemSource;
   /** Several chains, chosen by SNI (RFC 6066); the first is the default. */
   certificates?: CertifiedKeyInput[];
+  /** Certificates that change while the server runs (ACME, OCSP stapling: src/acme/); replaces cert/key. */
+  resolver?: CertificateResolver;
   /** ALPN protocols in server preference order (RFC 7301). */
   alpn?: string[];
   /** Cipher suite names in preference order, e.g. ["TLS_CHACHA20_POLY1305_SHA256"]. */
@@ -85,8 +88,10 @@ export interface EarlyDataOptions {
 export async function createServerConfig(o: TlsServerOptions): Promise<ServerConfig> {
   const provider = o.provider ?? defaultProvider();
   const inputs = o.certificates ?? (o.cert && o.key ? [{ cert: o.cert, key: o.key }] : []);
-  if (inputs.length === 0) throw new TypeError("TLS needs a certificate: pass `cert` and `key`, or `certificates`");
-  const certificates = await Promise.all(inputs.map((i) => loadCertifiedKey(i, provider)));
+  if (inputs.length === 0 && !o.resolver) {
+    throw new TypeError("TLS needs a certificate: pass `cert` and `key`, `certificates`, or a `resolver`");
+  }
+  const certificates = o.resolver ?? await Promise.all(inputs.map((i) => loadCertifiedKey(i, provider)));
   return serverConfig({
     provider,
     certificates,

@@ -162,14 +162,18 @@ function staticPackages(entry: string): Set<string> {
 }
 
 Deno.test(
-  "tls13-hono loads neither redis nor the certificate generator; /redis without redis fails closed",
+  "tls13-hono loads neither redis, acme-client nor the certificate generator; /redis without redis fails closed",
   options,
   async () => {
     await setUpOnce();
     const dist = `${dir}/node_modules/tls13-hono/dist`;
     for (const entry of ["mod", "tls", "client", "probe"]) {
       const packages = [...staticPackages(`${dist}/${entry}.js`)];
-      assert.deepEqual(packages.filter((p) => /^(redis|@peculiar\/x509|reflect-metadata)$/.test(p)), [], entry);
+      assert.deepEqual(
+        packages.filter((p) => /^(redis|acme-client|@peculiar\/x509|reflect-metadata)$/.test(p)),
+        [],
+        entry,
+      );
       assert.ok(packages.some((p) => p.startsWith("@noble/")), `${entry} does reach its dependencies`);
     }
     assert.ok(staticPackages(`${dist}/certs.js`).has("@peculiar/x509"), "the check sees what certs loads");

@@ -50,6 +50,7 @@ function assertShape(r: ProbeReport) {
     "cipherSuite",
     "group",
     "helloRetryRequest",
+    "ocsp",
     "signatureScheme",
     "target",
     "timing",

@@ -102,6 +102,8 @@ export interface ClientConfig {
    * Certificate and a post-handshake one is unexpected_message.
    */
   certificate: CertifiedKey | null;
+  /** Ask for an OCSP staple (RFC 6066 §8 status_request) and check the one that comes (client/ocsp_staple.ts). */
+  statusRequest: boolean;
 }
 
 export interface ClientConfigOptions {
@@ -133,6 +135,7 @@ export interface ClientConfigOptions {
   extensionOrder?: readonly number[];
   padding?: boolean;
   certificate?: CertifiedKey | null;
+  statusRequest?: boolean;
 }
 
 export const DEFAULT_KEY_SHARE_GROUPS: readonly GroupName[] = ["x25519", "secp256r1"];
@@ -191,6 +194,7 @@ export function clientConfig(o: ClientConfigOptions): ClientConfig {
     extensionOrder: o.extensionOrder ?? null,
     padding: o.padding ?? false,
     certificate: o.certificate ?? null,
+    statusRequest: o.statusRequest ?? false,
   };
 }
 

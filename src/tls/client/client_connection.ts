@@ -37,6 +37,8 @@ import { readEncryptedExtensions } from "./encrypted_extensions.ts";
 import { readHelloRetryRequest, type RetryRequest, retryTranscriptPrefix } from "./hello_retry.ts";
 import { bindHello, offerSession, pskAccepted, pskIdentity, type PskOffer } from "./psk_offer.ts";
 import { type CertificateStatus, checkCertificateVerify, parseLeaf, readServerCertificate } from "./server_auth.ts";
+import { checkStaple, type OcspCheck } from "./ocsp_staple.ts";
+import { OcspError } from "../pki/ocsp.ts";
 import { checkServerHelloFields, serverKeyShare } from "./server_hello.ts";
 import { type ClientSession, sessionFromTicket } from "./session.ts";
 
@@ -90,6 +92,7 @@ export class ClientConnection extends TlsConnection {
   private sentChangeCipherSpec = false;
   private negotiated: Partial<ConnectionInfo> = {};
   private status: CertificateStatus | null = null;
+  private ocsp: OcspCheck | null = null;
   private exporterSecret: Uint8Array | null = null;
   /** The ticket we offer, until the server declines it (or a HelloRetryRequest makes it unusable). */
   private psk: PskOffer | null;
@@ -125,6 +128,11 @@ export class ClientConnection extends TlsConnection {
   /** What became of the server's chain (for a resumed connection: on the connection that got the ticket). */
   get certificateStatus(): CertificateStatus | null {
     return this.status;
+  }
+
+  /** What became of the server's OCSP staple; null on a resumed connection (no certificate was sent). */
+  get ocspStatus(): OcspCheck | null {
+    return this.ocsp;
   }
 
   /** True when the server answered our first ClientHello with a HelloRetryRequest. */
@@ -357,11 +365,12 @@ export class ClientConnection extends TlsConnection {
   }
 
   private async handleCertificate(msg: HandshakeMessage, keys: HandshakeKeys, request: Request): Promise<void> {
-    const chain = readServerCertificate(msg.body);
+    const { chain, staple } = readServerCertificate(msg.body, this.sent);
     const leaf = parseLeaf(chain);
     this.transcript!.update(msg.raw);
     this.negotiated.peerCertificates = chain;
     await this.judgeChain(chain);
+    await this.judgeStaple(chain, staple);
     this.state = { name: "ExpectCertificateVerify", keys, request, leaf };
   }
 
@@ -381,6 +390,23 @@ export class ClientConnection extends TlsConnection {
     } catch (e) {
       if (this.config.certificateErrors !== "record" || !(e instanceof TlsAlert)) throw e;
       this.status = { verified: false, error: e };
+    }
+  }
+
+  /** RFC 6066 §8, RFC 7633: a bad staple, or none for a must-staple certificate, fails as a chain would. */
+  private async judgeStaple(chain: Uint8Array[], staple: Uint8Array | null): Promise<void> {
+    const context = {
+      chain,
+      chainStatus: this.status!,
+      now: new Date(this.config.now()),
+      provider: this.provider,
+      requested: this.sent.has(X.status_request),
+    };
+    try {
+      this.ocsp = await checkStaple(staple, context);
+    } catch (e) {
+      if (this.config.certificateErrors !== "record" || !(e instanceof OcspError)) throw e;
+      this.ocsp = { stapled: staple !== null, error: e };
     }
   }
 

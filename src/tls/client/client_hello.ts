@@ -18,6 +18,7 @@ import { encodePskModes } from "../wire/extensions/psk_key_exchange_modes.ts";
 import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
 import { encodeServerName } from "../wire/extensions/server_name.ts";
 import { encodeSignatureSchemes } from "../wire/extensions/signature_algorithms.ts";
+import { encodeStatusRequest } from "../wire/extensions/status_request.ts";
 import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
 import { encodeSupportedVersionsList } from "../wire/extensions/supported_versions.ts";
 import { encodeHandshake } from "../wire/handshake.ts";
@@ -79,6 +80,7 @@ function helloExtensions(config: ClientConfig, p: HelloParams): Extension[] {
   if (config.alpnProtocols.length > 0) {
     out.push({ type: X.application_layer_protocol_negotiation, data: encodeProtocolNames(config.alpnProtocols) });
   }
+  if (config.statusRequest) out.push({ type: X.status_request, data: encodeStatusRequest() });
   if (config.recordSizeLimit !== null) {
     out.push({ type: X.record_size_limit, data: encodeRecordSizeLimit(config.recordSizeLimit) });
   }

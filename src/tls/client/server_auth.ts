@@ -12,7 +12,10 @@ import type { VerifiedPath } from "../pki/verify_chain.ts";
 import { schemeName } from "../wire/constants.ts";
 import { decodeCertificate } from "../wire/certificate.ts";
 import { type CertificateVerify, certificateVerifyContent, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
-import { checkServerExtensions } from "./extension_rules.ts";
+import { checkServerExtensions, findExtension } from "./extension_rules.ts";
+import { ExtensionType } from "../wire/constants.ts";
+import { decodeBody } from "../wire/extensions/extension_list.ts";
+import { decodeCertificateStatus } from "../wire/extensions/status_request.ts";
 
 /** What the client concluded about the server's chain. */
 export type CertificateStatus =
@@ -21,8 +24,14 @@ export type CertificateStatus =
   | { verified: false; error: CertificateError | TlsAlert }
   | { verified: false; disabled: true };
 
-/** RFC 8446 §4.4.2: the server's Certificate message, as a DER chain (leaf first). */
-export function readServerCertificate(body: Uint8Array): Uint8Array[] {
+/**
+ * RFC 8446 §4.4.2: the server's Certificate message, as a DER chain (leaf first), and the OCSP staple in the
+ * leaf's entry when we sent status_request (§4.4.2.1), else null.
+ */
+export function readServerCertificate(
+  body: Uint8Array,
+  sent: ReadonlySet<number>,
+): { chain: Uint8Array[]; staple: Uint8Array | null } {
   const msg = decodeCertificate(body);
   // RFC 8446 §4.4.2: "In the case of server authentication, this field SHALL be zero length."
   if (msg.requestContext.length !== 0) {
@@ -31,9 +40,13 @@ export function readServerCertificate(body: Uint8Array): Uint8Array[] {
   // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST abort the
   // handshake with a "decode_error" alert."
   if (msg.entries.length === 0) throw decodeError("the server sent no certificate");
-  // RFC 8446 §4.4.2: entry extensions answer status_request or signed_certificate_timestamp, which we never send.
-  for (const entry of msg.entries) checkServerExtensions("Certificate", entry.extensions, new Set());
-  return msg.entries.map((e) => e.certData);
+  // RFC 8446 §4.4.2: entry extensions answer status_request or signed_certificate_timestamp; only the first
+  // (status_request, when we sent it) is ours to receive, and only on the leaf (§4.4.2.1).
+  const leafAllowed = new Set([...sent].filter((t) => t === ExtensionType.status_request));
+  msg.entries.forEach((e, i) => checkServerExtensions("Certificate", e.extensions, i === 0 ? leafAllowed : new Set()));
+  const status = findExtension(msg.entries[0].extensions, ExtensionType.status_request);
+  const staple = status ? decodeBody(status, decodeCertificateStatus) : null;
+  return { chain: msg.entries.map((e) => e.certData), staple };
 }
 
 /** The leaf, parsed: a leaf that does not parse is bad_certificate (RFC 8446 §6.2), verification or not. */

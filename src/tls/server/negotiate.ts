@@ -73,7 +73,9 @@ export interface CertificateChoice {
  */
 export function chooseCertificate(hello: ClientHello, config: ServerConfig): CertificateChoice {
   const accepted = hello.signatureAlgorithms ?? [];
-  const candidates = orderBySni(config.certificates, hello.serverName);
+  const candidates = config.certificates.certificates(hello.serverName);
+  // A resolver may hold nothing yet (an ACME certificate still being obtained).
+  if (candidates.length === 0) throw new TlsAlert("handshake_failure", "no certificate to serve yet");
   for (const certificate of candidates) {
     const scheme = certificate.schemes.find((s) => accepted.includes(s));
     if (scheme !== undefined) return { certificate, scheme };
@@ -81,7 +83,29 @@ export function chooseCertificate(hello: ClientHello, config: ServerConfig): Cer
   throw new TlsAlert("handshake_failure", "no certificate with a signature scheme the client accepts");
 }
 
-function orderBySni(certs: readonly ServerCertificate[], name: string | undefined): readonly ServerCertificate[] {
+/** RFC 8737 §6.2: the ALPN protocol of tls-alpn-01 validation. */
+export const ACME_TLS_ALPN = "acme-tls/1";
+
+/**
+ * RFC 8737 §3: a ClientHello offering only "acme-tls/1" is an ACME server validating a tls-alpn-01 challenge.
+ * It gets the challenge certificate for its SNI name and nothing else; without a pending challenge for that
+ * name it is refused (no_application_protocol). Any other hello gets null: ordinary clients never see it.
+ */
+export async function chooseAcmeChallenge(hello: ClientHello, config: ServerConfig): Promise<CertificateChoice | null> {
+  if (hello.alpn?.length !== 1 || hello.alpn[0] !== ACME_TLS_ALPN) return null;
+  const certificate = hello.serverName ? await config.certificates.acmeChallenge?.(hello.serverName) : null;
+  if (!certificate) {
+    throw new TlsAlert("no_application_protocol", `no tls-alpn-01 challenge for ${hello.serverName ?? "(no SNI)"}`);
+  }
+  const scheme = certificate.schemes.find((s) => (hello.signatureAlgorithms ?? []).includes(s));
+  if (scheme === undefined) throw new TlsAlert("handshake_failure", "the validator accepts no scheme of our key");
+  return { certificate, scheme };
+}
+
+export function orderBySni(
+  certs: readonly ServerCertificate[],
+  name: string | undefined,
+): readonly ServerCertificate[] {
   if (!name) return certs;
   const exact = certs.filter((c) => c.names.some((n) => n.toLowerCase() === name));
   const wild = certs.filter((c) => !exact.includes(c) && c.names.some((n) => wildcardMatches(n, name)));

@@ -7,6 +7,7 @@ import { hmacCookieCodec, type RetryCookieCodec } from "./hello_retry.ts";
 import type { ReplayStore } from "../tickets/replay_store.ts";
 import type { ClientAuthConfig } from "./client_auth.ts";
 import type { TicketSealer } from "../tickets/ticket_keys.ts";
+import { type CertificateResolver, staticResolver } from "./certificate_resolver.ts";
 
 /** Session tickets, resumption and 0-RTT (RFC 8446 §4.6.1, §4.2.10, §8). */
 export interface TicketConfig {
@@ -35,12 +36,17 @@ export interface ServerCertificate {
   schemes: readonly number[];
   /** DNS names of the leaf (SNI selection); may contain "*.example.com" wildcards. */
   names: readonly string[];
+  /**
+   * A DER OCSPResponse for the leaf, stapled when the client sends status_request (RFC 6066 §8, RFC 8446
+   * §4.4.2.1). Whoever refreshes it publishes a new ServerCertificate; this one never changes.
+   */
+  ocspResponse?: Uint8Array;
 }
 
 export interface ServerConfig {
   provider: CryptoProvider;
-  /** The first is the default when SNI matches none. */
-  certificates: readonly ServerCertificate[];
+  /** Asked once per full handshake, so that certificates can change while the server runs. */
+  certificates: CertificateResolver;
   /** Cipher suites in server preference order. */
   cipherSuites: readonly number[];
   /** Key exchange groups in server preference order. */
@@ -65,7 +71,8 @@ export interface ServerConfig {
 
 export interface ServerConfigOptions {
   provider: CryptoProvider;
-  certificates: readonly ServerCertificate[];
+  /** A fixed list (the first is the default when SNI matches none) or a resolver. */
+  certificates: readonly ServerCertificate[] | CertificateResolver;
   cipherSuites?: readonly number[];
   groups?: readonly GroupName[];
   alpnProtocols?: readonly string[];
@@ -85,10 +92,9 @@ export interface ServerConfigOptions {
 export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
 
 export function serverConfig(o: ServerConfigOptions): ServerConfig {
-  if (o.certificates.length === 0) throw new TypeError("a TLS server needs at least one certificate");
   return {
     provider: o.provider,
-    certificates: o.certificates,
+    certificates: "certificates" in o.certificates ? o.certificates : staticResolver(o.certificates),
     cipherSuites: o.cipherSuites ?? DEFAULT_SUITES,
     groups: o.groups ?? DEFAULT_GROUPS,
     alpnProtocols: o.alpnProtocols ?? [],

@@ -33,6 +33,7 @@ import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } fro
 import { encodeCertificate } from "../wire/certificate.ts";
 import { encodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
+import { encodeCertificateStatus } from "../wire/extensions/status_request.ts";
 import { encodeProtocolNames } from "../wire/extensions/alpn.ts";
 import { encodeMaxEarlyDataSize } from "../wire/extensions/early_data.ts";
 import { encodeServerKeyShare, type KeyShareEntry } from "../wire/extensions/key_share.ts";
@@ -48,7 +49,9 @@ import { Writer } from "../wire/writer.ts";
 import { decideEarlyData } from "./early_data.ts";
 import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } from "./hello_retry.ts";
 import {
+  ACME_TLS_ALPN,
   type CertificateChoice,
+  chooseAcmeChallenge,
   chooseAlpn,
   chooseCertificate,
   chooseCipherSuite,
@@ -179,11 +182,13 @@ export class ServerConnection extends TlsConnection {
       prefix.update(messageHash(retry.firstHelloHash));
       prefix.update(encodeHelloRetryRequest(hello.legacySessionId, suite.code, retry.group, hello.cookie!));
     }
-    const psk = acceptPsk(hello, msg.raw, prefix, suite, this.config);
+    // RFC 8737 §3: a tls-alpn-01 validation gets the challenge certificate, never a resumption.
+    const challenge = await chooseAcmeChallenge(hello, this.config);
+    const psk = challenge ? null : acceptPsk(hello, msg.raw, prefix, suite, this.config);
     checkRequiredExtensions(hello, psk);
     const group = psk?.mode === PskKeyExchangeMode.psk_ke ? null : chooseGroup(hello, this.config);
-    const cert = psk ? null : chooseCertificate(hello, this.config);
-    const alpn = chooseAlpn(hello, this.config);
+    const cert = psk ? null : challenge ?? chooseCertificate(hello, this.config);
+    const alpn = challenge ? ACME_TLS_ALPN : chooseAlpn(hello, this.config);
     const afterRetry = retried || retry !== null;
     if (group && !group.share) return this.sendHelloRetryRequest(msg, hello, afterRetry, groupCode[group.group]);
     if (retry) checkRetriedHello(hello, retry, this.config.provider);
@@ -223,7 +228,7 @@ export class ServerConnection extends TlsConnection {
       );
     }
     if (psk) this.negotiated.peerCertificates = psk.state.clientCertificates;
-    if (cert) await this.sendCertificateAndVerify(cert);
+    if (cert) await this.sendCertificateAndVerify(cert, hello.statusRequest);
     const next = this.sendServerFinished(handshake);
     this.startReading(
       hello,
@@ -332,9 +337,9 @@ export class ServerConnection extends TlsConnection {
     this.sendAndHash(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(extensions));
   }
 
-  /** RFC 8446 §4.4.2, §4.4.3 */
-  private async sendCertificateAndVerify(choice: CertificateChoice): Promise<void> {
-    this.sendAndHash(HandshakeType.certificate, certificateBody(choice.certificate));
+  /** RFC 8446 §4.4.2, §4.4.3; the OCSP staple only for a client that asked (RFC 8446 §4.4.2.1). */
+  private async sendCertificateAndVerify(choice: CertificateChoice, staple: boolean): Promise<void> {
+    this.sendAndHash(HandshakeType.certificate, certificateBody(choice.certificate, staple));
     const content = certificateVerifyContent(SERVER_CONTEXT, this.transcript!.digest());
     const signature = await choice.certificate.signingKey.sign(choice.scheme, content);
     this.sendAndHash(HandshakeType.certificate_verify, encodeCertificateVerify({ scheme: choice.scheme, signature }));
@@ -548,13 +553,19 @@ export class ServerConnection extends TlsConnection {
   }
 }
 
-/** The Certificate message body depends only on the chain: encoded once per certificate, not per handshake. */
-const certificateBodies = new WeakMap<ServerCertificate, Uint8Array>();
+/**
+ * The Certificate message body depends only on the certificate (chain and staple) and on whether the client
+ * asked for the staple: encoded at most twice per certificate, not per handshake.
+ */
+const certificateBodies = new WeakMap<ServerCertificate, { plain?: Uint8Array; stapled?: Uint8Array }>();
 
-function certificateBody(cert: ServerCertificate): Uint8Array {
-  let body = certificateBodies.get(cert);
-  if (!body) certificateBodies.set(cert, body = encodeCertificate(new Uint8Array(0), cert.chain));
-  return body;
+function certificateBody(cert: ServerCertificate, staple: boolean): Uint8Array {
+  let bodies = certificateBodies.get(cert);
+  if (!bodies) certificateBodies.set(cert, bodies = {});
+  const ocsp = staple ? cert.ocspResponse : undefined;
+  if (!ocsp) return bodies.plain ??= encodeCertificate(new Uint8Array(0), cert.chain);
+  const status = { type: ExtensionType.status_request, data: encodeCertificateStatus(ocsp) };
+  return bodies.stapled ??= encodeCertificate(new Uint8Array(0), cert.chain, [status]);
 }
 
 function postHandshakeAuthExpects(p: PendingAuth, type: number): boolean {

@@ -31,12 +31,17 @@ export function decodeCertificate(body: Uint8Array): CertificateMessage {
   return { requestContext, entries };
 }
 
-export function encodeCertificate(requestContext: Uint8Array, chain: readonly Uint8Array[]): Uint8Array {
+/** `leafExtensions` go with the first entry: RFC 8446 §4.4.2.1, an OCSP staple answers for the end-entity. */
+export function encodeCertificate(
+  requestContext: Uint8Array,
+  chain: readonly Uint8Array[],
+  leafExtensions: readonly Extension[] = [],
+): Uint8Array {
   const w = new Writer(1024).opaque8(requestContext).vec24((l) => {
-    for (const der of chain) {
+    chain.forEach((der, i) => {
       l.opaque24(der);
-      writeExtensions(l, []);
-    }
+      writeExtensions(l, i === 0 ? leafExtensions : []);
+    });
   });
   return w.finish();
 }

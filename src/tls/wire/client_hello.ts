@@ -15,6 +15,7 @@ import { decodeCookie } from "./extensions/cookie.ts";
 import { decodePskModes } from "./extensions/psk_key_exchange_modes.ts";
 import { decodeOfferedPsks, type OfferedPsks } from "./extensions/pre_shared_key.ts";
 import { decodeRecordSizeLimit } from "./extensions/record_size_limit.ts";
+import { decodeStatusRequest } from "./extensions/status_request.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 
@@ -39,6 +40,8 @@ export interface ClientHello {
   earlyData: boolean;
   recordSizeLimit?: number;
   postHandshakeAuth: boolean;
+  /** The client asked for an OCSP staple (RFC 6066 §8 status_request). */
+  statusRequest: boolean;
 }
 
 export function decodeClientHello(body: Uint8Array): ClientHello {
@@ -62,6 +65,7 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
     extensions,
     earlyData: false,
     postHandshakeAuth: false,
+    statusRequest: false,
   };
   extensions.forEach((ext, i) => decodeKnownExtension(hello, ext, i === extensions.length - 1));
   return hello;
@@ -108,6 +112,9 @@ function decodeKnownExtension(h: ClientHello, ext: Extension, isLast: boolean): 
     case X.record_size_limit:
       h.recordSizeLimit = decodeBody(ext, decodeRecordSizeLimit);
       break;
+    case X.status_request:
+      h.statusRequest = decodeBody(ext, decodeStatusRequest);
+      break;
     case X.post_handshake_auth:
       if (ext.data.length !== 0) throw decodeError("post_handshake_auth must be empty");
       h.postHandshakeAuth = true;
@@ -116,7 +123,9 @@ function decodeKnownExtension(h: ClientHello, ext: Extension, isLast: boolean): 
 }
 
 /** Encodes a ClientHello body from its fields and `extensions` (the typed fields are not re-encoded). */
-export function encodeClientHello(h: Omit<ClientHello, "earlyData" | "postHandshakeAuth">): Uint8Array {
+export function encodeClientHello(
+  h: Omit<ClientHello, "earlyData" | "postHandshakeAuth" | "statusRequest">,
+): Uint8Array {
   const w = new Writer(512)
     .u16(h.legacyVersion)
     .bytes(h.random)
