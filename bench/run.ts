@@ -68,7 +68,7 @@ const waitQuiet = Number(values("--wait-quiet")[0] ?? 0);
 const plan: Plan = quick
   ? {
     warmSeconds: 0,
-    keepAliveSeconds: 1,
+    keepAliveSeconds: 2,
     handshakeSeconds: 0.6,
     resumeSeconds: 0.6,
     bulkBytes: 4e6,
