@@ -22,6 +22,7 @@ export const entryPoints: Record<string, string> = {
   client: "client.ts",
   redis: "redis.ts",
   probe: "probe.ts",
+  ws: "ws.ts",
   certs: "certs/mod.ts",
   cli: "cli/main.ts",
 };
