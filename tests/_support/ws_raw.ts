@@ -80,7 +80,9 @@ export class RawWebSocket {
       sessionCache: false,
       ...tls,
     });
-    await conn.socket.write(typeof request === "string" ? enc.encode(request) : request);
+    const bytes = typeof request === "string" ? enc.encode(request) : request;
+    // Empty when the request went as `tls.earlyData` (0-RTT).
+    if (bytes.length > 0) await conn.socket.write(bytes);
     let buffered: Uint8Array = new Uint8Array(0);
     for (;;) {
       const end = findHeadEnd(buffered);
