@@ -8,6 +8,7 @@ import { WebSocketConnection, type WebSocketEvent } from "../../src/ws/connectio
 import { encodeFrame, Opcode } from "../../src/ws/frame.ts";
 import { FrameDecoder } from "../../src/ws/frame_decoder.ts";
 import { acceptKey, readUpgradeRequest, selectProtocol } from "../../src/ws/handshake.ts";
+import { Utf8Validator } from "../../src/ws/utf8.ts";
 
 const enc = new TextEncoder();
 const mask = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
@@ -243,4 +244,68 @@ Deno.test("RFC 6455 §4.2.2: subprotocol selection", () => {
   assert.equal(selectProtocol([]), null);
   assert.equal(selectProtocol(["v1", "v2"], ["v2", "v1"]), "v2", "our preference");
   assert.equal(selectProtocol(["x"], ["v2", "v1"]), null);
+});
+
+Deno.test("the incremental UTF-8 check agrees with a fatal TextDecoder, whole and byte by byte", () => {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const valid = (bytes: Uint8Array) => {
+    try {
+      strict.decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const samples: number[][] = [
+    [0x7f],
+    [0xc2, 0x80],
+    [0xc1, 0xbf], // overlong
+    [0xe0, 0xa0, 0x80],
+    [0xe0, 0x9f, 0xbf], // overlong
+    [0xed, 0x9f, 0xbf],
+    [0xed, 0xa0, 0x80], // surrogate
+    [0xef, 0xbf, 0xbf],
+    [0xf0, 0x90, 0x80, 0x80],
+    [0xf0, 0x8f, 0xbf, 0xbf], // overlong
+    [0xf4, 0x8f, 0xbf, 0xbf],
+    [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+    [0xf5, 0x80, 0x80, 0x80],
+    [0xe2, 0x82], // truncated
+    [0x80],
+  ];
+  // And 2000 random strings of 1-6 bytes drawn mostly from the interesting range.
+  for (let i = 0; i < 2000; i++) {
+    const length = 1 + Math.floor(Math.random() * 6);
+    samples.push(
+      Array.from(
+        { length },
+        () => Math.random() < 0.2 ? Math.floor(Math.random() * 128) : 0x80 + Math.floor(Math.random() * 128),
+      ),
+    );
+  }
+  for (const sample of samples) {
+    const bytes = new Uint8Array(sample);
+    const whole = new Utf8Validator();
+    const wholeOk = whole.push(bytes) && whole.complete;
+    const split = new Utf8Validator();
+    const splitOk = [...bytes].every((b) => split.push(new Uint8Array([b]))) && split.complete;
+    assert.equal(wholeOk, valid(bytes), `[${sample.map((b) => b.toString(16))}]`);
+    assert.equal(splitOk, wholeOk);
+  }
+});
+
+Deno.test("a message of a thousand one-byte fragments arrives whole, text split inside characters", () => {
+  const text = "✓é".repeat(200);
+  const bytes = enc.encode(text);
+  const frames = [...bytes].map((b, i) =>
+    masked(i === 0 ? Opcode.text : Opcode.continuation, new Uint8Array([b]), i === bytes.length - 1)
+  );
+  assert.deepEqual(serverSees(frames, { step: 7 }).events, [{ type: "text", data: text }]);
+  const binary = new Uint8Array(1000).map((_, i) => i);
+  const parts = [...binary].map((b, i) =>
+    masked(i === 0 ? Opcode.binary : Opcode.continuation, new Uint8Array([b]), i === binary.length - 1)
+  );
+  const { events } = serverSees(parts, { step: 5 });
+  assert.deepEqual(events, [{ type: "binary", data: binary }]);
+  assert.equal((events[0] as { data: Uint8Array }).data.buffer.byteLength, 1000, "an exact buffer for the app");
 });
