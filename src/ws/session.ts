@@ -151,6 +151,11 @@ export class WebSocketSession {
       if (signal?.aborted) onAbort();
       if (buffered.length > 0) this.#receive(buffered);
       await this.#readLoop(conn);
+    } catch (error) {
+      // Only a bug of ours gets here: the connection cannot be trusted any more, so it is dropped.
+      console.error("WebSocket session failed:", error);
+      this.#end({ code: CloseCode.abnormal, reason: "", wasClean: false }, "abrupt");
+      await conn.closed;
     } finally {
       signal?.removeEventListener("abort", onAbort);
       clearTimeout(this.#timer);
