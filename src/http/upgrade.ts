@@ -4,10 +4,12 @@
  *
  * A handler cannot simply return a 101: Node's `Response` refuses statuses under 200, and what a handler
  * returns may be copied on its way out (Hono copies `c.res` when a middleware has touched it). So the handler
- * claims the switch on its `Request`, which reaches it unchanged, and answers with a placeholder Response
- * whose Upgrade field names the protocol. The loop switches when the request carries a claim and the final
- * response still names that protocol; any other response (a guard's 403, an error) goes out as usual and the
- * claim is forgotten. After the 101 the connection belongs to the claim's `run`.
+ * claims the switch on its `Request`, which reaches it unchanged, and answers with a placeholder Response:
+ * status 200, no body, an Upgrade field naming the protocol. The loop switches when the request carries a
+ * claim and the final response is still that placeholder or a copy of it (a copy keeps all three); a response
+ * that replaced it (a guard's 403, an error) goes out as usual, and the claim is forgotten. Hono carries the
+ * old response's fields into the one that replaces it, so the Upgrade field alone would not tell. After the
+ * 101 the connection belongs to the claim's `run`.
  */
 import type { Duplex } from "../transport/types.ts";
 import type { Fields } from "./field_lines.ts";
@@ -40,11 +42,12 @@ export function upgradeResponse(protocol: string, fields: Iterable<[string, stri
   return new Response(null, { headers });
 }
 
-/** The switch `request` claimed, if `response` still answers with it; null otherwise. */
+/** The switch `request` claimed, if `response` is still the placeholder (or a copy); null otherwise. */
 export function claimedSwitch(request: Request, response: Response): ProtocolSwitch | null {
   const claim = claims.get(request);
   if (claim === undefined) return null;
   claims.delete(request);
+  if (response.status !== 200 || response.body !== null) return null;
   const upgrade = response.headers.get("upgrade")?.toLowerCase();
   return upgrade === claim.protocol.toLowerCase() ? claim : null;
 }

@@ -72,6 +72,23 @@ async function handshakeSteps(t: Deno.TestContext, port: number): Promise<void> 
     await ws.close();
   });
 
+  await t.step(
+    "a response Hono copied still upgrades, with the middleware's fields; one replaced does not",
+    async () => {
+      const copied = await RawWebSocket.open(port, upgradeRequest("/copied"));
+      assert.equal(copied.status, 101, copied.head);
+      assert.match(copied.head, /\r\nx-before: 1\r\n/);
+      assert.match(copied.head, /\r\nx-after: 2\r\n/);
+      await copied.ws.send(clientFrame(Opcode.text, "through"));
+      assert.equal(dec.decode((await copied.ws.frame())!.payload), "through");
+      await copied.ws.close();
+      const replaced = await RawWebSocket.open(port, upgradeRequest("/replaced"));
+      assert.equal(replaced.status, 403, replaced.head);
+      assert.equal(replaced.body, "refused after all\n");
+      await replaced.ws.close();
+    },
+  );
+
   await t.step("§4.2.2: our preferred subprotocol among those offered; none when none matches", async () => {
     const offered = await RawWebSocket.open(
       port,
