@@ -23,6 +23,7 @@ export const entryPoints: Record<string, string> = {
   redis: "redis.ts",
   acme: "acme.ts",
   probe: "probe.ts",
+  ws: "ws.ts",
   certs: "certs/mod.ts",
   cli: "cli/main.ts",
 };

@@ -21,7 +21,7 @@ const root = new URL("..", import.meta.url).pathname;
 const testsDir = new URL(".", import.meta.url).pathname;
 const outputDir = `${testsDir}output`;
 /** The package's entry points (deno.json `exports`), type-checked with the tree. */
-const entryPoints = ["mod.ts", "tls.ts", "client.ts", "redis.ts", "acme.ts", "probe.ts"];
+const entryPoints = ["mod.ts", "tls.ts", "client.ts", "redis.ts", "acme.ts", "probe.ts", "ws.ts"];
 /** `deno test` flags that take the next argument as their value. */
 const flagsWithValue = new Set(["--filter", "--seed", "--coverage", "--parallel-jobs", "--location", "--env-file"]);
 

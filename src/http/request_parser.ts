@@ -75,6 +75,15 @@ export class RequestParser {
     return this.#body;
   }
 
+  /**
+   * Hands out every byte received past the current message and stops parsing: after a 101 they belong to
+   * the protocol switched to (RFC 9110 §7.8).
+   */
+  takeRemaining(): Uint8Array {
+    this.#eof = true;
+    return this.#queue.take(this.#queue.length);
+  }
+
   next(): RequestEvent | null {
     if (this.#error) throw this.#error;
     try {

@@ -22,6 +22,7 @@ import { targetUri } from "./request_target.ts";
 import { continueResponse, errorResponse } from "./response_writer.ts";
 import { sendResponse } from "./send_response.ts";
 import { splitList } from "./syntax.ts";
+import { claimedSwitch, type ProtocolSwitch, switchingProtocolsHead } from "./upgrade.ts";
 
 /** What a handler learns about the connection; the Hono glue spreads it into `env` next to `tls`. */
 export interface HttpConnectionInfo {
@@ -39,7 +40,9 @@ export type CloseReason =
   | "not_persistent"
   | "shutdown"
   | "body_unfinished"
-  | "response_failed";
+  | "response_failed"
+  /** The connection switched protocols (a 101); the new protocol closed it. */
+  | "upgraded";
 
 /** Per-connection counters, resolved when the connection is closed. */
 export interface ConnectionStats {
@@ -84,6 +87,8 @@ class ServerConnection {
   #headWritten = false;
   #continueSent = false;
   #requestAbort: AbortController | null = null;
+  /** After a 101 the connection is the new protocol's, which closes it itself. */
+  #handedOver = false;
 
   constructor(conn: Duplex, handler: HttpHandler, options: ResolvedServerOptions) {
     this.#conn = conn;
@@ -151,6 +156,8 @@ class ServerConnection {
     const body = this.#openBody(head, expectContinue);
     const request = this.#buildRequest(head, body);
     const response = await this.#callHandler(request, body);
+    const protocolSwitch = claimedSwitch(request, response);
+    if (protocolSwitch) return await this.#switchProtocols(head, body, protocolSwitch, response);
     const wanted = this.#wantsKeepAlive(head, body, expectContinue, response);
     const write = (bytes: Uint8Array) => {
       this.#headWritten = true;
@@ -168,6 +175,23 @@ class ServerConnection {
       return false;
     }
     return true;
+  }
+
+  /**
+   * RFC 9110 §7.8: the handler claimed the connection for another protocol (upgrade.ts). The request's own
+   * body is HTTP's, so it is read to its end first; then the 101, then the bytes that followed the request
+   * and the connection go to the new protocol, which closes it. An HTTP/1.0 request cannot switch.
+   */
+  async #switchProtocols(head: RequestHead, body: RequestBody, to: ProtocolSwitch, res: Response): Promise<false> {
+    if (head.version !== "1.1") throw new HttpError("bad_version", "HTTP/1.0 cannot switch protocols");
+    if (!(await body.drain(this.#options.maxDrainSize))) throw body.error ?? new HttpError("content_too_large");
+    this.#headWritten = true;
+    await this.#write(switchingProtocolsHead(to.protocol, res));
+    this.#stats.requestsServed++;
+    this.#stats.closeReason = "upgraded";
+    this.#handedOver = true;
+    await to.run(this.#conn, this.#parser.takeRemaining(), this.#options.signal);
+    return false;
   }
 
   #openBody(head: RequestHead, expectContinue: boolean): RequestBody {
@@ -262,6 +286,7 @@ class ServerConnection {
 
   async #close(): Promise<void> {
     this.#requestAbort?.abort(new Error("connection closed"));
+    if (this.#handedOver) return;
     if (!this.#lost) {
       try {
         await this.#writeTail;

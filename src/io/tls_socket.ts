@@ -10,6 +10,9 @@ import type { TlsConnection } from "../tls/connection.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import type { TlsEvent } from "../tls/events.ts";
 
+/** How long `close()` lets queued bytes drain before it drops the transport anyway. */
+const closeGrace = 2_000;
+
 /** Options of a `TlsSocket`. */
 export interface TlsSocketOptions {
   /** Milliseconds for the whole handshake; a peer that stalls longer is dropped. */
@@ -122,10 +125,17 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     return this.flush();
   }
 
-  /** close_notify if still possible, then the socket goes down once queued bytes are out. */
+  /**
+   * close_notify if still possible, then the socket goes down once queued bytes are out, or after
+   * `closeGrace` ms if they cannot go out (a peer that does not read would otherwise keep it open forever).
+   */
   close(): void {
     if (!this.engine.isClosed && this.engine.isHandshakeComplete) this.engine.close();
-    this.flush().catch(() => {}).finally(() => this.transport.close());
+    const grace = setTimeout(() => this.transport.close(), closeGrace);
+    this.flush().catch(() => {}).finally(() => {
+      clearTimeout(grace);
+      this.transport.close();
+    });
   }
 
   /** Sends KeyUpdate (RFC 8446 §4.6.3). */

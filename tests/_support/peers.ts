@@ -40,3 +40,34 @@ export function needs(...names: string[]): { ignore: boolean } {
   console.warn(`skipping: ${missing.join(", ")} not installed (CI installs it)`);
   return { ignore: true };
 }
+
+const pythons = new Map<string, string | null>();
+
+/**
+ * A Python 3 interpreter that can import `module` (e.g. "websockets", Debian's python3-websockets), or null: the
+ * `python3` on PATH first, then Debian's /usr/bin/python3 (a pyenv on PATH does not see Debian's packages).
+ */
+export function pythonWith(module: string): string | null {
+  if (pythons.has(module)) return pythons.get(module)!;
+  let found: string | null = null;
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    try {
+      const r = new Deno.Command(python, { args: ["-c", `import ${module}`], stdout: "null", stderr: "null" })
+        .outputSync();
+      if (r.success) {
+        found = python;
+        break;
+      }
+    } catch { /* not installed */ }
+  }
+  pythons.set(module, found);
+  return found;
+}
+
+/** Like `needs`, for a Python module (installed with apt in CI). */
+export function needsPython(module: string): { ignore: boolean } {
+  if (pythonWith(module) !== null) return { ignore: false };
+  if (inCI) throw new Error(`CI must provide the Python module ${module}`);
+  console.warn(`skipping: Python module ${module} not installed (CI installs it)`);
+  return { ignore: true };
+}

@@ -7,7 +7,9 @@
  *   `npx tls13-hono probe` verifies the server against them;
  * - types: a TypeScript file using every entry point type-checks against the published declarations alone;
  * - small entry points: `tls13-hono` loads neither `redis` nor the certificate generator's packages, and
- *   `tls13-hono/redis` without `redis` installed fails closed with a clear error instead of crashing.
+ *   `tls13-hono/redis` without `redis` installed fails closed with a clear error instead of crashing;
+ * - `tls13-hono/ws`: a Hono app's WebSocket route upgrades under node, bun and deno (openssl s_client reads the
+ *   101 and the app's first message), and only that entry point loads `hono/ws`.
  */
 import assert from "node:assert/strict";
 import { Child, run } from "../_support/processes.ts";
@@ -27,6 +29,16 @@ const tls = { cert: { path: "certs/server.pem" }, key: { path: "certs/server-key
 serve({ fetch: app.fetch, port: 0, tls, onListen: (addr) => console.log(\`LISTENING \${addr.port}\`) });
 `;
 
+/** A WebSocket route, from the installed package: its first message says what TLS negotiated. */
+const wsApp = `import { Hono } from "hono";
+import { serve } from "tls13-hono";
+import { upgradeWebSocket } from "tls13-hono/ws";
+const app = new Hono();
+app.get("/ws", upgradeWebSocket((c) => ({ onOpen: (_event, ws) => ws.send(\`hello over \${c.env.tls.version}\`) })));
+const tls = { cert: { path: "certs/server.pem" }, key: { path: "certs/server-key.pem" } };
+serve({ fetch: app.fetch, port: 0, tls, onListen: (addr) => console.log(\`LISTENING \${addr.port}\`) });
+`;
+
 /** Uses something from every entry point, with the types a user writes against. */
 const typed = `import { Hono } from "hono";
 import { clientCertificate, getConnInfo, type Server, serve, type ServeOptions, type TlsBindings } from "tls13-hono";
@@ -35,9 +47,11 @@ import { httpsRequest, type HttpsResponse } from "tls13-hono/client";
 import { RedisReplayStore } from "tls13-hono/redis";
 import { ensureHostCerts, type HostCerts } from "tls13-hono/certs";
 import { probe, type ProbeReport } from "tls13-hono/probe";
+import { upgradeWebSocket } from "tls13-hono/ws";
 
 const app = new Hono<{ Bindings: TlsBindings }>();
 app.use("/secure/*", clientCertificate());
+app.get("/ws", upgradeWebSocket((c) => ({ onMessage: (e, ws) => ws.send(\`\${c.env.tls.cipherSuite} \${e.data}\`) })));
 app.get("/", (c) => c.json({ group: c.env.tls.group, early: c.env.tls.earlyData, remote: getConnInfo(c).remote }));
 const certs: HostCerts = await ensureHostCerts("certs");
 const options: ServeOptions = {
@@ -167,14 +181,17 @@ Deno.test(
   async () => {
     await setUpOnce();
     const dist = `${dir}/node_modules/tls13-hono/dist`;
-    for (const entry of ["mod", "tls", "client", "probe"]) {
+    for (const entry of ["mod", "tls", "client", "probe", "ws"]) {
       const packages = [...staticPackages(`${dist}/${entry}.js`)];
       assert.deepEqual(
         packages.filter((p) => /^(redis|acme-client|@peculiar\/x509|reflect-metadata)$/.test(p)),
         [],
         entry,
       );
-      assert.ok(packages.some((p) => p.startsWith("@noble/")), `${entry} does reach its dependencies`);
+      assert.equal(packages.includes("hono/ws"), entry === "ws", `${entry} and hono/ws`);
+      if (entry !== "ws") {
+        assert.ok(packages.some((p) => p.startsWith("@noble/")), `${entry} does reach its dependencies`);
+      }
     }
     assert.ok(staticPackages(`${dist}/certs.js`).has("@peculiar/x509"), "the check sees what certs loads");
     const script = `import { RedisReplayStore } from "tls13-hono/redis";
@@ -187,3 +204,35 @@ process.exit(0);`;
     assert.match(r.output, /ReplayStoreUnavailableError: .*Cannot find package 'redis'/);
   },
 );
+
+for (const [runtime, argv] of Object.entries(runtimes)) {
+  Deno.test(`the installed tls13-hono/ws upgrades a Hono route under ${runtime}`, {
+    ...options,
+    ...needs("openssl"),
+  }, async () => {
+    await setUpOnce();
+    Deno.writeTextFileSync(`${dir}/ws.mjs`, wsApp);
+    const child = new Child(
+      [argv[0], ...argv.slice(1, -1), "ws.mjs"],
+      { PATH: Deno.env.get("PATH") ?? "", HOME: dir },
+      dir,
+    );
+    try {
+      const port = Number((await child.waitFor(/^LISTENING (\d+)/, 30_000))[1]);
+      const request = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+      const s = await run(
+        ["openssl", "s_client", "-quiet", "-connect", `localhost:${port}`, "-CAfile", "certs/ca.pem"],
+        [request, 3000],
+        20_000,
+        dir,
+      );
+      assert.match(s.output, /^HTTP\/1\.1 101 Switching Protocols\r$/m, s.output);
+      assert.match(s.output, /^sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r$/m);
+      // The server's text frame: 0x81 (FIN, text; not UTF-8, so it prints as U+FFFD), unmasked length 18, the text.
+      assert.ok(s.output.includes("\r\n\r\n\ufffd\u0012hello over TLSv1.3"), JSON.stringify(s.output));
+    } finally {
+      await child.stop();
+    }
+  });
+}
