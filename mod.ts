@@ -7,6 +7,8 @@ export type { TlsServerOptions } from "./src/io/tls_server_config.ts";
 export { TlsSocket } from "./src/io/tls_socket.ts";
 export type { ConnectionInfo } from "./src/tls/connection_info.ts";
 export { AlertDescription, TlsAlert } from "./src/tls/alert.ts";
+export { TlsUsageError } from "./src/tls/usage_error.ts";
+export type { FailureName } from "./src/tls/failures.ts";
 export { CertificateError } from "./src/tls/pki/certificate_error.ts";
 export { defaultProvider, nativeProvider, nobleProvider } from "./src/crypto/mod.ts";
 export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";

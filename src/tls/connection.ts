@@ -10,8 +10,9 @@
  *   failure the alert's bytes are still there to send, then the connection is closed.
  * - Nothing here touches a socket, a timer or a runtime global; randomness and the clock come from config.
  */
-import { AlertDescription, alertForCryptoError, TlsAlert } from "./alert.ts";
-import { CryptoError } from "../crypto/errors.ts";
+import { AlertDescription, TlsAlert } from "./alert.ts";
+import { alertFor, failure } from "./failures.ts";
+import { TlsUsageError } from "./usage_error.ts";
 import type { Aead, CryptoProvider, Hash, TranscriptHash } from "../crypto/provider.ts";
 import { keyLogLine } from "./key_log.ts";
 import { concat } from "./wire/writer.ts";
@@ -106,7 +107,7 @@ export abstract class TlsConnection {
       !(this.phase === "connected" || this.phase === "handshaking" && this.canSendBeforeComplete) ||
       this.localClosedWrite
     ) {
-      throw new TlsAlert("internal_error", "cannot send: connection not established or already closed");
+      throw new TlsUsageError("cannot_send", "cannot send: connection not established or already closed");
     }
     if (data.length > 0) this.output.push(this.sealRecords(ContentType.application_data, data));
   }
@@ -143,13 +144,15 @@ export abstract class TlsConnection {
   }
 
   /** Aborts with `alert` (user_canceled by default, RFC 8446 §6.1). */
-  abort(alert: TlsAlert = new TlsAlert("user_canceled")): void {
+  abort(alert: TlsAlert = failure("aborted")): void {
     this.fail(alert);
   }
 
   /** Sends KeyUpdate and switches to the next sending keys (RFC 8446 §4.6.3). */
   updateKeys(requestPeerUpdate: boolean): void {
-    if (this.phase !== "connected") throw new TlsAlert("internal_error", "KeyUpdate before the handshake completed");
+    if (this.phase !== "connected") {
+      throw new TlsUsageError("handshake_incomplete", "KeyUpdate before the handshake completed");
+    }
     this.writeHandshakeNow(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate(requestPeerUpdate)));
     this.setWriteSecret(nextTrafficSecret(this.hash!, this.writeTraffic!.secret));
   }
@@ -182,7 +185,7 @@ export abstract class TlsConnection {
 
   /** Handles one record of accepted early data; only the server accepts any. */
   protected onEarlyData(_content: Uint8Array): void {
-    throw new TlsAlert("unexpected_message", "early data was not accepted");
+    throw failure("early_data_not_accepted");
   }
 
   protected setSuite(suite: SuiteParams): void {
@@ -198,7 +201,7 @@ export abstract class TlsConnection {
 
   protected setReadSecret(secret: Uint8Array): void {
     // RFC 8446 §5.1: handshake messages MUST NOT span key changes.
-    if (this.reassembler.hasPartial) throw new TlsAlert("unexpected_message", "handshake message spans a key change");
+    if (this.reassembler.hasPartial) throw failure("key_change_not_at_record_boundary", "a message spans a key change");
     const { key, iv } = trafficKeys(this.hash!, secret, this.aead!.keyLength);
     this.reader = new RecordDecrypter(this.aead!, key, iv);
     this.readTraffic = { secret };
@@ -273,7 +276,7 @@ export abstract class TlsConnection {
     if (record.type !== ContentType.application_data) {
       // A peer that failed before deriving keys may still send a plaintext alert during the handshake.
       if (record.type === ContentType.alert && this.phase === "handshaking") return this.handleAlert(record.fragment);
-      throw new TlsAlert("unexpected_message", "unprotected record after keys were established");
+      throw failure("unprotected_after_keys");
     }
     const inner = this.reader.open(record.header, record.fragment);
     if (inner === null) {
@@ -281,7 +284,7 @@ export abstract class TlsConnection {
         this.earlyDataSkipBudget -= record.fragment.length;
         return;
       }
-      throw new TlsAlert("bad_record_mac", "record failed authentication");
+      throw failure("bad_record_mac");
     }
     this.earlyDataSkipBudget = 0;
     switch (inner.type) {
@@ -293,7 +296,7 @@ export abstract class TlsConnection {
         return this.handleApplicationData(inner.content);
       default:
         // RFC 8446 §5: an unknown or misplaced inner type (including protected change_cipher_spec).
-        throw new TlsAlert("unexpected_message", `protected record of content type ${inner.type}`);
+        throw failure("inner_type_unexpected", `protected record of content type ${inner.type}`);
     }
   }
 
@@ -309,17 +312,16 @@ export abstract class TlsConnection {
           this.earlyDataSkipBudget -= record.fragment.length;
           return;
         }
-        throw new TlsAlert("unexpected_message", "application data before the handshake");
+        throw failure("application_data_too_early", "application data before the handshake");
       default:
-        throw new TlsAlert("unexpected_message", "unexpected record before the handshake");
+        throw failure("record_type_unknown", `record of content type ${record.type} before the handshake`);
     }
   }
 
   /** RFC 8446 §5: a single 0x01 byte, unprotected, only while the handshake runs; anything else is fatal. */
   private handleChangeCipherSpec(record: RawRecord): void {
-    if (record.fragment.length !== 1 || record.fragment[0] !== 1 || !this.acceptsChangeCipherSpec()) {
-      throw new TlsAlert("unexpected_message", "change_cipher_spec outside the handshake or malformed");
-    }
+    if (record.fragment.length !== 1 || record.fragment[0] !== 1) throw failure("change_cipher_spec_malformed");
+    if (!this.acceptsChangeCipherSpec()) throw failure("change_cipher_spec_unexpected");
   }
 
   private async handleHandshakeRecord(content: Uint8Array): Promise<void> {
@@ -327,7 +329,7 @@ export abstract class TlsConnection {
     const epoch = this.readEpoch;
     for (let i = 0; i < messages.length; i++) {
       if (this.readEpoch !== epoch) {
-        throw new TlsAlert("unexpected_message", "handshake data after a key change in the same record");
+        throw failure("key_change_not_at_record_boundary", "handshake data after a key change");
       }
       if (this.phase === "handshaking") await this.onHandshakeMessage(messages[i]);
       else if (messages[i].type === HandshakeType.key_update) this.handleKeyUpdate(messages[i]);
@@ -335,7 +337,7 @@ export abstract class TlsConnection {
       if (this.isClosed) return;
     }
     if (this.readEpoch !== epoch && this.reassembler.hasPartial) {
-      throw new TlsAlert("unexpected_message", "handshake message spans a key change");
+      throw failure("key_change_not_at_record_boundary", "a message spans a key change");
     }
   }
 
@@ -352,15 +354,15 @@ export abstract class TlsConnection {
   private handleApplicationData(content: Uint8Array): void {
     if (this.phase !== "connected") {
       if (this.receivingEarlyData) return this.onEarlyData(content);
-      throw new TlsAlert("unexpected_message", "application data before the handshake completed");
+      throw failure("application_data_too_early", "application data before the handshake completed");
     }
-    if (this.peerClosedWrite) throw new TlsAlert("unexpected_message", "application data after close_notify");
+    if (this.peerClosedWrite) throw failure("application_data_too_early", "application data after close_notify");
     if (content.length > 0) this.emit({ type: "data", data: content });
   }
 
   /** RFC 8446 §6: every alert but close_notify and user_canceled is fatal, whatever its level says. */
   private handleAlert(content: Uint8Array): void {
-    if (content.length !== 2) throw new TlsAlert("decode_error", "alert record of wrong length");
+    if (content.length !== 2) throw failure("alert_malformed", `alert record of ${content.length} bytes`);
     const description = content[1];
     if (description === AlertDescription.close_notify) {
       this.peerClosedWrite = true;
@@ -416,11 +418,7 @@ export abstract class TlsConnection {
   /** Records a fatal error: the alert goes out (unless the peer sent it) and the connection is closed. */
   protected fail(err: unknown): void {
     if (this.phase === "closed") return;
-    const alert = err instanceof TlsAlert
-      ? err
-      : err instanceof CryptoError
-      ? alertForCryptoError(err)
-      : new TlsAlert("internal_error", String((err as Error)?.message ?? err));
+    const alert = alertFor(err);
     if (alert.source === "local") {
       this.pendingHandshake = [];
       try {

@@ -12,7 +12,8 @@
  * sessions to resume with (session.ts); post-handshake CertificateRequests are answered when we have a
  * certificate (RFC 8446 §4.6.2).
  */
-import { TlsAlert } from "../alert.ts";
+import { alertFor, failure, isRefusal } from "../failures.ts";
+import { TlsUsageError } from "../usage_error.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { KeyShare } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
@@ -21,7 +22,7 @@ import { EarlySecret, exportKeyingMaterial, finishedVerifyData, type HandshakeSe
 import type { Certificate } from "../pki/certificate.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
 import type { CertificateRequest } from "../wire/certificate_request.ts";
-import { ExtensionType as X, HandshakeType, ProtocolVersion, schemeName } from "../wire/constants.ts";
+import { ExtensionType as X, handshakeName, HandshakeType, ProtocolVersion, schemeName } from "../wire/constants.ts";
 import { decodeCertificateVerify } from "../wire/certificate_verify.ts";
 import { decodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
 import { decodeFinished } from "../wire/finished.ts";
@@ -144,7 +145,9 @@ export class ClientConnection extends TlsConnection {
 
   /** TLS-Exporter (RFC 8446 §7.5), once the handshake is complete. */
   exportKeyingMaterial(label: string, context: Uint8Array, length: number): Uint8Array {
-    if (!this.exporterSecret) throw new TlsAlert("internal_error", "exporter used before the handshake completed");
+    if (!this.exporterSecret) {
+      throw new TlsUsageError("handshake_incomplete", "exporter used before the handshake completed");
+    }
     return exportKeyingMaterial(this.hash!, this.exporterSecret, label, context, length);
   }
 
@@ -167,13 +170,13 @@ export class ClientConnection extends TlsConnection {
       return await this.handleCertificateVerify(msg, s);
     }
     if (s.name === "ExpectFinished" && t === HandshakeType.finished) return await this.handleServerFinished(msg, s);
-    throw new TlsAlert("unexpected_message", `unexpected handshake message ${msg.type} in ${s.name}`);
+    throw failure("message_unexpected", `${handshakeName(msg.type)} in ${s.name}`);
   }
 
   protected async onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
     if (msg.type === HandshakeType.new_session_ticket) return this.handleNewSessionTicket(msg);
     if (msg.type === HandshakeType.certificate_request) return await this.answerPostHandshakeRequest(msg);
-    throw new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from the server`);
+    throw failure("post_handshake_unexpected", `${handshakeName(msg.type)} from the server`);
   }
 
   /** RFC 8446 §5: a compatibility change_cipher_spec may arrive any time after our ClientHello until Finished. */
@@ -235,14 +238,14 @@ export class ClientConnection extends TlsConnection {
       // RFC 8446 §4.1.4: "If a client receives a second HelloRetryRequest in the same connection (i.e., where
       // the ClientHello was itself in response to a HelloRetryRequest), it MUST abort the handshake with an
       // "unexpected_message" alert."
-      if (s.retry) throw new TlsAlert("unexpected_message", "a second HelloRetryRequest");
+      if (s.retry) throw failure("hello_retry_repeated");
       return this.handleHelloRetryRequest(msg, sh, s);
     }
     const offer = { legacySessionId: this.legacySessionId, cipherSuites: this.config.cipherSuites, sent: s.hello.sent };
     const suite = checkServerHelloFields(sh, offer, "ServerHello");
     // RFC 8446 §4.1.4: the cipher suite of the HelloRetryRequest must be the one of the ServerHello.
     if (s.retry && s.retry.suite.code !== suite.code) {
-      throw new TlsAlert("illegal_parameter", "the ServerHello changed the cipher suite of the HelloRetryRequest");
+      throw failure("hello_retry_suite_changed");
     }
     const resumed = pskAccepted(sh, this.psk, suite);
     if (!resumed) this.early?.reject("the server did not resume our ticket");
@@ -379,8 +382,8 @@ export class ClientConnection extends TlsConnection {
       });
       this.status = { verified: true, path };
     } catch (e) {
-      if (this.config.certificateErrors !== "record" || !(e instanceof TlsAlert)) throw e;
-      this.status = { verified: false, error: e };
+      if (this.config.certificateErrors !== "record" || !isRefusal(e)) throw e;
+      this.status = { verified: false, error: alertFor(e) };
     }
   }
 
@@ -402,7 +405,7 @@ export class ClientConnection extends TlsConnection {
   private async handleServerFinished(msg: HandshakeMessage, s: In<"ExpectFinished">): Promise<void> {
     const received = decodeFinished(msg.body, this.hash!.outputLength);
     const expected = finishedVerifyData(this.hash!, s.keys.server, this.transcript!.digest());
-    if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "server Finished does not verify");
+    if (!constantTimeEqual(received, expected)) throw failure("finished_invalid", "server Finished does not verify");
     this.transcript!.update(msg.raw);
     const master = s.keys.secret.intoMaster();
     const app = master.applicationSecrets(this.transcript!.digest());
@@ -469,10 +472,7 @@ export class ClientConnection extends TlsConnection {
    */
   private async answerPostHandshakeRequest(msg: HandshakeMessage): Promise<void> {
     if (!this.sent.has(X.post_handshake_auth)) {
-      throw new TlsAlert(
-        "unexpected_message",
-        "post-handshake CertificateRequest, but we did not offer post_handshake_auth",
-      );
+      throw failure("post_handshake_auth_not_offered");
     }
     const request = readPostHandshakeRequest(msg.body);
     const transcript = this.transcript!.clone();

@@ -2,7 +2,8 @@
  * How the client authenticates the server (RFC 8446 §4.4.2, §4.4.3): the Certificate message, the chain's
  * verdict, and the CertificateVerify signature under the leaf's key.
  */
-import { decodeError, TlsAlert } from "../alert.ts";
+import type { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { isHandshakeScheme } from "../../crypto/schemes.ts";
 import { type Certificate, parseCertificate } from "../pki/certificate.ts";
@@ -26,11 +27,11 @@ export function readServerCertificate(body: Uint8Array): Uint8Array[] {
   const msg = decodeCertificate(body);
   // RFC 8446 §4.4.2: "In the case of server authentication, this field SHALL be zero length."
   if (msg.requestContext.length !== 0) {
-    throw new TlsAlert("illegal_parameter", "server Certificate with a certificate_request_context");
+    throw failure("server_certificate_context");
   }
   // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST abort the
   // handshake with a "decode_error" alert."
-  if (msg.entries.length === 0) throw decodeError("the server sent no certificate");
+  if (msg.entries.length === 0) throw failure("server_certificate_empty");
   // RFC 8446 §4.4.2: entry extensions answer status_request or signed_certificate_timestamp, which we never send.
   for (const entry of msg.entries) checkServerExtensions("Certificate", entry.extensions, new Set());
   return msg.entries.map((e) => e.certData);
@@ -42,7 +43,7 @@ export function parseLeaf(chain: readonly Uint8Array[]): Certificate {
     return parseCertificate(chain[0]);
   } catch (e) {
     if (e instanceof DerError) {
-      throw new TlsAlert("bad_certificate", `the server's certificate does not parse: ${e.message}`);
+      throw failure("certificate_unparsable", `the server's certificate does not parse: ${e.message}`);
     }
     throw e;
   }
@@ -64,11 +65,11 @@ export async function checkCertificateVerify(
 ): Promise<void> {
   // RFC 8446 §4.2.3: PKCS#1 v1.5, SHA-1 and certificate-only schemes never sign a CertificateVerify.
   if (!offered.includes(cv.scheme) || !isHandshakeScheme(cv.scheme)) {
-    throw new TlsAlert("illegal_parameter", `CertificateVerify uses ${schemeName(cv.scheme)}, which we did not offer`);
+    throw failure("certificate_verify_scheme", `CertificateVerify uses ${schemeName(cv.scheme)}`);
   }
   const content = certificateVerifyContent(SERVER_CONTEXT, transcriptHash);
   const ok = await provider.verify(leaf.publicKey.spki, cv.scheme, content, cv.signature);
   if (!ok) {
-    throw new TlsAlert("decrypt_error", `the server's ${schemeName(cv.scheme)} CertificateVerify does not verify`);
+    throw failure("certificate_verify_invalid", `the server's ${schemeName(cv.scheme)} signature`);
   }
 }

@@ -3,7 +3,7 @@
  * checking lengths before anything is decrypted, so that an oversized record is `record_overflow` and never
  * reaches the AEAD.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { ContentType } from "../wire/constants.ts";
 
 export const RECORD_HEADER_LENGTH = 5;
@@ -62,12 +62,14 @@ export class RecordFramer {
     const length = (b[o + 3] << 8) | b[o + 4];
     if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
       // RFC 8446 §5: a record with an unexpected content type is unexpected_message.
-      throw new TlsAlert("unexpected_message", `record of unknown content type ${type}`);
+      throw failure("record_type_unknown", `record of content type ${type}`);
     }
     // RFC 8446 §5.1: the version bytes are ignored except that a TLS 1.3 peer uses 0x03XX.
-    if (b[o + 1] !== 0x03) throw new TlsAlert("decode_error", "record layer version is not 3.x");
+    if (b[o + 1] !== 0x03) {
+      throw failure("record_version_invalid", `record version 0x${hex2(b[o + 1])}${hex2(b[o + 2])}`);
+    }
     if (length > maxLength) {
-      throw new TlsAlert("record_overflow", `record of ${length} bytes exceeds ${maxLength}`);
+      throw failure("record_overflow", `record of ${length} bytes exceeds ${maxLength}`);
     }
     if (this.end - o < RECORD_HEADER_LENGTH + length) return null;
     const header = b.subarray(o, o + RECORD_HEADER_LENGTH);
@@ -81,3 +83,5 @@ export class RecordFramer {
 export function recordHeader(type: number, length: number, version = 0x0303): Uint8Array {
   return new Uint8Array([type, version >> 8, version & 0xff, length >> 8, length & 0xff]);
 }
+
+const hex2 = (b: number) => b.toString(16).padStart(2, "0");

@@ -3,7 +3,7 @@
  * and signature scheme, ALPN. Pure functions over the hello and the config; each refusal is the alert the
  * RFC names.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { GroupName } from "../../crypto/provider.ts";
 import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
@@ -25,7 +25,7 @@ export function chooseCipherSuite(hello: ClientHello, config: ServerConfig, tick
   const chacha = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
   if (offered[0] === chacha && config.cipherSuites.includes(chacha)) return suiteParams(chacha)!;
   for (const s of config.cipherSuites) if (offered.includes(s)) return suiteParams(s)!;
-  throw new TlsAlert("handshake_failure", "no cipher suite in common");
+  throw failure("no_common_cipher_suite");
 }
 
 export const groupCode: Record<GroupName, number> = {
@@ -50,7 +50,7 @@ export function chooseGroup(hello: ClientHello, config: ServerConfig): GroupChoi
   // RFC 8446 §4.2.8: each KeyShareEntry MUST correspond to a group offered in supported_groups.
   for (const s of shares) {
     if (!supported.includes(s.group)) {
-      throw new TlsAlert("illegal_parameter", "key share for a group not in supported_groups");
+      throw failure("key_share_unsupported_group");
     }
   }
   for (const g of config.groups) {
@@ -58,7 +58,7 @@ export function chooseGroup(hello: ClientHello, config: ServerConfig): GroupChoi
     if (share) return { group: g, share };
   }
   for (const g of config.groups) if (supported.includes(groupCode[g])) return { group: g };
-  throw new TlsAlert("handshake_failure", "no key exchange group in common");
+  throw failure("no_common_group");
 }
 
 export interface CertificateChoice {
@@ -78,7 +78,7 @@ export function chooseCertificate(hello: ClientHello, config: ServerConfig): Cer
     const scheme = certificate.schemes.find((s) => accepted.includes(s));
     if (scheme !== undefined) return { certificate, scheme };
   }
-  throw new TlsAlert("handshake_failure", "no certificate with a signature scheme the client accepts");
+  throw failure("no_certificate_for_schemes");
 }
 
 function orderBySni(certs: readonly ServerCertificate[], name: string | undefined): readonly ServerCertificate[] {
@@ -98,5 +98,5 @@ function wildcardMatches(pattern: string, name: string): boolean {
 export function chooseAlpn(hello: ClientHello, config: ServerConfig): string | null {
   if (!hello.alpn || config.alpnProtocols.length === 0) return null;
   for (const p of config.alpnProtocols) if (hello.alpn.includes(p)) return p;
-  throw new TlsAlert("no_application_protocol", `client offered ${hello.alpn.join(", ")}`);
+  throw failure("no_common_alpn", `client offered ${hello.alpn.join(", ")}`);
 }

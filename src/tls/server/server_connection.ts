@@ -6,7 +6,8 @@
  * EndOfEarlyData] → client Finished → NewSessionTicket. Each state is an `Expect*` value carrying only what
  * that step needs; a message that fits no state is unexpected_message.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
+import { TlsUsageError } from "../usage_error.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
@@ -24,6 +25,7 @@ import { type ClientHello, decodeClientHello } from "../wire/client_hello.ts";
 import {
   ExtensionType,
   groupName,
+  handshakeName,
   HandshakeType,
   ProtocolVersion,
   PskKeyExchangeMode,
@@ -136,14 +138,14 @@ export class ServerConnection extends TlsConnection {
       return await this.handleClientCertificateVerify(msg, s.chain, s.then);
     }
     if (s.name === "ExpectFinished" && msg.type === HandshakeType.finished) return this.handleClientFinished(msg, s);
-    throw new TlsAlert("unexpected_message", `handshake message ${msg.type} in ${s.name}`);
+    throw failure("message_unexpected", `${handshakeName(msg.type)} in ${s.name}`);
   }
 
   /** RFC 8446 §4.6: a client sends no post-handshake messages but KeyUpdate, unless we asked for a certificate. */
   protected async onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
     const pending = this.pendingAuth[0];
     if (!pending || !postHandshakeAuthExpects(pending, msg.type)) {
-      throw new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from client`);
+      throw failure("post_handshake_unexpected", `${handshakeName(msg.type)} from the client`);
     }
     await this.handlePostHandshakeAuth(pending, msg);
   }
@@ -155,8 +157,9 @@ export class ServerConnection extends TlsConnection {
 
   /** Sends `count` more tickets (RFC 8446 §4.6.1: "at any time after it receives the client Finished"). */
   sendTickets(count = 1): void {
-    if (!this.isHandshakeComplete || !this.config.tickets) {
-      throw new TlsAlert("internal_error", "tickets need a completed handshake");
+    if (!this.config.tickets) throw new TlsUsageError("tickets_disabled", "this server sends no tickets");
+    if (!this.isHandshakeComplete) {
+      throw new TlsUsageError("handshake_incomplete", "tickets need a completed handshake");
     }
     for (let i = 0; i < count; i++) this.sendTicket();
     this.flushHandshake();
@@ -171,7 +174,7 @@ export class ServerConnection extends TlsConnection {
     const retry = this.openRetryCookie(hello, retried);
     const suite = chooseCipherSuite(hello, this.config, firstTicketSuite(hello, this.config));
     if (retry && retry.cipherSuite !== suite.code) {
-      throw new TlsAlert("illegal_parameter", "second ClientHello changed the cipher suite choice");
+      throw failure("retry_hello_changed", "the second ClientHello changed the cipher suite choice");
     }
     this.setSuite(suite);
     const prefix = this.hash!.transcript();
@@ -237,7 +240,7 @@ export class ServerConnection extends TlsConnection {
   /** RFC 8446 §4.1.4, §4.2.2: ask for a share of `group`, with our state in the cookie. */
   private sendHelloRetryRequest(msg: HandshakeMessage, hello: ClientHello, retried: boolean, group: number): void {
     // RFC 8446 §4.1.4: a client that still has no acceptable share after a HelloRetryRequest is broken.
-    if (retried) throw new TlsAlert("illegal_parameter", "second ClientHello without the requested key share");
+    if (retried) throw failure("retry_share_wrong", "the second ClientHello lacks the requested key share");
     const cookie = this.config.retryCookies.seal({
       issuedAt: Math.floor(this.config.now() / 1000),
       cipherSuite: this.suite!.code,
@@ -258,7 +261,7 @@ export class ServerConnection extends TlsConnection {
   /** A cookie is only valid in a second ClientHello, and a second ClientHello must carry ours. */
   private openRetryCookie(hello: ClientHello, retried: boolean): CookieState | null {
     if (!hello.cookie) {
-      if (retried) throw new TlsAlert("missing_extension", "second ClientHello without the cookie");
+      if (retried) throw failure("retry_cookie_missing");
       return null;
     }
     return this.config.retryCookies.open(hello.cookie, Math.floor(this.config.now() / 1000));
@@ -383,14 +386,14 @@ export class ServerConnection extends TlsConnection {
   protected override onEarlyData(content: Uint8Array): void {
     this.earlyDataReceived += content.length;
     if (this.earlyDataReceived > this.config.tickets!.maxEarlyDataSize) {
-      throw new TlsAlert("unexpected_message", "early data beyond max_early_data_size");
+      throw failure("early_data_too_long");
     }
     if (content.length > 0) this.emit({ type: "early_data", data: content });
   }
 
   /** RFC 8446 §4.5: EndOfEarlyData switches the client to its handshake key. */
   private handleEndOfEarlyData(msg: HandshakeMessage, next: ExpectFinished): void {
-    if (msg.body.length !== 0) throw new TlsAlert("decode_error", "EndOfEarlyData with a body");
+    if (msg.body.length !== 0) throw failure("end_of_early_data_not_empty");
     this.transcript!.update(msg.raw);
     this.receivingEarlyData = false;
     this.setReadSecret(next.clientHandshakeSecret);
@@ -406,7 +409,7 @@ export class ServerConnection extends TlsConnection {
     this.transcript!.update(msg.raw);
     if (chain.length === 0) {
       if (this.config.clientAuth!.mode === "require") {
-        throw new TlsAlert("certificate_required", "no client certificate");
+        throw failure("client_certificate_required");
       }
       this.state = next;
       return;
@@ -427,7 +430,7 @@ export class ServerConnection extends TlsConnection {
   private handleClientFinished(msg: HandshakeMessage, s: ExpectFinished): void {
     const received = decodeFinished(msg.body, this.hash!.outputLength);
     const expected = finishedVerifyData(this.hash!, s.clientHandshakeSecret, this.transcript!.digest());
-    if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "client Finished does not verify");
+    if (!constantTimeEqual(received, expected)) throw failure("finished_invalid", "client Finished does not verify");
     this.transcript!.update(msg.raw);
     this.setReadSecret(s.clientTrafficSecret);
     this.resumptionMasterSecret = s.master.resumptionMasterSecret(this.transcript!.digest());
@@ -454,7 +457,10 @@ export class ServerConnection extends TlsConnection {
    */
   requestClientCertificate(): Uint8Array {
     if (!this.canRequestClientCertificate) {
-      throw new TlsAlert("internal_error", "the client did not offer post-handshake authentication");
+      throw new TlsUsageError(
+        "post_handshake_auth_unavailable",
+        "the client did not offer post-handshake authentication",
+      );
     }
     // RFC 8446 §4.3.2: the context is unique within the connection; 32 random bytes make it so.
     const context = this.provider.randomBytes(32);
@@ -497,7 +503,7 @@ export class ServerConnection extends TlsConnection {
     const received = decodeFinished(msg.body, this.hash!.outputLength);
     const expected = finishedVerifyData(this.hash!, this.peerTrafficSecret, p.transcript.digest());
     if (!constantTimeEqual(received, expected)) {
-      throw new TlsAlert("decrypt_error", "post-handshake Finished does not verify");
+      throw failure("finished_invalid", "post-handshake Finished does not verify");
     }
     this.pendingAuth.shift();
     if (p.refused) {
@@ -566,18 +572,23 @@ function postHandshakeAuthExpects(p: PendingAuth, type: number): boolean {
   return type === wanted;
 }
 
-/** RFC 8446 §4.1.2, §4.2.1: TLS 1.3 only; anything else is protocol_version. */
+/**
+ * RFC 8446 §4.2.1: the version is negotiated from supported_versions alone, and we speak TLS 1.3 only (a
+ * hello without it, or without 0x0304 in it, is protocol_version). legacy_version plays no part in that
+ * choice; it is checked afterwards as a field, since §4.1.2 says a TLS 1.3 ClientHello "MUST" set it to
+ * 0x0303.
+ */
 function checkVersions(hello: ClientHello): void {
   if (!hello.supportedVersions?.includes(ProtocolVersion.TLS1_3)) {
-    throw new TlsAlert("protocol_version", "client does not offer TLS 1.3");
+    throw failure("client_hello_without_tls13");
   }
   if (hello.legacyVersion !== ProtocolVersion.TLS1_2) {
-    throw new TlsAlert("protocol_version", `legacy_version 0x${hello.legacyVersion.toString(16)} is not 0x0303`);
+    throw failure("client_hello_legacy_version", `legacy_version 0x${hello.legacyVersion.toString(16)}`);
   }
   // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value in this field, the server
   // MUST abort the handshake with an illegal_parameter alert."
   if (hello.legacyCompressionMethods.length !== 1 || hello.legacyCompressionMethods[0] !== 0) {
-    throw new TlsAlert("illegal_parameter", "legacy_compression_methods is not [null]");
+    throw failure("client_hello_compression");
   }
 }
 
@@ -586,22 +597,19 @@ function checkVersions(hello: ClientHello): void {
  * supported_groups and key_share together. Missing ones are missing_extension.
  */
 function checkRequiredExtensions(hello: ClientHello, psk: AcceptedPsk | null): void {
-  if (!psk && !hello.signatureAlgorithms) throw new TlsAlert("missing_extension", "no signature_algorithms");
+  if (!psk && !hello.signatureAlgorithms) throw failure("extension_missing", "no signature_algorithms");
   if (psk?.mode === PskKeyExchangeMode.psk_ke) return;
-  if (!hello.supportedGroups) throw new TlsAlert("missing_extension", "no supported_groups");
-  if (!hello.keyShares) throw new TlsAlert("missing_extension", "no key_share");
+  if (!hello.supportedGroups) throw failure("extension_missing", "no supported_groups");
+  if (!hello.keyShares) throw failure("extension_missing", "no key_share");
 }
 
 /** RFC 8446 §4.1.2, §4.2.8: the second ClientHello repeats the first, with one share for the requested group. */
 function checkRetriedHello(hello: ClientHello, retry: CookieState, provider: ServerConfig["provider"]): void {
   if (!constantTimeEqual(helloDigest(provider, hello), retry.helloDigest)) {
-    throw new TlsAlert("illegal_parameter", "second ClientHello does not match the first");
+    throw failure("retry_hello_changed", "the second ClientHello does not match the first");
   }
   if (hello.keyShares!.length !== 1 || hello.keyShares![0].group !== retry.group) {
-    throw new TlsAlert(
-      "illegal_parameter",
-      `second ClientHello must carry exactly one ${groupName(retry.group)} share`,
-    );
+    throw failure("retry_share_wrong", `the second ClientHello must carry one ${groupName(retry.group)} share`);
   }
-  if (hello.earlyData) throw new TlsAlert("illegal_parameter", "early_data after a HelloRetryRequest");
+  if (hello.earlyData) throw failure("retry_early_data");
 }

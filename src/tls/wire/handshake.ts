@@ -4,7 +4,7 @@
  * Messages may be fragmented over several records and several may share one record (RFC 8446 §5.1); the
  * reassembler hides both. The raw bytes (header included) are kept for the transcript hash.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { handshakeName } from "./constants.ts";
 
 export interface HandshakeMessage {
@@ -42,14 +42,14 @@ export class HandshakeReassembler {
   /** Adds the content of one handshake record and returns every message it completes. */
   push(fragment: Uint8Array): HandshakeMessage[] {
     // RFC 8446 §5.1: zero-length fragments of Handshake type are not allowed.
-    if (fragment.length === 0) throw new TlsAlert("unexpected_message", "empty handshake record");
+    if (fragment.length === 0) throw failure("empty_handshake_record");
     let buf = this.pending.length ? concat2(this.pending, fragment) : fragment;
     const out: HandshakeMessage[] = [];
     while (buf.length >= 4) {
       const length = (buf[1] << 16) | (buf[2] << 8) | buf[3];
       if (length > this.maxMessageSize) {
-        throw new TlsAlert(
-          "unexpected_message",
+        throw failure(
+          "message_over_limit",
           `${handshakeName(buf[0])} of ${length} bytes exceeds the limit of ${this.maxMessageSize}`,
         );
       }
