@@ -47,6 +47,12 @@ export class RecordFramer {
     this.end = next.length;
   }
 
+  /** Forgets every buffered byte. */
+  clear(): void {
+    this.buf = new Uint8Array(0);
+    this.start = this.end = 0;
+  }
+
   get buffered(): number {
     return this.end - this.start;
   }
