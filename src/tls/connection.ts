@@ -50,6 +50,9 @@ interface EarlySkip {
   budget: number;
 }
 
+/** RFC 8446 §5.1: empty records in a row before the peer is taken for a flood (as BoringSSL's kMaxEmptyRecords). */
+const MAX_EMPTY_RECORDS = 32;
+
 const precedesKeyChange: ReadonlySet<number> = new Set([
   HandshakeType.client_hello,
   HandshakeType.server_hello,
@@ -65,6 +68,9 @@ export abstract class TlsConnection {
   private events: TlsEvent[] = [];
   /** Non-null while rejected early data may still arrive and be skipped. */
   private earlySkip: EarlySkip | null = null;
+  /** Records with no content in a row (RFC 8446 §5.1 allows them; a flood of them is refused). */
+  private emptyRecords = 0;
+  private changeCipherSpecSeen = false;
 
   protected constructor(
     readonly side: Side,
@@ -84,14 +90,16 @@ export abstract class TlsConnection {
 
   /** Feeds bytes from the peer. Never throws for anything the peer sent: failures become a `failed` event. */
   async receive(data: Uint8Array): Promise<TlsEvent[]> {
-    if (this.isClosed) return this.takeEvents();
+    if (this.isClosed || this.peerClosed) return this.takeEvents();
     try {
       this.records.push(data);
       for (let record; (record = this.records.nextRecord());) {
         const pending = this.handleRecord(record);
         if (pending) await pending;
-        if (this.isClosed) break;
+        if (this.isClosed || this.peerClosed) break;
       }
+      // RFC 8446 §6.1: "Any data received after a closure alert has been received MUST be ignored."
+      if (this.peerClosed) this.records.discardInput();
       this.records.flushHandshake();
     } catch (err) {
       this.fail(err);
@@ -228,9 +236,18 @@ export abstract class TlsConnection {
     if (l.ours === "closing") this.close();
   }
 
-  /** Rejected 0-RTT data may arrive now; up to `budget` bytes of it are skipped (RFC 8446 §4.2.10). */
-  protected skipEarlyData(budget: number): void {
-    this.earlySkip = { budget };
+  /**
+   * Rejected 0-RTT data may arrive now; up to `budget` bytes of it are skipped (RFC 8446 §4.2.10). Null ends
+   * the skipping: after a HelloRetryRequest, the second ClientHello is where early data can no longer come.
+   */
+  protected skipEarlyData(budget: number | null): void {
+    this.earlySkip = budget === null ? null : { budget };
+  }
+
+  /** The peer sent close_notify: nothing it sends from now on is read (RFC 8446 §6.1). */
+  private get peerClosed(): boolean {
+    const l = this.lifecycle;
+    return l.name === "established" && l.theirs === "closed";
   }
 
   /** True while we may write application data (0.5-RTT or established, not closed). */
@@ -260,41 +277,61 @@ export abstract class TlsConnection {
       throw failure("bad_record_mac");
     }
     this.earlySkip = null;
-    switch (inner.type) {
-      case ContentType.handshake:
-        return this.handleHandshakeRecord(inner.content);
-      case ContentType.alert:
-        return this.handleAlert(inner.content);
-      case ContentType.application_data:
-        return this.handleApplicationData(inner.content);
-      default:
-        // RFC 8446 §5: an unknown or misplaced inner type (including protected change_cipher_spec).
-        throw failure("inner_type_unexpected", `protected record of content type ${inner.type}`);
-    }
+    return this.handleContent(inner.type, inner.content);
   }
 
   private handlePlaintextRecord(record: RawRecord): void | Promise<void> {
-    switch (record.type) {
+    if (record.type !== ContentType.application_data) return this.handleContent(record.type, record.fragment);
+    this.checkNotInterleaved("application data");
+    // RFC 8446 §4.2.10: after a HelloRetryRequest, rejected early data arrives before any key exists.
+    if (this.earlySkip && this.earlySkip.budget >= record.fragment.length) {
+      this.earlySkip.budget -= record.fragment.length;
+      return;
+    }
+    throw failure("application_data_too_early", "application data before the handshake");
+  }
+
+  /** What a record carries, by its (inner) content type (RFC 8446 §5, §5.4). */
+  private handleContent(type: number, content: Uint8Array): void | Promise<void> {
+    if (content.length > 0) this.emptyRecords = 0;
+    switch (type) {
       case ContentType.handshake:
-        return this.handleHandshakeRecord(record.fragment);
+        return this.handleHandshakeRecord(content);
       case ContentType.alert:
-        return this.handleAlert(record.fragment);
+        return this.handleAlert(content);
       case ContentType.application_data:
-        // RFC 8446 §4.2.10: after a HelloRetryRequest, rejected early data arrives before any key exists.
-        if (this.earlySkip && this.earlySkip.budget >= record.fragment.length) {
-          this.earlySkip.budget -= record.fragment.length;
-          return;
+        this.checkNotInterleaved("application data");
+        // RFC 8446 §5.1 allows empty application data records; BoringSSL and OpenSSL stop at 32 in a row.
+        if (content.length === 0 && ++this.emptyRecords > MAX_EMPTY_RECORDS) {
+          throw failure("too_many_empty_records", `${this.emptyRecords} empty records in a row`);
         }
-        throw failure("application_data_too_early", "application data before the handshake");
+        return this.handleApplicationData(content);
       default:
-        throw failure("record_type_unknown", `record of content type ${record.type} before the handshake`);
+        // RFC 8446 §5: an unknown or misplaced inner type (including protected change_cipher_spec).
+        throw failure("inner_type_unexpected", `protected record of content type ${type}`);
     }
   }
 
-  /** RFC 8446 §5: a single 0x01 byte, unprotected, only while the handshake runs; anything else is fatal. */
+  /**
+   * RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with other record types": while part of one
+   * is held, only handshake records (or the peer's alert) may follow.
+   */
+  private checkNotInterleaved(what: string): void {
+    if (this.reassembler.hasPartial) {
+      throw failure("record_interleaved", `${what} inside a fragmented handshake message`);
+    }
+  }
+
+  /**
+   * RFC 8446 §5: a single 0x01 byte, unprotected, only between the first ClientHello and the peer's Finished,
+   * and (Appendix D.4: the compatibility mode sends one) only once.
+   */
   private handleChangeCipherSpec(record: RawRecord): void {
+    this.checkNotInterleaved("change_cipher_spec");
     if (record.fragment.length !== 1 || record.fragment[0] !== 1) throw failure("change_cipher_spec_malformed");
     if (!this.acceptsChangeCipherSpec()) throw failure("change_cipher_spec_unexpected");
+    if (this.changeCipherSpecSeen) throw failure("change_cipher_spec_repeated");
+    this.changeCipherSpecSeen = true;
   }
 
   private handleHandshakeRecord(content: Uint8Array): void | Promise<void> {
@@ -337,21 +374,22 @@ export abstract class TlsConnection {
   private handleApplicationData(content: Uint8Array): void {
     const l = this.lifecycle;
     if (l.name !== "established") return this.onEarlyApplicationData(content);
-    if (l.theirs === "closed") throw failure("application_data_too_early", "application data after close_notify");
     if (content.length > 0) this.emit({ type: "data", data: content });
   }
 
   /** RFC 8446 §6: every alert but close_notify and user_canceled is fatal, whatever its level says. */
   private handleAlert(content: Uint8Array): void {
+    // RFC 8446 §5.1: an alert record holds one whole alert; an empty one is no alert at all (as OpenSSL sees it).
+    if (content.length === 0) throw failure("empty_alert_record");
     if (content.length !== 2) throw failure("alert_malformed", `alert record of ${content.length} bytes`);
     const description = content[1];
-    if (description === AlertDescription.close_notify) return this.peerClosed();
+    if (description === AlertDescription.close_notify) return this.closeNotifyReceived();
     if (description === AlertDescription.user_canceled) return;
     this.lifecycle = { name: "closed" };
     this.emit({ type: "failed", alert: new TlsAlert(description, undefined, "remote") });
   }
 
-  private peerClosed(): void {
+  private closeNotifyReceived(): void {
     const l = this.lifecycle;
     this.emit({ type: "peer_closed" });
     if (l.name === "established" && l.ours === "open") this.lifecycle = { ...l, theirs: "closed" };

@@ -143,6 +143,9 @@ export class ServerConnection extends TlsConnection {
     s: Extract<ServerState, { name: "ExpectClientHello" }>,
   ): void | Promise<void> {
     this.clientHelloSeen = true;
+    // RFC 8446 §4.2.10: the client may not offer early data again, so from the second ClientHello on nothing
+    // undecryptable is skipped.
+    if (s.retried) this.skipEarlyData(null);
     const n = negotiate(msg, s.retried, this.config);
     if (n.kind === "retry") return this.sendHelloRetryRequest(msg, n);
     if (n.hello.earlyData) {

@@ -5,7 +5,8 @@
  * reassembler hides both. The raw bytes (header included) are kept for the transcript hash.
  */
 import { failure } from "../failures.ts";
-import { handshakeName } from "./constants.ts";
+import { concat } from "./writer.ts";
+import { handshakeName, HandshakeType } from "./constants.ts";
 
 export interface HandshakeMessage {
   type: number;
@@ -27,6 +28,31 @@ export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
 const EMPTY = new Uint8Array(0);
 
 /**
+ * The longest body each message's structure allows (RFC 8446 §4, Appendix B: the sum of its fields at their
+ * largest), so that a header announcing more is decode_error at once, before anything is buffered. A
+ * ClientHello: legacy_version 2, random 32, legacy_session_id 1+32, cipher_suites 2+65534,
+ * legacy_compression_methods 1+255, extensions 2+65535.
+ */
+export const MAX_CLIENT_HELLO = 131_396;
+
+const maxBody = new Map<number, number>([
+  [HandshakeType.client_hello, MAX_CLIENT_HELLO],
+  // legacy_version, random, legacy_session_id_echo<0..32>, cipher_suite, compression, extensions<6..2^16-1>
+  [HandshakeType.server_hello, 2 + 32 + 33 + 2 + 1 + 65_537],
+  // lifetime, age_add, ticket_nonce<0..255>, ticket<1..2^16-1>, extensions<0..2^16-2>
+  [HandshakeType.new_session_ticket, 4 + 4 + 256 + 65_537 + 65_536],
+  [HandshakeType.end_of_early_data, 0],
+  [HandshakeType.encrypted_extensions, 65_537],
+  // certificate_request_context<0..2^8-1>, certificate_list<0..2^24-1>: only the uint24 length bounds it.
+  [HandshakeType.certificate, 0xffffff],
+  [HandshakeType.certificate_request, 256 + 65_537],
+  [HandshakeType.certificate_verify, 2 + 65_537],
+  // verify_data is Hash.length bytes; no TLS 1.3 hash is longer than 64.
+  [HandshakeType.finished, 64],
+  [HandshakeType.key_update, 1],
+]);
+
+/**
  * Handshake messages out of handshake records (RFC 8446 §5.1: a message may span records, several may share
  * one). `push` hands over one record's content, `next` yields the messages it completes. A message that lies
  * whole inside one record is returned as a view into it; one that spans records is copied once into a buffer
@@ -38,9 +64,11 @@ export class HandshakeReassembler {
   /** The first bytes of a header that a record ended inside. */
   private readonly head = new Uint8Array(4);
   private headLength = 0;
-  /** A message whose body is still arriving, header included, and how much of it is filled. */
-  private partial: Uint8Array | null = null;
-  private filled = 0;
+  /**
+   * A message still arriving: its size (header included) and copies of the pieces so far, joined once it is
+   * whole. Memory grows with what arrives, never with what a header merely announces.
+   */
+  private partial: { size: number; parts: Uint8Array[]; filled: number } | null = null;
 
   /** `maxMessageSize` bounds memory: a peer announcing a larger message gets an alert before we buffer it. */
   constructor(private readonly maxMessageSize: number) {}
@@ -74,8 +102,7 @@ export class HandshakeReassembler {
         this.at = o + 4 + length;
         return message(c.subarray(o, o + 4 + length));
       }
-      this.partial = new Uint8Array(4 + length);
-      this.filled = 0;
+      this.partial = { size: 4 + length, parts: [], filled: 0 };
       return this.fill();
     }
     // A header split across records: gather its four bytes first.
@@ -85,15 +112,18 @@ export class HandshakeReassembler {
     this.at = o + take;
     if (this.headLength < 4) return null;
     const h = this.head;
-    this.partial = new Uint8Array(4 + this.announced(h[0], (h[1] << 16) | (h[2] << 8) | h[3]));
-    this.partial.set(h);
-    this.filled = 4;
+    const length = this.announced(h[0], (h[1] << 16) | (h[2] << 8) | h[3]);
+    this.partial = { size: 4 + length, parts: [h.slice()], filled: 4 };
     this.headLength = 0;
     return this.fill();
   }
 
-  /** Checks the length a header announces before anything is buffered for it. */
+  /** Checks the type and length a header announces before anything is buffered for it. */
   private announced(type: number, length: number): number {
+    const max = maxBody.get(type);
+    // RFC 8446 §4: a message type TLS 1.3 does not define can fit no state.
+    if (max === undefined) throw failure("message_unexpected", `handshake message of unknown type ${type}`);
+    if (length > max) throw failure("message_too_long", `${handshakeName(type)} of ${length} bytes; at most ${max}`);
     if (length > this.maxMessageSize) {
       throw failure(
         "message_over_limit",
@@ -105,13 +135,13 @@ export class HandshakeReassembler {
 
   private fill(): HandshakeMessage | null {
     const p = this.partial!, c = this.chunk;
-    const take = Math.min(p.length - this.filled, c.length - this.at);
-    p.set(c.subarray(this.at, this.at + take), this.filled);
-    this.filled += take;
+    const take = Math.min(p.size - p.filled, c.length - this.at);
+    if (take > 0) p.parts.push(c.slice(this.at, this.at + take));
+    p.filled += take;
     this.at += take;
-    if (this.filled < p.length) return null;
+    if (p.filled < p.size) return null;
     this.partial = null;
-    return message(p);
+    return message(p.parts.length === 1 ? p.parts[0] : concat(...p.parts));
   }
 }
 
