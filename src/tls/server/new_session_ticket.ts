@@ -7,10 +7,9 @@ import type { Suite } from "../cipher_suite.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
 import { ticketPsk } from "../key_schedule.ts";
 import { encodeSessionState } from "../tickets/session_state.ts";
-import { ExtensionType, HandshakeType } from "../wire/constants.ts";
+import { ExtensionType } from "../wire/constants.ts";
 import { encodeMaxEarlyDataSize } from "../wire/extensions/early_data.ts";
-import { encodeHandshake } from "../wire/handshake.ts";
-import { encodeNewSessionTicket } from "../wire/new_session_ticket.ts";
+import { encodeNewSessionTicketMessage } from "../wire/new_session_ticket.ts";
 import type { TicketConfig } from "./server_config.ts";
 
 /** What a connection's tickets are made from, once its handshake is complete. */
@@ -33,8 +32,10 @@ export function newSessionTicket(
   now: number,
 ): Uint8Array {
   const nonce = Uint8Array.of((n >> 8) & 0xff, n & 0xff);
-  const age = provider.randomBytes(4);
-  const ageAdd = ((age[0] << 24) >>> 0) + ((age[1] << 16) | (age[2] << 8) | age[3]);
+  // One draw for the age obfuscation (4 bytes), the ticket's id (16, the key of single-use tickets, §8.1) and
+  // the sealing nonce (12).
+  const random = provider.randomBytes(32);
+  const ageAdd = ((random[0] << 24) >>> 0) + ((random[1] << 16) | (random[2] << 8) | random[3]);
   const state = encodeSessionState({
     cipherSuite: session.suite.params.code,
     psk: ticketPsk(session.suite.hash, session.resumptionMasterSecret, nonce),
@@ -44,15 +45,12 @@ export function newSessionTicket(
     maxEarlyData: tickets.maxEarlyDataSize,
     alpn: session.info.alpn,
     serverName: session.info.serverName,
-    id: provider.randomBytes(16),
+    id: random.subarray(4, 20),
     clientCertificates: session.info.peerCertificates,
   });
   const extensions = tickets.maxEarlyDataSize > 0
     ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyDataSize(tickets.maxEarlyDataSize) }]
     : [];
-  const ticket = tickets.sealer.seal(state, now);
-  return encodeHandshake(
-    HandshakeType.new_session_ticket,
-    encodeNewSessionTicket({ lifetime: tickets.lifetime, ageAdd, nonce, ticket, extensions }),
-  );
+  const ticket = tickets.sealer.seal(state, now, random.subarray(20, 32));
+  return encodeNewSessionTicketMessage({ lifetime: tickets.lifetime, ageAdd, nonce, ticket, extensions });
 }
