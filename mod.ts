@@ -50,6 +50,8 @@ export {
 export type { Path as ProviderPath } from "./src/crypto/native.ts";
 export type * from "./src/crypto/provider.ts";
 export { AlertDescription, type AlertName, type AlertSource, TlsAlert } from "./src/tls/alert.ts";
+export { TlsUsageError } from "./src/tls/usage_error.ts";
+export type { FailureName } from "./src/tls/failures.ts";
 export { LoadError, type LoadErrorCode } from "./src/tls/pki/load_error.ts";
 export type { NetAddr } from "./src/transport/types.ts";
 export type { CertificateResolver } from "./src/tls/server/certificate_resolver.ts";

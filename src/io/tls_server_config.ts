@@ -40,7 +40,11 @@ export interface TlsServerOptions {
    * set: anyone with this file can decrypt the traffic.
    */
   keyLog?: string | ((line: string) => void);
-  /** Largest handshake message accepted from a client (bytes, default 64 KiB). */
+  /**
+   * Largest handshake message accepted from a client, in bytes. The default, 131,396, is the largest ClientHello
+   * TLS 1.3's structure allows (RFC 8446 §4.1.2), so no well-formed hello is refused; a connection buffers only
+   * what has arrived, up to this.
+   */
   maxClientHelloSize?: number;
   /** Secret for HelloRetryRequest cookies; share it across a fleet. */
   cookieKey?: Uint8Array;

@@ -1,11 +1,11 @@
 /**
- * Alerts (RFC 8446 §6) and the one error type the engine throws.
+ * Alerts (RFC 8446 §6) and the error that carries one.
  *
- * Every failure has a name and maps to exactly one alert description; the error says whether we are
- * about to send it (`local`), the peer sent it (`remote`), or nothing goes on the wire (`internal`).
+ * A `TlsAlert` is either one we send (`source` "local": a rule of failures.ts fired, named in `failure`) or
+ * one the peer sent ("remote"). Misuse of the API (sending before the handshake, bad options) is not an
+ * alert and never reaches the wire: that is a `TlsUsageError` (usage_error.ts).
  */
-
-import type { CryptoError } from "../crypto/errors.ts";
+import type { FailureName } from "./failures.ts";
 
 /** RFC 8446 §6, AlertDescription, plus the ones other RFCs add. Plain numbers so unknown values still print. */
 export const AlertDescription = {
@@ -50,7 +50,7 @@ export function alertName(code: number): string {
   return namesByCode.get(code) ?? `unknown_alert(${code})`;
 }
 
-/** Who the alert belongs to: sent by us, received from the peer, or a local failure that sends nothing. */
+/** Who the alert belongs to: we send it ("local") or the peer sent it ("remote"). */
 export type AlertSource = "local" | "remote";
 
 /** A TLS alert (RFC 8446 §6): one we send (`source` "local"), or one the peer sent ("remote"). */
@@ -59,9 +59,19 @@ export class TlsAlert extends Error {
   readonly description: number;
   /** Whether we sent it ("local") or the peer did ("remote"). */
   readonly source: AlertSource;
+  /**
+   * The rule that fired (failures.ts), for an alert we send. Null when the peer sent the alert, and for a
+   * CertificateError, whose `code` names the certificate rule instead (pki/certificate_error.ts).
+   */
+  readonly failure: FailureName | null;
 
-  /** An alert by name or code, with a reason for the message. */
-  constructor(description: AlertName | number, reason?: string, source: AlertSource = "local") {
+  /** An alert by name or code, with a reason for the message and, for ours, the rule that fired. */
+  constructor(
+    description: AlertName | number,
+    reason?: string,
+    source: AlertSource = "local",
+    failure: FailureName | null = null,
+  ) {
     const code = typeof description === "number" ? description : AlertDescription[description];
     const name = alertName(code);
     const who = source === "remote" ? "peer sent" : "sending";
@@ -69,6 +79,7 @@ export class TlsAlert extends Error {
     this.name = "TlsAlert";
     this.description = code;
     this.source = source;
+    this.failure = failure;
   }
 
   /** The alert's RFC name. */
@@ -81,23 +92,4 @@ export class TlsAlert extends Error {
     return this.description === AlertDescription.close_notify ||
       this.description === AlertDescription.user_canceled;
   }
-}
-
-/**
- * The alert for a failure of the crypto layer, which throws its own CryptoError (it knows nothing of TLS):
- * a bad key share or public key is the peer's illegal_parameter (RFC 8446 §4.2.8, §7.4), malformed DER is
- * decode_error, and a key of ours that cannot sign is our own internal_error.
- */
-export function alertForCryptoError(err: CryptoError): TlsAlert {
-  const description: AlertName = err.code === "malformed_der"
-    ? "decode_error"
-    : err.code === "key_cannot_sign"
-    ? "internal_error"
-    : "illegal_parameter";
-  return new TlsAlert(description, err.message);
-}
-
-/** A malformed message: `decode_error` per RFC 8446 §6.2 unless the caller names a more specific alert. */
-export function decodeError(reason: string): TlsAlert {
-  return new TlsAlert("decode_error", reason);
 }

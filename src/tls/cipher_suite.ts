@@ -1,7 +1,7 @@
 /**
  * The TLS 1.3 cipher suites (RFC 8446 §B.4): an AEAD and the hash used by HKDF and the transcript.
  */
-import type { AeadName, HashName } from "../crypto/provider.ts";
+import type { Aead, AeadName, CryptoProvider, Hash, HashName } from "../crypto/provider.ts";
 import { CipherSuite } from "./wire/constants.ts";
 
 export interface SuiteParams {
@@ -48,4 +48,24 @@ export function suiteByName(name: string): number {
   const found = table.find((s) => s.name === name);
   if (!found) throw new TypeError(`unknown cipher suite ${name}`);
   return found.code;
+}
+
+/** A negotiated suite with the provider's hash and AEAD for it: what the transcript and the record layer use. */
+export interface Suite {
+  readonly params: SuiteParams;
+  readonly hash: Hash;
+  readonly aead: Aead;
+}
+
+const suitesByProvider = new WeakMap<CryptoProvider, Map<number, Suite>>();
+
+/** The Suite of `params` under `provider`, made once per provider and suite rather than per connection. */
+export function suiteOf(provider: CryptoProvider, params: SuiteParams): Suite {
+  let suites = suitesByProvider.get(provider);
+  if (!suites) suitesByProvider.set(provider, suites = new Map());
+  let suite = suites.get(params.code);
+  if (!suite) {
+    suites.set(params.code, suite = { params, hash: provider.hash(params.hash), aead: provider.aead(params.aead) });
+  }
+  return suite;
 }

@@ -1,6 +1,7 @@
 /**
- * The sans-IO core shared by client and server: record layer in and out, handshake reassembly, alerts,
- * close_notify and KeyUpdate (RFC 8446 §5, §6, §4.6.3). Side-specific handshakes subclass it.
+ * The sans-IO core both sides share: records in and their meaning (RFC 8446 §5), the connection's lifecycle,
+ * alerts and close_notify (§6), KeyUpdate (§4.6.3). The record layer is a part it holds (record_layer.ts); each
+ * side's handshake is a typed state machine in its subclass, which gets each handshake message from here.
  *
  * Contract:
  * - `receive(bytes)` consumes all the bytes given (buffering partial records) and resolves with the events
@@ -8,80 +9,98 @@
  *   overlap: await each before the next.
  * - `takeOutput()` hands over every byte the connection wants sent, in order; the caller owns them. After a
  *   failure the alert's bytes are still there to send, then the connection is closed.
+ * - Misuse (sending before the handshake allows it) throws a TlsUsageError and changes nothing.
  * - Nothing here touches a socket, a timer or a runtime global; randomness and the clock come from config.
  */
-import { AlertDescription, alertForCryptoError, TlsAlert } from "./alert.ts";
-import { CryptoError } from "../crypto/errors.ts";
-import type { Aead, CryptoProvider, Hash, TranscriptHash } from "../crypto/provider.ts";
-import { keyLogLine } from "./key_log.ts";
-import { concat } from "./wire/writer.ts";
-import type { SuiteParams } from "./cipher_suite.ts";
+import { AlertDescription, TlsAlert } from "./alert.ts";
+import type { CryptoProvider, TranscriptHash } from "../crypto/provider.ts";
+import type { Suite } from "./cipher_suite.ts";
 import type { TlsEvent } from "./events.ts";
-import { nextTrafficSecret, trafficKeys } from "./key_schedule.ts";
-import { MAX_CIPHERTEXT, MAX_PLAINTEXT, type RawRecord, RecordFramer, recordHeader } from "./record/framing.ts";
-import { RecordDecrypter, RecordEncrypter } from "./record/protection.ts";
-import { ContentType, HandshakeType } from "./wire/constants.ts";
+import { alertFor, failure } from "./failures.ts";
+import {
+  type ApplicationTraffic,
+  deriveApplicationTraffic,
+  deriveHandshakeTraffic,
+  type HandshakeContext,
+  type HandshakeTraffic,
+} from "./handshake.ts";
+import type { EarlySecret, HandshakeSecret } from "./key_schedule.ts";
+import type { RawRecord } from "./record/framing.ts";
+import { RecordLayer } from "./record/record_layer.ts";
+import { TlsUsageError } from "./usage_error.ts";
+import { ContentType, handshakeName, HandshakeType } from "./wire/constants.ts";
 import { encodeHandshake, type HandshakeMessage, HandshakeReassembler } from "./wire/handshake.ts";
 import { decodeKeyUpdate, encodeKeyUpdate } from "./wire/key_update.ts";
 
-/** What takeOutput returns when there is nothing to send: one shared empty array, not one per call. */
-const NOTHING = new Uint8Array(0);
+export type Side = "client" | "server";
 
-export type Phase = "handshaking" | "connected" | "closed";
+/**
+ * Where the connection stands (RFC 8446 §2, §6.1). During the handshake our direction is "unkeyed" until we
+ * may send application data (a server after its Finished: 0.5-RTT), "closing" when close() came then (the
+ * close_notify waits for the handshake's last messages), "closed" once close_notify is out. Once established,
+ * each direction closes on its own; a fatal alert, or both close_notify alerts, close the connection.
+ */
+type Lifecycle =
+  | { name: "handshaking"; ours: "unkeyed" | "open" | "closing" | "closed" }
+  | { name: "established"; ours: "open" | "closed"; theirs: "open" | "closed" }
+  | { name: "closed" };
 
-/** The traffic secrets of one direction, kept so that KeyUpdate can derive the next generation. */
-interface Direction {
-  secret: Uint8Array;
+/** Records of rejected 0-RTT data still to skip (RFC 8446 §4.2.10), in bytes of ciphertext. */
+interface EarlySkip {
+  budget: number;
 }
 
+/** RFC 8446 §5.1: empty records in a row before the peer is taken for a flood (as BoringSSL's kMaxEmptyRecords). */
+const MAX_EMPTY_RECORDS = 32;
+
+const precedesKeyChange: ReadonlySet<number> = new Set([
+  HandshakeType.client_hello,
+  HandshakeType.server_hello,
+  HandshakeType.end_of_early_data,
+  HandshakeType.finished,
+  HandshakeType.key_update,
+]);
+
 export abstract class TlsConnection {
-  protected phase: Phase = "handshaking";
-  protected suite: SuiteParams | null = null;
-  protected hash: Hash | null = null;
-  protected aead: Aead | null = null;
-
-  private readonly framer = new RecordFramer();
-  protected readonly reassembler: HandshakeReassembler;
-  private reader: RecordDecrypter | null = null;
-  private writer: RecordEncrypter | null = null;
-  private readTraffic: Direction | null = null;
-  private writeTraffic: Direction | null = null;
-  /** Bumped on every read-key change, to catch a handshake message that straddles one (RFC 8446 §5.1). */
-  private readEpoch = 0;
-  /** Bytes of undecryptable records we may still skip: rejected 0-RTT (RFC 8446 §4.2.10). */
-  protected earlyDataSkipBudget = 0;
-  /** Largest TLSInnerPlaintext content the peer accepts (RFC 8449), minus the content type byte. */
-  protected maxSendFragment = MAX_PLAINTEXT;
-  private pendingHandshake: Uint8Array[] = [];
-  private output: Uint8Array[] = [];
+  protected readonly records: RecordLayer = new RecordLayer();
+  private readonly reassembler: HandshakeReassembler;
+  private lifecycle: Lifecycle = { name: "handshaking", ours: "unkeyed" };
   private events: TlsEvent[] = [];
-  private peerClosedWrite = false;
-  private localClosedWrite = false;
+  /** Non-null while rejected early data may still arrive and be skipped. */
+  private earlySkip: EarlySkip | null = null;
+  /** Records with no content in a row (RFC 8446 §5.1 allows them; a flood of them is refused). */
+  private emptyRecords = 0;
+  private changeCipherSpecSeen = false;
 
-  protected constructor(protected readonly provider: CryptoProvider, maxHandshakeMessage: number) {
+  protected constructor(
+    readonly side: Side,
+    protected readonly provider: CryptoProvider,
+    maxHandshakeMessage: number,
+  ) {
     this.reassembler = new HandshakeReassembler(maxHandshakeMessage);
   }
 
   get isHandshakeComplete(): boolean {
-    return this.phase === "connected";
+    return this.lifecycle.name === "established";
   }
 
   get isClosed(): boolean {
-    return this.phase === "closed";
+    return this.lifecycle.name === "closed";
   }
 
   /** Feeds bytes from the peer. Never throws for anything the peer sent: failures become a `failed` event. */
   async receive(data: Uint8Array): Promise<TlsEvent[]> {
-    if (this.phase === "closed") return this.takeEvents();
+    if (this.isClosed || this.peerClosed) return this.takeEvents();
     try {
-      this.framer.push(data);
-      for (;;) {
-        const record = this.framer.next(this.reader ? MAX_CIPHERTEXT : MAX_PLAINTEXT);
-        if (!record) break;
-        await this.handleRecord(record);
-        if (this.isClosed) break;
+      this.records.push(data);
+      for (let record; (record = this.records.nextRecord());) {
+        const pending = this.handleRecord(record);
+        if (pending) await pending;
+        if (this.isClosed || this.peerClosed) break;
       }
-      this.flushHandshake();
+      // RFC 8446 §6.1: "Any data received after a closure alert has been received MUST be ignored."
+      if (this.peerClosed) this.records.discardInput();
+      this.records.flushHandshake();
     } catch (err) {
       this.fail(err);
     }
@@ -90,344 +109,304 @@ export abstract class TlsConnection {
 
   /** Every byte waiting to be sent, concatenated; empty when there is nothing. */
   takeOutput(): Uint8Array {
-    const parts = this.output;
-    if (parts.length === 0) return NOTHING;
-    this.output = [];
-    return parts.length === 1 ? parts[0] : concat(...parts);
+    return this.records.takeOutput();
   }
 
   get hasOutput(): boolean {
-    return this.output.length > 0;
+    return this.records.hasOutput;
   }
 
   /** Queues application data, split into records the peer accepts. */
   send(data: Uint8Array): void {
-    if (
-      !(this.phase === "connected" || this.phase === "handshaking" && this.canSendBeforeComplete) ||
-      this.localClosedWrite
-    ) {
-      throw new TlsAlert("internal_error", "cannot send: connection not established or already closed");
+    const l = this.lifecycle;
+    if (l.name === "closed" || l.ours !== "open") {
+      throw new TlsUsageError("cannot_send", "cannot send: connection not established or already closed");
     }
-    if (data.length > 0) this.output.push(this.sealRecords(ContentType.application_data, data));
-  }
-
-  /**
-   * `content` cut into records the peer accepts, all sealed into one buffer: one allocation and one copy (by the
-   * AEAD) per call, however many records it takes.
-   */
-  private sealRecords(type: number, content: Uint8Array): Uint8Array {
-    const writer = this.writer!;
-    const max = this.maxSendFragment;
-    const full = Math.floor(content.length / max), rest = content.length % max;
-    const out = new Uint8Array(full * writer.recordLength(max) + (rest > 0 ? writer.recordLength(rest) : 0));
-    let at = 0;
-    for (let o = 0; o < content.length; o += max) {
-      at = writer.sealInto(type, content.subarray(o, Math.min(o + max, content.length)), out, at);
-    }
-    return out;
+    this.records.writeApplicationData(data);
   }
 
   /** Sends close_notify (RFC 8446 §6.1): we will write nothing more; reading continues until the peer closes. */
   close(): void {
-    if (this.localClosedWrite || this.phase === "closed") return;
+    const l = this.lifecycle;
+    if (l.name === "closed" || l.ours === "closed" || l.ours === "closing") return;
     // A server answering 0-RTT data may want to close before the client's Finished has arrived; the close
     // waits for it, so that the session tickets sent on completion come before close_notify (RFC 8446 §6.1:
     // nothing after close_notify is read).
-    if (this.phase === "handshaking" && this.canSendBeforeComplete) {
-      this.closeWhenEstablished = true;
+    if (l.name === "handshaking" && l.ours === "open") {
+      this.lifecycle = { name: "handshaking", ours: "closing" };
       return;
     }
-    this.localClosedWrite = true;
-    this.sendAlert(AlertDescription.close_notify);
-    if (this.peerClosedWrite) this.phase = "closed";
+    this.records.writeAlert(AlertDescription.close_notify);
+    if (l.name === "handshaking") this.lifecycle = { name: "handshaking", ours: "closed" };
+    else this.lifecycle = l.theirs === "closed" ? { name: "closed" } : { ...l, ours: "closed" };
   }
 
   /** Aborts with `alert` (user_canceled by default, RFC 8446 §6.1). */
-  abort(alert: TlsAlert = new TlsAlert("user_canceled")): void {
+  abort(alert: TlsAlert = failure("aborted")): void {
     this.fail(alert);
   }
 
   /** Sends KeyUpdate and switches to the next sending keys (RFC 8446 §4.6.3). */
   updateKeys(requestPeerUpdate: boolean): void {
-    if (this.phase !== "connected") throw new TlsAlert("internal_error", "KeyUpdate before the handshake completed");
-    this.writeHandshakeNow(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate(requestPeerUpdate)));
-    this.setWriteSecret(nextTrafficSecret(this.hash!, this.writeTraffic!.secret));
+    if (this.lifecycle.name !== "established") {
+      throw new TlsUsageError("handshake_incomplete", "KeyUpdate before the handshake completed");
+    }
+    this.records.queueHandshake(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate(requestPeerUpdate)));
+    this.records.updateWriteKeys();
   }
 
-  // ----- for subclasses -----
+  // ----- for the sides -----
 
-  /** Handles one handshake message during the handshake. */
-  protected abstract onHandshakeMessage(msg: HandshakeMessage): Promise<void>;
+  /** Handles one handshake message while the handshake runs; the side's state decides what fits. */
+  protected abstract onHandshakeMessage(msg: HandshakeMessage): void | Promise<void>;
 
   /** Handles a post-handshake message other than KeyUpdate (tickets, post-handshake auth). */
-  protected abstract onPostHandshakeMessage(msg: HandshakeMessage): Promise<void>;
+  protected abstract onPostHandshakeMessage(msg: HandshakeMessage): void | Promise<void>;
 
   /** Whether a compatibility change_cipher_spec may arrive now (RFC 8446 §5, Appendix D.4). */
   protected abstract acceptsChangeCipherSpec(): boolean;
 
-  /** True while accepted 0-RTT data is being read under the client's early traffic key (RFC 8446 §4.2.10). */
-  protected receivingEarlyData = false;
-
-  /** True once the server has sent its Finished: it may send data before the client's Finished (0.5-RTT). */
-  protected canSendBeforeComplete = false;
-
-  /** close() was called during 0.5-RTT; the subclass calls `closeIfDeferred()` once its completion messages are out. */
-  private closeWhenEstablished = false;
-
-  protected closeIfDeferred(): void {
-    if (!this.closeWhenEstablished) return;
-    this.closeWhenEstablished = false;
-    this.close();
+  /** Application data before the handshake completed: accepted early data on a server, an error otherwise. */
+  protected onEarlyApplicationData(_content: Uint8Array): void {
+    throw failure("application_data_too_early", "application data before the handshake completed");
   }
 
-  /** Handles one record of accepted early data; only the server accepts any. */
-  protected onEarlyData(_content: Uint8Array): void {
-    throw new TlsAlert("unexpected_message", "early data was not accepted");
-  }
-
-  protected setSuite(suite: SuiteParams): void {
-    this.suite = suite;
-    this.hash = this.provider.hash(suite.hash);
-    this.aead = this.provider.aead(suite.aead);
-  }
-
-  /** The peer's current traffic secret: the Base Key of a post-handshake Finished (RFC 8446 §4.4). */
-  protected get peerTrafficSecret(): Uint8Array {
-    return this.readTraffic!.secret;
-  }
-
-  protected setReadSecret(secret: Uint8Array): void {
-    // RFC 8446 §5.1: handshake messages MUST NOT span key changes.
-    if (this.reassembler.hasPartial) throw new TlsAlert("unexpected_message", "handshake message spans a key change");
-    const { key, iv } = trafficKeys(this.hash!, secret, this.aead!.keyLength);
-    this.reader = new RecordDecrypter(this.aead!, key, iv);
-    this.readTraffic = { secret };
-    this.readEpoch++;
-  }
-
-  protected setWriteSecret(secret: Uint8Array): void {
-    this.flushHandshake();
-    const { key, iv } = trafficKeys(this.hash!, secret, this.aead!.keyLength);
-    this.writer = new RecordEncrypter(this.aead!, key, iv);
-    this.writeTraffic = { secret };
-  }
-
-  /**
-   * Back to unprotected writing: a client that sent 0-RTT data under the early key and then got a
-   * HelloRetryRequest sends its second ClientHello in plaintext (RFC 8446 §4.1.4, §4.2.10).
-   */
-  protected clearWriteSecret(): void {
-    this.flushHandshake();
-    this.writer = null;
-    this.writeTraffic = null;
-  }
-
-  /** The handshake transcript (RFC 8446 §4.4.1), once the suite's hash is known. */
-  protected transcript: TranscriptHash | null = null;
-  /** ClientHello.random: what key log lines are keyed by. */
-  protected clientRandom: Uint8Array = new Uint8Array(0);
-
-  /** Queues a handshake message and adds it to the transcript. */
-  protected sendAndHash(type: number, body: Uint8Array): void {
+  /** Queues a handshake message and adds it to `transcript` (RFC 8446 §4.4.1). */
+  protected sendMessage(transcript: TranscriptHash, type: number, body: Uint8Array): void {
     const raw = encodeHandshake(type, body);
-    this.sendHandshake(raw);
-    this.transcript!.update(raw);
-  }
-
-  /** An SSLKEYLOGFILE line, only when the application configured a key log. */
-  protected logKey(keyLog: ((line: string) => void) | undefined, label: string, secret: Uint8Array): void {
-    if (keyLog) keyLog(keyLogLine(label, this.clientRandom, secret));
-  }
-
-  /** Queues a handshake message; consecutive messages under the same keys share records. */
-  protected sendHandshake(raw: Uint8Array): void {
-    this.pendingHandshake.push(raw);
-  }
-
-  /** The middlebox-compatibility change_cipher_spec record (RFC 8446 Appendix D.4). */
-  protected sendChangeCipherSpec(): void {
-    this.flushHandshake();
-    this.output.push(Uint8Array.of(ContentType.change_cipher_spec, 3, 3, 0, 1, 1));
-  }
-
-  protected established(): void {
-    this.phase = "connected";
+    this.records.queueHandshake(raw);
+    transcript.update(raw);
   }
 
   protected emit(event: TlsEvent): void {
     this.events.push(event);
   }
 
-  protected flushHandshake(): void {
-    if (this.pendingHandshake.length === 0) return;
-    const parts = this.pendingHandshake;
-    this.pendingHandshake = [];
-    this.writeRecords(ContentType.handshake, parts.length === 1 ? parts[0] : concat(...parts));
+  /**
+   * RFC 8446 §7.1, §7.3: the ServerHello is in the transcript, so both handshake traffic secrets exist; the
+   * server's direction switches to its key at once (the server writes, the client reads, under it next).
+   */
+  protected enterHandshakeTraffic(ctx: HandshakeContext, early: EarlySecret, shared?: Uint8Array): HandshakeTraffic {
+    const traffic = deriveHandshakeTraffic(ctx, early, shared);
+    this.keyServerDirection(ctx.suite, traffic.server);
+    return traffic;
+  }
+
+  /**
+   * RFC 8446 §7.1: the server's Finished is in the transcript, so the application secrets exist, and the
+   * server's direction switches to them (the server may now send 0.5-RTT data; the client reads it).
+   */
+  protected enterApplicationTraffic(ctx: HandshakeContext, handshake: HandshakeSecret): ApplicationTraffic {
+    const traffic = deriveApplicationTraffic(ctx, handshake);
+    this.keyServerDirection(ctx.suite, traffic.server);
+    const l = this.lifecycle;
+    if (this.side === "server" && l.name === "handshaking" && l.ours === "unkeyed") {
+      this.lifecycle = { name: "handshaking", ours: "open" };
+    }
+    return traffic;
+  }
+
+  /** Installs the key of the client's direction: the client writes under it, the server reads. */
+  protected keyClientDirection(suite: Suite, secret: Uint8Array): void {
+    if (this.side === "client") this.records.setWriteKeys(suite, secret);
+    else this.setReadKeys(suite, secret);
+  }
+
+  private keyServerDirection(suite: Suite, secret: Uint8Array): void {
+    if (this.side === "server") this.records.setWriteKeys(suite, secret);
+    else this.setReadKeys(suite, secret);
+  }
+
+  private setReadKeys(suite: Suite, secret: Uint8Array): void {
+    // RFC 8446 §5.1: handshake messages MUST NOT span key changes.
+    if (this.reassembler.hasPartial) throw failure("key_change_not_at_record_boundary", "a message spans a key change");
+    this.records.setReadKeys(suite, secret);
+  }
+
+  /**
+   * The handshake is complete: `completion` queues what goes out with it (a server's session tickets), then a
+   * close() that came during 0.5-RTT takes effect.
+   */
+  protected complete(completion?: () => void): void {
+    const l = this.lifecycle;
+    if (l.name !== "handshaking") return;
+    this.earlySkip = null;
+    this.lifecycle = { name: "established", ours: l.ours === "closed" ? "closed" : "open", theirs: "open" };
+    completion?.();
+    if (l.ours === "closing") this.close();
+  }
+
+  /**
+   * Rejected 0-RTT data may arrive now; up to `budget` bytes of it are skipped (RFC 8446 §4.2.10). Null ends
+   * the skipping: after a HelloRetryRequest, the second ClientHello is where early data can no longer come.
+   */
+  protected skipEarlyData(budget: number | null): void {
+    this.earlySkip = budget === null ? null : { budget };
+  }
+
+  /** The peer sent close_notify: nothing it sends from now on is read (RFC 8446 §6.1). */
+  private get peerClosed(): boolean {
+    const l = this.lifecycle;
+    return l.name === "established" && l.theirs === "closed";
+  }
+
+  /** True while we may write application data (0.5-RTT or established, not closed). */
+  protected get canSend(): boolean {
+    const l = this.lifecycle;
+    return l.name !== "closed" && l.ours === "open";
   }
 
   // ----- records in -----
 
-  private async handleRecord(record: RawRecord): Promise<void> {
+  private handleRecord(record: RawRecord): void | Promise<void> {
     if (record.type === ContentType.change_cipher_spec) return this.handleChangeCipherSpec(record);
-    if (this.reader === null) return this.handlePlaintextRecord(record);
+    if (!this.records.readsProtected) return this.handlePlaintextRecord(record);
     if (record.type !== ContentType.application_data) {
       // A peer that failed before deriving keys may still send a plaintext alert during the handshake.
-      if (record.type === ContentType.alert && this.phase === "handshaking") return this.handleAlert(record.fragment);
-      throw new TlsAlert("unexpected_message", "unprotected record after keys were established");
+      if (record.type === ContentType.alert && this.lifecycle.name === "handshaking") {
+        return this.handleAlert(record.fragment);
+      }
+      throw failure("unprotected_after_keys");
     }
-    const inner = this.reader.open(record.header, record.fragment);
+    const inner = this.records.open(record);
     if (inner === null) {
-      if (this.earlyDataSkipBudget >= record.fragment.length) {
-        this.earlyDataSkipBudget -= record.fragment.length;
+      if (this.earlySkip && this.earlySkip.budget >= record.fragment.length) {
+        this.earlySkip.budget -= record.fragment.length;
         return;
       }
-      throw new TlsAlert("bad_record_mac", "record failed authentication");
+      throw failure("bad_record_mac");
     }
-    this.earlyDataSkipBudget = 0;
-    switch (inner.type) {
+    this.earlySkip = null;
+    return this.handleContent(inner.type, inner.content);
+  }
+
+  private handlePlaintextRecord(record: RawRecord): void | Promise<void> {
+    if (record.type !== ContentType.application_data) return this.handleContent(record.type, record.fragment);
+    this.checkNotInterleaved("application data");
+    // RFC 8446 §4.2.10: after a HelloRetryRequest, rejected early data arrives before any key exists.
+    if (this.earlySkip && this.earlySkip.budget >= record.fragment.length) {
+      this.earlySkip.budget -= record.fragment.length;
+      return;
+    }
+    throw failure("application_data_too_early", "application data before the handshake");
+  }
+
+  /** What a record carries, by its (inner) content type (RFC 8446 §5, §5.4). */
+  private handleContent(type: number, content: Uint8Array): void | Promise<void> {
+    if (content.length > 0) this.emptyRecords = 0;
+    switch (type) {
       case ContentType.handshake:
-        return await this.handleHandshakeRecord(inner.content);
+        return this.handleHandshakeRecord(content);
       case ContentType.alert:
-        return this.handleAlert(inner.content);
+        return this.handleAlert(content);
       case ContentType.application_data:
-        return this.handleApplicationData(inner.content);
+        this.checkNotInterleaved("application data");
+        // RFC 8446 §5.1 allows empty application data records; BoringSSL and OpenSSL stop at 32 in a row.
+        if (content.length === 0 && ++this.emptyRecords > MAX_EMPTY_RECORDS) {
+          throw failure("too_many_empty_records", `${this.emptyRecords} empty records in a row`);
+        }
+        return this.handleApplicationData(content);
       default:
         // RFC 8446 §5: an unknown or misplaced inner type (including protected change_cipher_spec).
-        throw new TlsAlert("unexpected_message", `protected record of content type ${inner.type}`);
+        throw failure("inner_type_unexpected", `protected record of content type ${type}`);
     }
   }
 
-  private handlePlaintextRecord(record: RawRecord): Promise<void> | void {
-    switch (record.type) {
-      case ContentType.handshake:
-        return this.handleHandshakeRecord(record.fragment);
-      case ContentType.alert:
-        return this.handleAlert(record.fragment);
-      case ContentType.application_data:
-        // RFC 8446 §4.2.10: after a HelloRetryRequest, rejected early data arrives before any key exists.
-        if (this.earlyDataSkipBudget >= record.fragment.length) {
-          this.earlyDataSkipBudget -= record.fragment.length;
-          return;
-        }
-        throw new TlsAlert("unexpected_message", "application data before the handshake");
-      default:
-        throw new TlsAlert("unexpected_message", "unexpected record before the handshake");
+  /**
+   * RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with other record types": while part of one
+   * is held, only handshake records (or the peer's alert) may follow.
+   */
+  private checkNotInterleaved(what: string): void {
+    if (this.reassembler.hasPartial) {
+      throw failure("record_interleaved", `${what} inside a fragmented handshake message`);
     }
   }
 
-  /** RFC 8446 §5: a single 0x01 byte, unprotected, only while the handshake runs; anything else is fatal. */
+  /**
+   * RFC 8446 §5: a single 0x01 byte, unprotected, only between the first ClientHello and the peer's Finished,
+   * and (Appendix D.4: the compatibility mode sends one) only once.
+   */
   private handleChangeCipherSpec(record: RawRecord): void {
-    if (record.fragment.length !== 1 || record.fragment[0] !== 1 || !this.acceptsChangeCipherSpec()) {
-      throw new TlsAlert("unexpected_message", "change_cipher_spec outside the handshake or malformed");
-    }
+    this.checkNotInterleaved("change_cipher_spec");
+    if (record.fragment.length !== 1 || record.fragment[0] !== 1) throw failure("change_cipher_spec_malformed");
+    if (!this.acceptsChangeCipherSpec()) throw failure("change_cipher_spec_unexpected");
+    if (this.changeCipherSpecSeen) throw failure("change_cipher_spec_repeated");
+    this.changeCipherSpecSeen = true;
   }
 
-  private async handleHandshakeRecord(content: Uint8Array): Promise<void> {
-    const messages = this.reassembler.push(content);
-    const epoch = this.readEpoch;
-    for (let i = 0; i < messages.length; i++) {
-      if (this.readEpoch !== epoch) {
-        throw new TlsAlert("unexpected_message", "handshake data after a key change in the same record");
+  private handleHandshakeRecord(content: Uint8Array): void | Promise<void> {
+    this.reassembler.push(content);
+    return this.handleHandshakeMessages();
+  }
+
+  /**
+   * Every message the reassembler holds, in order. Steps that await (signing, chain verification, replay
+   * stores) return a promise and the rest continues after it; all others run without one.
+   */
+  private handleHandshakeMessages(): void | Promise<void> {
+    for (let msg; (msg = this.reassembler.next());) {
+      // RFC 8446 §5.1: "Because the ClientHello, EndOfEarlyData, ServerHello, Finished, and KeyUpdate messages
+      // can immediately precede a key change, implementations MUST send these messages in alignment with a
+      // record boundary": checked before the message is acted on, so nothing goes out in answer to it.
+      if (precedesKeyChange.has(msg.type) && this.reassembler.hasMore) {
+        throw failure("key_change_not_at_record_boundary", `more data after ${handshakeName(msg.type)} in its record`);
       }
-      if (this.phase === "handshaking") await this.onHandshakeMessage(messages[i]);
-      else if (messages[i].type === HandshakeType.key_update) this.handleKeyUpdate(messages[i]);
-      else await this.onPostHandshakeMessage(messages[i]);
+      const pending = this.lifecycle.name === "handshaking"
+        ? this.onHandshakeMessage(msg)
+        : msg.type === HandshakeType.key_update
+        ? this.handleKeyUpdate(msg)
+        : this.onPostHandshakeMessage(msg);
+      if (pending) return pending.then(() => this.isClosed ? undefined : this.handleHandshakeMessages());
       if (this.isClosed) return;
-    }
-    if (this.readEpoch !== epoch && this.reassembler.hasPartial) {
-      throw new TlsAlert("unexpected_message", "handshake message spans a key change");
     }
   }
 
   /** RFC 8446 §4.6.3 */
   private handleKeyUpdate(msg: HandshakeMessage): void {
     const requested = decodeKeyUpdate(msg.body);
-    this.setReadSecret(nextTrafficSecret(this.hash!, this.readTraffic!.secret));
+    this.records.updateReadKeys();
     // "If the request_update field is set to update_requested, the receiver MUST send a KeyUpdate of its own
     // with request_update set to update_not_requested prior to sending its next Application Data record."
-    if (requested && !this.localClosedWrite) this.updateKeys(false);
+    if (requested && this.canSend) this.updateKeys(false);
     this.emit({ type: "key_update", requested });
   }
 
   private handleApplicationData(content: Uint8Array): void {
-    if (this.phase !== "connected") {
-      if (this.receivingEarlyData) return this.onEarlyData(content);
-      throw new TlsAlert("unexpected_message", "application data before the handshake completed");
-    }
-    if (this.peerClosedWrite) throw new TlsAlert("unexpected_message", "application data after close_notify");
+    const l = this.lifecycle;
+    if (l.name !== "established") return this.onEarlyApplicationData(content);
     if (content.length > 0) this.emit({ type: "data", data: content });
   }
 
   /** RFC 8446 §6: every alert but close_notify and user_canceled is fatal, whatever its level says. */
   private handleAlert(content: Uint8Array): void {
-    if (content.length !== 2) throw new TlsAlert("decode_error", "alert record of wrong length");
+    // RFC 8446 §5.1: an alert record holds one whole alert; an empty one is no alert at all (as OpenSSL sees it).
+    if (content.length === 0) throw failure("empty_alert_record");
+    if (content.length !== 2) throw failure("alert_malformed", `alert record of ${content.length} bytes`);
     const description = content[1];
-    if (description === AlertDescription.close_notify) {
-      this.peerClosedWrite = true;
-      this.emit({ type: "peer_closed" });
-      if (this.localClosedWrite || this.phase === "handshaking") this.phase = "closed";
-      return;
-    }
+    if (description === AlertDescription.close_notify) return this.closeNotifyReceived();
     if (description === AlertDescription.user_canceled) return;
-    const alert = new TlsAlert(description, undefined, "remote");
-    this.phase = "closed";
-    this.emit({ type: "failed", alert });
+    this.lifecycle = { name: "closed" };
+    this.emit({ type: "failed", alert: new TlsAlert(description, undefined, "remote") });
   }
 
-  // ----- records out -----
-
-  private writeHandshakeNow(raw: Uint8Array): void {
-    this.sendHandshake(raw);
-    this.flushHandshake();
-  }
-
-  private writeRecords(type: number, content: Uint8Array): void {
-    if (!this.writer) return this.writePlaintextRecords(type, content);
-    this.output.push(content.length > 0 ? this.sealRecords(type, content) : this.writer.seal(type, content));
-  }
-
-  /** Before any key exists: TLSPlaintext records (RFC 8446 §5.1). */
-  private writePlaintextRecords(type: number, content: Uint8Array): void {
-    const max = this.maxSendFragment;
-    let o = 0;
-    do {
-      const chunk = content.subarray(o, Math.min(o + max, content.length));
-      const version = o === 0 && type === ContentType.handshake ? this.plaintextVersion() : 0x0303;
-      const rec = new Uint8Array(5 + chunk.length);
-      rec.set(recordHeader(type, chunk.length, version));
-      rec.set(chunk, 5);
-      this.output.push(rec);
-      o += max;
-    } while (o < content.length);
-  }
-
-  /** RFC 8446 §5.1: legacy_record_version; a client may use 0x0301 for its first ClientHello. */
-  protected plaintextVersion(): number {
-    return 0x0303;
-  }
-
-  private sendAlert(description: number): void {
-    this.flushHandshake();
-    const body = Uint8Array.of(description === AlertDescription.close_notify ? 1 : 2, description);
-    if (this.writer) this.output.push(this.writer.seal(ContentType.alert, body));
-    else this.output.push(new Uint8Array([ContentType.alert, 3, 3, 0, 2, ...body]));
+  private closeNotifyReceived(): void {
+    const l = this.lifecycle;
+    this.emit({ type: "peer_closed" });
+    if (l.name === "established" && l.ours === "open") this.lifecycle = { ...l, theirs: "closed" };
+    else this.lifecycle = { name: "closed" };
   }
 
   /** Records a fatal error: the alert goes out (unless the peer sent it) and the connection is closed. */
   protected fail(err: unknown): void {
-    if (this.phase === "closed") return;
-    const alert = err instanceof TlsAlert
-      ? err
-      : err instanceof CryptoError
-      ? alertForCryptoError(err)
-      : new TlsAlert("internal_error", String((err as Error)?.message ?? err));
+    if (this.isClosed) return;
+    const alert = alertFor(err);
     if (alert.source === "local") {
-      this.pendingHandshake = [];
+      this.records.dropPendingHandshake();
       try {
-        this.sendAlert(alert.description);
+        this.records.writeAlert(alert.description);
       } catch { /* the alert itself could not be sealed: nothing more to send */ }
     }
-    this.phase = "closed";
+    this.lifecycle = { name: "closed" };
     this.emit({ type: "failed", alert });
   }
 

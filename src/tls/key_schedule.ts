@@ -4,7 +4,6 @@
  * MasterSecret, which only exists once the handshake secret has been derived, and so on.
  */
 import type { Hash } from "../crypto/provider.ts";
-import { Writer } from "./wire/writer.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,7 +30,31 @@ export function hkdfExpand(hash: Hash, prk: Uint8Array, info: Uint8Array, length
   return out.subarray(0, length);
 }
 
-/** HKDF-Expand-Label (RFC 8446 §7.1): the label is prefixed with "tls13 ". */
+/**
+ * `HkdfLabel.length ‖ <"tls13 " + label>` (RFC 8446 §7.1), encoded once per length and label: the label is
+ * always one of the RFC's constants, so there are a few dozen of these in all.
+ */
+const labelPrefixes = new Map<string, Uint8Array>();
+
+function labelPrefix(label: string, length: number): Uint8Array {
+  const key = `${length} ${label}`;
+  let prefix = labelPrefixes.get(key);
+  if (!prefix) {
+    const full = encoder.encode("tls13 " + label);
+    prefix = new Uint8Array(3 + full.length);
+    prefix[0] = length >> 8;
+    prefix[1] = length & 0xff;
+    prefix[2] = full.length;
+    prefix.set(full, 3);
+    labelPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * HKDF-Expand-Label (RFC 8446 §7.1): the label is prefixed with "tls13 ". Every length TLS 1.3 asks for is at
+ * most the hash's output, so HKDF-Expand is one HMAC over `HkdfLabel ‖ 0x01`, built in one buffer.
+ */
 export function hkdfExpandLabel(
   hash: Hash,
   secret: Uint8Array,
@@ -39,12 +62,15 @@ export function hkdfExpandLabel(
   context: Uint8Array,
   length: number,
 ): Uint8Array {
-  const info = new Writer(10 + label.length + context.length)
-    .u16(length)
-    .opaque8(encoder.encode("tls13 " + label))
-    .opaque8(context)
-    .finish();
-  return hkdfExpand(hash, secret, info, length);
+  const prefix = labelPrefix(label, length);
+  const info = new Uint8Array(prefix.length + 1 + context.length + 1);
+  info.set(prefix);
+  info[prefix.length] = context.length;
+  info.set(context, prefix.length + 1);
+  if (length > hash.outputLength) return hkdfExpand(hash, secret, info.subarray(0, info.length - 1), length);
+  info[info.length - 1] = 1;
+  const block = hash.hmac(secret, info);
+  return length === block.length ? block : block.subarray(0, length);
 }
 
 /** Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length) */

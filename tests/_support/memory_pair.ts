@@ -13,7 +13,7 @@ import type { TlsConnection } from "../../src/tls/connection.ts";
 import type { TlsEvent } from "../../src/tls/events.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
 import type { AeadName, CryptoProvider, HashName } from "../../src/crypto/provider.ts";
-import { ClientConnection } from "../../src/tls/client/client_connection.ts";
+import { ClientConnection, type ClientConnectionOptions } from "../../src/tls/client/client_connection.ts";
 import { clientConfig, type ClientConfigOptions } from "../../src/tls/client/client_config.ts";
 import { trafficKeys } from "../../src/tls/key_schedule.ts";
 import type { CertifiedKey } from "../../src/tls/pki/certified_key.ts";
@@ -264,11 +264,15 @@ export async function devServer(overrides: Partial<ServerConfigOptions> = {}): P
   return new ServerConnection(serverConfig({ provider: nobleProvider, certificates: [p.ecdsa, p.alt], ...overrides }));
 }
 
-/** A client for "localhost" trusting the dev CA, with `overrides`. */
-export async function devClient(overrides: Partial<ClientConfigOptions> = {}): Promise<ClientConnection> {
+/** A client for "localhost" trusting the dev CA, with `overrides` (and a session or early data in `options`). */
+export async function devClient(
+  overrides: Partial<ClientConfigOptions> = {},
+  options: ClientConnectionOptions = {},
+): Promise<ClientConnection> {
   const p = await devPki();
   return new ClientConnection(
     clientConfig({ provider: nobleProvider, serverName: "localhost", anchors: p.anchors, ...overrides }),
+    options,
   );
 }
 

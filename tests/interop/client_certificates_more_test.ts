@@ -253,7 +253,8 @@ interface Misbehaviour {
 
 /**
  * Replaces our client's answer to post-handshake CertificateRequests (client_connection.ts
- * answerPostHandshakeRequest) with one built the same way but wrong in one respect.
+ * answerPostHandshakeRequest, over its Established state's `traffic` and its record layer) with one built the
+ * same way but wrong in one respect.
  */
 function misbehave(client: ClientConnection, how: Misbehaviour | ((n: number) => Misbehaviour)) {
   // deno-lint-ignore no-explicit-any
@@ -262,15 +263,16 @@ function misbehave(client: ClientConnection, how: Misbehaviour | ((n: number) =>
   c.answerPostHandshakeRequest = async (msg: HandshakeMessage) => {
     const m = typeof how === "function" ? how(n++) : how;
     const request = readPostHandshakeRequest(msg.body);
-    const transcript = c.transcript.clone();
+    const traffic = c.traffic;
+    const transcript = traffic.transcript.clone();
     if (!m.wrongTranscript) transcript.update(msg.raw);
     const asked = m.context ? { ...request, requestContext: m.context(request.requestContext) } : request;
     const answer = await answerCertificateRequest(c.config.certificate, asked, transcript);
-    for (const x of answer.messages) c.sendHandshake(x);
-    const finished = finishedVerifyData(c.hash, c.writeSecret, transcript.digest());
+    for (const x of answer.messages) c.records.queueHandshake(x);
+    const finished = finishedVerifyData(traffic.suite.hash, c.records.writeSecret, transcript.digest());
     if (m.badFinished) finished[0] ^= 1;
-    c.sendHandshake(encodeHandshake(HandshakeType.finished, finished));
-    c.flushHandshake();
+    c.records.queueHandshake(encodeHandshake(HandshakeType.finished, finished));
+    c.records.flushHandshake();
   };
 }
 
@@ -287,8 +289,10 @@ Deno.test("hostile: a client Certificate the server did not ask for is unexpecte
   const p = await phaPair();
   // deno-lint-ignore no-explicit-any
   const c = p.client as any;
-  c.sendHandshake(encodeHandshake(HandshakeType.certificate, encodeCertificate(new Uint8Array(0), clientKey.chain)));
-  c.flushHandshake();
+  c.records.queueHandshake(
+    encodeHandshake(HandshakeType.certificate, encodeCertificate(new Uint8Array(0), clientKey.chain)),
+  );
+  c.records.flushHandshake();
   await p.pump();
   assertClosedWith(p, "unexpected_message");
 });

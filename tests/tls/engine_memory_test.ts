@@ -8,6 +8,7 @@ import { ALL_SUITES, suiteParams } from "../../src/tls/cipher_suite.ts";
 import type { GroupName } from "../../src/crypto/provider.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
 import { alertName } from "../../src/tls/alert.ts";
+import type { FailureName } from "../../src/tls/failures.ts";
 import { CipherSuite, ContentType, ExtensionType as X, HandshakeType } from "../../src/tls/wire/constants.ts";
 import { decodeEncryptedExtensions, encodeEncryptedExtensions } from "../../src/tls/wire/encrypted_extensions.ts";
 import { encodeProtocolNames } from "../../src/tls/wire/extensions/alpn.ts";
@@ -40,12 +41,22 @@ import {
 const GROUPS: GroupName[] = ["x25519", "secp256r1", "secp384r1"];
 const enc = new TextEncoder();
 
-/** Asserts how a failed pair ended: `local` alert sent by one side, received by the other (if it got there). */
-function assertFailed(pair: MemoryPair, sender: "client" | "server", alert: string, receiverSees = true) {
+/**
+ * Asserts how a failed pair ended: `local` alert sent by one side (for the named rule of failures.ts, when
+ * `rule` is given), received by the other (if it got there).
+ */
+function assertFailed(
+  pair: MemoryPair,
+  sender: "client" | "server",
+  alert: string,
+  receiverSees = true,
+  rule?: FailureName,
+) {
   const local = pair.failure(sender);
   assert.ok(local, `${sender} should have failed with ${alert}`);
   assert.equal(local.alertName, alert, local.message);
   assert.equal(local.source, "local");
+  if (rule) assert.equal(local.failure, rule, local.message);
   const other = sender === "client" ? "server" : "client";
   if (receiverSees) {
     const remote = pair.failure(other);
@@ -281,7 +292,7 @@ Deno.test("memory: a handshake message may not straddle a key change (RFC 8446 Â
   };
   const pair = await devPair({}, {}, { tap });
   await pair.pump();
-  assertFailed(pair, "client", "unexpected_message");
+  assertFailed(pair, "client", "unexpected_message", true, "key_change_not_at_record_boundary");
 });
 
 // ----- failures -----
@@ -292,7 +303,7 @@ Deno.test("memory: no cipher suite in common is handshake_failure on both sides"
     { cipherSuites: [CipherSuite.TLS_AES_128_GCM_SHA256] },
   );
   await pair.pump();
-  assertFailed(pair, "server", "handshake_failure");
+  assertFailed(pair, "server", "handshake_failure", true, "no_common_cipher_suite");
 });
 
 Deno.test("memory: no group in common is handshake_failure", async () => {
@@ -329,7 +340,7 @@ Deno.test("memory: a tampered server Finished is decrypt_error", async () => {
     out[out.length - 1] ^= 1;
     return out;
   });
-  assertFailed(pair, "client", "decrypt_error");
+  assertFailed(pair, "client", "decrypt_error", true, "finished_invalid");
 });
 
 Deno.test("memory: a tampered client Finished is decrypt_error", async () => {
@@ -351,7 +362,7 @@ Deno.test("memory: a tampered client Finished is decrypt_error", async () => {
   };
   const pair = new MemoryPair(client, await devServer(), { tap });
   await pair.pump();
-  assertFailed(pair, "server", "decrypt_error");
+  assertFailed(pair, "server", "decrypt_error", true, "finished_invalid");
 });
 
 Deno.test("memory: a flipped bit in a protected record is bad_record_mac", async () => {
@@ -363,7 +374,7 @@ Deno.test("memory: a flipped bit in a protected record is bad_record_mac", async
   };
   const pair = await devPair({}, {}, { tap });
   await pair.pump();
-  assertFailed(pair, "client", "bad_record_mac");
+  assertFailed(pair, "client", "bad_record_mac", true, "bad_record_mac");
 });
 
 /** Replaces the EncryptedExtensions (first message of the flight) with one carrying `extensions`. */
@@ -385,14 +396,14 @@ Deno.test("memory: EncryptedExtensions answering what we did not ask is unsuppor
   const pair = await tamperServerFlight(
     withEncryptedExtensions([{ type: X.application_layer_protocol_negotiation, data: encodeProtocolNames(["h2"]) }]),
   );
-  assertFailed(pair, "client", "unsupported_extension");
+  assertFailed(pair, "client", "unsupported_extension", true, "extension_unsolicited");
   const unknown = await tamperServerFlight(withEncryptedExtensions([{ type: 0x7777, data: new Uint8Array(0) }]));
   assertFailed(unknown, "client", "unsupported_extension");
 });
 
 Deno.test("memory: an extension that EncryptedExtensions may not carry is illegal_parameter", async () => {
   const pair = await tamperServerFlight(withEncryptedExtensions([{ type: X.key_share, data: new Uint8Array(0) }]));
-  assertFailed(pair, "client", "illegal_parameter");
+  assertFailed(pair, "client", "illegal_parameter", true, "extension_not_allowed");
 });
 
 Deno.test("memory: the wrong host name is bad_certificate; an unknown CA is unknown_ca", async () => {

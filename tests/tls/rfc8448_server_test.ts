@@ -61,7 +61,8 @@ Deno.test("RFC 8448 §3: server flight, secrets and traffic keys match the simpl
   const nst = decodeNewSessionTicket(
     field(3, "server", "construct a NewSessionTicket", "NewSessionTicket").subarray(4),
   );
-  const ageAdd = new Uint8Array(4);
+  // The server draws one 32-byte random per ticket: ticket_age_add, then the ticket's id and sealing nonce.
+  const ageAdd = new Uint8Array(32);
   new DataView(ageAdd.buffer).setUint32(0, nst.ageAdd);
   const provider = replayProvider([shRandom, ageAdd], [serverShare]);
   const issued: Uint8Array[] = [];

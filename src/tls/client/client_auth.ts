@@ -5,7 +5,7 @@
  * post-handshake authentication; only the context, the transcript and (for the Finished after it) the key
  * differ, and those are the caller's.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import type { CertifiedKey } from "../pki/certified_key.ts";
 import { encodeCertificate } from "../wire/certificate.ts";
@@ -32,7 +32,7 @@ export interface CertificateAnswer {
 export function readPostHandshakeRequest(body: Uint8Array): CertificateRequest {
   const request = decodeCertificateRequest(body);
   if (!findExtension(request.extensions, X.signature_algorithms)) {
-    throw new TlsAlert("missing_extension", "CertificateRequest without signature_algorithms");
+    throw failure("extension_missing", "CertificateRequest without signature_algorithms");
   }
   return request;
 }

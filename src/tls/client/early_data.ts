@@ -8,7 +8,7 @@
  * sent again under the application keys, so the application sees its bytes delivered exactly once either way.
  * Early data can be replayed by an attacker (§8): only requests that are safe to repeat belong in it.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { SuiteParams } from "../cipher_suite.ts";
 import type { PskOffer } from "./psk_offer.ts";
 
@@ -78,19 +78,13 @@ export function checkEarlyDataAccepted(
   alpn: string | null,
 ): void {
   if (!early || early.status !== "offered" || !offer || !resumed) {
-    throw new TlsAlert("illegal_parameter", "early_data accepted without our PSK");
+    throw failure("early_data_acceptance_invalid", "early_data accepted without our PSK");
   }
   if (suite.code !== offer.suite.code) {
-    throw new TlsAlert(
-      "illegal_parameter",
-      `early data accepted under ${suite.name}, not the ticket's ${offer.suite.name}`,
-    );
+    throw failure("early_data_acceptance_invalid", `under ${suite.name}, not the ticket's ${offer.suite.name}`);
   }
   if (alpn !== offer.session.alpn) {
-    throw new TlsAlert(
-      "illegal_parameter",
-      `early data accepted with ALPN ${alpn}, not the ticket's ${offer.session.alpn}`,
-    );
+    throw failure("early_data_acceptance_invalid", `with ALPN ${alpn}, not the ticket's ${offer.session.alpn}`);
   }
   early.accept();
 }

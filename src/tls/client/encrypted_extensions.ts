@@ -1,7 +1,7 @@
 /**
  * The client reading EncryptedExtensions (RFC 8446 §4.3.1): only answers to what we asked, each well formed.
  */
-import { decodeError, TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { ExtensionType as X } from "../wire/constants.ts";
 import { decodeBody, type Extension } from "../wire/extensions/extension_list.ts";
 import { decodeProtocolNames } from "../wire/extensions/alpn.ts";
@@ -30,7 +30,9 @@ export function readEncryptedExtensions(
     switch (ext.type) {
       case X.server_name:
         // RFC 6066 §3: the server's answer is an empty extension_data.
-        if (ext.data.length !== 0) throw decodeError("server_name in EncryptedExtensions is not empty");
+        if (ext.data.length !== 0) {
+          throw failure("extension_malformed", "server_name in EncryptedExtensions is not empty");
+        }
         break;
       case X.application_layer_protocol_negotiation:
         out.alpn = readAlpn(ext, alpnOffered);
@@ -43,7 +45,9 @@ export function readEncryptedExtensions(
         break;
       case X.early_data:
         // RFC 8446 §4.2.10: in EncryptedExtensions the extension_data is empty.
-        if (ext.data.length !== 0) throw decodeError("early_data in EncryptedExtensions is not empty");
+        if (ext.data.length !== 0) {
+          throw failure("extension_malformed", "early_data in EncryptedExtensions is not empty");
+        }
         out.earlyData = true;
         break;
     }
@@ -57,9 +61,9 @@ export function readEncryptedExtensions(
  */
 function readAlpn(ext: Extension, offered: readonly string[]): string {
   const names = decodeBody(ext, decodeProtocolNames);
-  if (names.length !== 1) throw decodeError(`ALPN answer names ${names.length} protocols, not one`);
+  if (names.length !== 1) throw failure("extension_malformed", `ALPN answer names ${names.length} protocols, not one`);
   if (!offered.includes(names[0])) {
-    throw new TlsAlert("illegal_parameter", `the server chose ALPN protocol "${names[0]}", which we did not offer`);
+    throw failure("alpn_not_offered", `the server chose "${names[0]}"`);
   }
   return names[0];
 }

@@ -7,7 +7,7 @@
  * extension requests [...]. Upon receiving such an extension, an endpoint MUST abort the handshake with an
  * "unsupported_extension" alert." The one exception: "the "cookie" extension in the HelloRetryRequest".
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { extensionName, ExtensionType as X } from "../wire/constants.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
 
@@ -63,10 +63,10 @@ export function checkServerExtensions(
   for (const { type } of extensions) {
     const places = allowed.get(type);
     if (places && !places.includes(where)) {
-      throw new TlsAlert("illegal_parameter", `${extensionName(type)} is not allowed in ${message}`);
+      throw failure("extension_not_allowed", `${extensionName(type)} in ${message}`);
     }
     if (!sent.has(type) && !(type === X.cookie && where === "HRR")) {
-      throw new TlsAlert("unsupported_extension", `${message} answers ${extensionName(type)}, which we did not send`);
+      throw failure("extension_unsolicited", `${message} answers ${extensionName(type)}, which we did not send`);
     }
   }
 }

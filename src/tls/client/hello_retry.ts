@@ -2,7 +2,7 @@
  * The client's side of HelloRetryRequest (RFC 8446 §4.1.4): what a HelloRetryRequest may ask for, and the
  * transcript that restarts from it (§4.4.1).
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { GroupName, Hash } from "../../crypto/provider.ts";
 import type { SuiteParams } from "../cipher_suite.ts";
 import { ExtensionType as X, groupName, HandshakeType } from "../wire/constants.ts";
@@ -44,24 +44,21 @@ export function readHelloRetryRequest(hrr: ServerHello, suite: SuiteParams, offe
   if (ks) {
     const code = decodeBody(ks, decodeHelloRetryKeyShare);
     if (!offer.advertised.includes(code)) {
-      throw new TlsAlert(
-        "illegal_parameter",
-        `HelloRetryRequest asks for ${groupName(code)}, not in our supported_groups`,
-      );
+      throw failure("hello_retry_group", `HelloRetryRequest asks for ${groupName(code)}, not in supported_groups`);
     }
     const name = (Object.keys(groupCodes) as GroupName[]).find((g) => groupCodes[g] === code);
     if (name && offer.shared.includes(name)) {
-      throw new TlsAlert("illegal_parameter", `HelloRetryRequest asks for ${name}, which we already sent a share for`);
+      throw failure("hello_retry_group", `HelloRetryRequest asks for ${name}, which we already sent a share for`);
     }
     // A group we advertise without having it: only when a test advertises extra code points.
     if (!name || !offer.groups.includes(name)) {
-      throw new TlsAlert("handshake_failure", `HelloRetryRequest asks for ${groupName(code)}, which we cannot do`);
+      throw failure("hello_retry_group_unusable", `HelloRetryRequest asks for ${groupName(code)}`);
     }
     group = name;
   }
   const cookie = ck ? decodeBody(ck, decodeCookie) : null;
   if (group === null && cookie === null) {
-    throw new TlsAlert("illegal_parameter", "HelloRetryRequest that would not change the ClientHello");
+    throw failure("hello_retry_no_change");
   }
   return { suite, group, cookie };
 }

@@ -6,7 +6,7 @@
  * ClientHello truncated before the binders list (§4.2.11.2); after a HelloRetryRequest the transcript starts
  * with message_hash and the HelloRetryRequest, so the binder is recomputed for the second ClientHello.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { Hash } from "../../crypto/provider.ts";
 import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import { EarlySecret, finishedVerifyData } from "../key_schedule.ts";
@@ -84,10 +84,10 @@ export function pskAccepted(sh: ServerHello, offer: PskOffer | null, suite: Suit
   // Only reachable when we sent pre_shared_key (extension_rules), i.e. with an offer.
   const selected = decodeBody(ext, decodeSelectedIdentity);
   if (!offer || selected !== 0) {
-    throw new TlsAlert("illegal_parameter", `the server selected PSK ${selected}; we offered one`);
+    throw failure("psk_selection_invalid", `the server selected PSK ${selected}; we offered one`);
   }
   if (suite.hash !== offer.suite.hash) {
-    throw new TlsAlert("illegal_parameter", `the server resumed with ${suite.name}, whose hash is not the ticket's`);
+    throw failure("psk_selection_invalid", `the server resumed with ${suite.name}, whose hash is not the ticket's`);
   }
   return true;
 }

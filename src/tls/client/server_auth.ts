@@ -2,7 +2,8 @@
  * How the client authenticates the server (RFC 8446 §4.4.2, §4.4.3): the Certificate message, the chain's
  * verdict, and the CertificateVerify signature under the leaf's key.
  */
-import { decodeError, TlsAlert } from "../alert.ts";
+import type { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { isHandshakeScheme } from "../../crypto/schemes.ts";
 import { type Certificate, parseCertificate } from "../pki/certificate.ts";
@@ -35,11 +36,11 @@ export function readServerCertificate(
   const msg = decodeCertificate(body);
   // RFC 8446 §4.4.2: "In the case of server authentication, this field SHALL be zero length."
   if (msg.requestContext.length !== 0) {
-    throw new TlsAlert("illegal_parameter", "server Certificate with a certificate_request_context");
+    throw failure("server_certificate_context");
   }
   // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST abort the
   // handshake with a "decode_error" alert."
-  if (msg.entries.length === 0) throw decodeError("the server sent no certificate");
+  if (msg.entries.length === 0) throw failure("server_certificate_empty");
   // RFC 8446 §4.4.2: entry extensions answer status_request or signed_certificate_timestamp; only the first
   // (status_request, when we sent it) is ours to receive, and only on the leaf (§4.4.2.1).
   const leafAllowed = new Set([...sent].filter((t) => t === ExtensionType.status_request));
@@ -55,7 +56,7 @@ export function parseLeaf(chain: readonly Uint8Array[]): Certificate {
     return parseCertificate(chain[0]);
   } catch (e) {
     if (e instanceof DerError) {
-      throw new TlsAlert("bad_certificate", `the server's certificate does not parse: ${e.message}`);
+      throw failure("certificate_unparsable", `the server's certificate does not parse: ${e.message}`);
     }
     throw e;
   }
@@ -77,11 +78,11 @@ export async function checkCertificateVerify(
 ): Promise<void> {
   // RFC 8446 §4.2.3: PKCS#1 v1.5, SHA-1 and certificate-only schemes never sign a CertificateVerify.
   if (!offered.includes(cv.scheme) || !isHandshakeScheme(cv.scheme)) {
-    throw new TlsAlert("illegal_parameter", `CertificateVerify uses ${schemeName(cv.scheme)}, which we did not offer`);
+    throw failure("certificate_verify_scheme", `CertificateVerify uses ${schemeName(cv.scheme)}`);
   }
   const content = certificateVerifyContent(SERVER_CONTEXT, transcriptHash);
   const ok = await provider.verify(leaf.publicKey.spki, cv.scheme, content, cv.signature);
   if (!ok) {
-    throw new TlsAlert("decrypt_error", `the server's ${schemeName(cv.scheme)} CertificateVerify does not verify`);
+    throw failure("certificate_verify_invalid", `the server's ${schemeName(cv.scheme)} signature`);
   }
 }

@@ -3,7 +3,7 @@
  * (version, session id echo, suite, compression, which extensions) and, for a real ServerHello, the key share.
  * Each refusal is the alert the RFC names.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import { ExtensionType as X, groupName, ProtocolVersion, suiteName } from "../wire/constants.ts";
 import { decodeBody } from "../wire/extensions/extension_list.ts";
@@ -26,16 +26,16 @@ export function checkServerHelloFields(sh: ServerHello, offer: Offer, message: S
   // RFC 8446 §4.1.3: "A client which receives a legacy_session_id_echo field that does not match what it sent
   // in the ClientHello MUST abort the handshake with an "illegal_parameter" alert."
   if (!sameBytes(sh.legacySessionIdEcho, offer.legacySessionId)) {
-    throw new TlsAlert("illegal_parameter", `${message} does not echo our legacy_session_id`);
+    throw failure("server_hello_session_id", `${message} does not echo our legacy_session_id`);
   }
   // RFC 8446 §4.1.3: "A client which receives a cipher suite that was not offered MUST abort the handshake with
   // an "illegal_parameter" alert."
   const suite = offer.cipherSuites.includes(sh.cipherSuite) ? suiteParams(sh.cipherSuite) : undefined;
   if (!suite) {
-    throw new TlsAlert("illegal_parameter", `${message} picked ${suiteName(sh.cipherSuite)}, which we did not offer`);
+    throw failure("server_hello_suite", `${message} picked ${suiteName(sh.cipherSuite)}`);
   }
   // RFC 8446 §4.1.3: legacy_compression_method "MUST have the value 0".
-  if (sh.legacyCompressionMethod !== 0) throw new TlsAlert("illegal_parameter", `${message} with compression`);
+  if (sh.legacyCompressionMethod !== 0) throw failure("server_hello_compression", `${message} with compression`);
   checkServerExtensions(message, sh.extensions, offer.sent);
   return suite;
 }
@@ -50,21 +50,21 @@ function checkVersion(sh: ServerHello): void {
   if (!ext) {
     const tail = sh.random.subarray(24);
     if (sameBytes(tail, DOWNGRADE_TLS12) || sameBytes(tail, DOWNGRADE_TLS11)) {
-      throw new TlsAlert("illegal_parameter", "downgrade sentinel in the ServerHello random: TLS 1.3 was stripped");
+      throw failure("server_hello_downgrade", "TLS 1.3 was stripped from our offer");
     }
     const v = sh.legacyVersion.toString(16).padStart(4, "0");
-    throw new TlsAlert("protocol_version", `the server chose version 0x${v}; only TLS 1.3 is supported`);
+    throw failure("server_version_unsupported", `the server chose version 0x${v}`);
   }
   // RFC 8446 §4.2.1: "If the "supported_versions" extension in the ServerHello contains a version not offered
   // by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an
   // "illegal_parameter" alert."
   const selected = decodeBody(ext, decodeSelectedVersion);
   if (selected !== ProtocolVersion.TLS1_3) {
-    throw new TlsAlert("illegal_parameter", `supported_versions selects 0x${selected.toString(16)}, not TLS 1.3`);
+    throw failure("server_version_invalid", `supported_versions selects 0x${selected.toString(16)}`);
   }
   // RFC 8446 §4.1.3: legacy_version "MUST be set to 0x0303" (as Go checks it, illegal_parameter).
   if (sh.legacyVersion !== ProtocolVersion.TLS1_2) {
-    throw new TlsAlert("illegal_parameter", `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}`);
+    throw failure("server_hello_legacy_version", `legacy_version 0x${sh.legacyVersion.toString(16)}`);
   }
 }
 
@@ -75,13 +75,10 @@ function checkVersion(sh: ServerHello): void {
 export function serverKeyShare(sh: ServerHello, offeredGroups: readonly number[]): KeyShareEntry {
   const ext = findExtension(sh.extensions, X.key_share);
   // RFC 8446 §9.2: a certificate-based (EC)DHE handshake needs key_share in the ServerHello.
-  if (!ext) throw new TlsAlert("missing_extension", "ServerHello without key_share");
+  if (!ext) throw failure("extension_missing", "ServerHello without key_share");
   const share = decodeBody(ext, decodeServerKeyShare);
   if (!offeredGroups.includes(share.group)) {
-    throw new TlsAlert(
-      "illegal_parameter",
-      `ServerHello key share for ${groupName(share.group)}, which we did not share`,
-    );
+    throw failure("server_key_share_group", `a share for ${groupName(share.group)}, which we did not share`);
   }
   return share;
 }

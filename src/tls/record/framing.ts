@@ -3,7 +3,7 @@
  * checking lengths before anything is decrypted, so that an oversized record is `record_overflow` and never
  * reaches the AEAD.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { ContentType } from "../wire/constants.ts";
 
 export const RECORD_HEADER_LENGTH = 5;
@@ -19,36 +19,35 @@ export interface RawRecord {
   fragment: Uint8Array;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * Accumulates bytes and yields complete records. Takes ownership of the chunks pushed (the caller must not
- * reuse them); fragments are views into them.
+ * Yields complete records out of the incoming chunks. Records that lie whole inside a chunk are views into it
+ * (the framer owns the chunks pushed; the caller must not reuse them); only a record that straddles two chunks
+ * is copied, into a buffer of its own size once its header is known, so each byte of the stream is copied at
+ * most once and memory is bounded by one record.
  */
 export class RecordFramer {
-  private buf: Uint8Array = new Uint8Array(0);
-  private start = 0;
-  private end = 0;
+  private chunk: Uint8Array = EMPTY;
+  private at = 0;
+  /** The first bytes of a header that a chunk ended inside. */
+  private readonly head = new Uint8Array(RECORD_HEADER_LENGTH);
+  private headLength = 0;
+  /** A record that a chunk ended inside, header included, and how much of it has arrived. */
+  private carry: Uint8Array | null = null;
+  private carried = 0;
 
+  /** Takes the next chunk; call `next()` until it returns null before pushing again. */
   push(data: Uint8Array): void {
-    const pending = this.end - this.start;
-    if (pending === 0) {
-      // Fast path: nothing buffered, so parse straight from the caller's chunk, which we now own.
-      this.buf = data;
-      this.start = 0;
-      this.end = data.length;
-      return;
-    }
-    // Only the unparsed tail (less than one record) is carried into a buffer sized for it and the new chunk,
-    // so memory stays bounded by one record plus one chunk however long the stream runs.
-    const next = new Uint8Array(pending + data.length);
-    next.set(this.buf.subarray(this.start, this.end));
-    next.set(data, pending);
-    this.buf = next;
-    this.start = 0;
-    this.end = next.length;
+    this.chunk = data;
+    this.at = 0;
   }
 
-  get buffered(): number {
-    return this.end - this.start;
+  /** Forgets every buffered byte. */
+  clear(): void {
+    this.chunk = EMPTY;
+    this.at = this.headLength = this.carried = 0;
+    this.carry = null;
   }
 
   /**
@@ -56,28 +55,72 @@ export class RecordFramer {
    * current read state allows (plaintext or ciphertext), checked from the header alone.
    */
   next(maxLength: number): RawRecord | null {
-    if (this.end - this.start < RECORD_HEADER_LENGTH) return null;
-    const b = this.buf, o = this.start;
-    const type = b[o];
-    const length = (b[o + 3] << 8) | b[o + 4];
-    if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
-      // RFC 8446 §5: a record with an unexpected content type is unexpected_message.
-      throw new TlsAlert("unexpected_message", `record of unknown content type ${type}`);
+    if (this.carry) return this.fillCarry();
+    const c = this.chunk, o = this.at, left = c.length - o;
+    if (this.headLength > 0 || (left > 0 && left < RECORD_HEADER_LENGTH)) return this.fillHead(maxLength);
+    if (left === 0) return null;
+    const length = checkHeader(c, o, maxLength);
+    if (left < RECORD_HEADER_LENGTH + length) {
+      this.carry = new Uint8Array(RECORD_HEADER_LENGTH + length);
+      this.carried = 0;
+      return this.fillCarry();
     }
-    // RFC 8446 §5.1: the version bytes are ignored except that a TLS 1.3 peer uses 0x03XX.
-    if (b[o + 1] !== 0x03) throw new TlsAlert("decode_error", "record layer version is not 3.x");
-    if (length > maxLength) {
-      throw new TlsAlert("record_overflow", `record of ${length} bytes exceeds ${maxLength}`);
-    }
-    if (this.end - o < RECORD_HEADER_LENGTH + length) return null;
-    const header = b.subarray(o, o + RECORD_HEADER_LENGTH);
-    const fragment = b.subarray(o + RECORD_HEADER_LENGTH, o + RECORD_HEADER_LENGTH + length);
-    this.start = o + RECORD_HEADER_LENGTH + length;
-    return { type, header, fragment };
+    this.at = o + RECORD_HEADER_LENGTH + length;
+    return split(c.subarray(o, this.at));
   }
+
+  /** A header split across chunks: its five bytes first, then the record it announces. */
+  private fillHead(maxLength: number): RawRecord | null {
+    const c = this.chunk;
+    const take = Math.min(RECORD_HEADER_LENGTH - this.headLength, c.length - this.at);
+    this.head.set(c.subarray(this.at, this.at + take), this.headLength);
+    this.headLength += take;
+    this.at += take;
+    if (this.headLength < RECORD_HEADER_LENGTH) return null;
+    this.headLength = 0;
+    this.carry = new Uint8Array(RECORD_HEADER_LENGTH + checkHeader(this.head, 0, maxLength));
+    this.carry.set(this.head);
+    this.carried = RECORD_HEADER_LENGTH;
+    return this.fillCarry();
+  }
+
+  private fillCarry(): RawRecord | null {
+    const r = this.carry!, c = this.chunk;
+    const take = Math.min(r.length - this.carried, c.length - this.at);
+    r.set(c.subarray(this.at, this.at + take), this.carried);
+    this.carried += take;
+    this.at += take;
+    if (this.carried < r.length) return null;
+    this.carry = null;
+    return split(r);
+  }
+}
+
+/** Checks a record header at `b[o]` (RFC 8446 §5.1) and returns the fragment length it announces. */
+function checkHeader(b: Uint8Array, o: number, maxLength: number): number {
+  const type = b[o];
+  const length = (b[o + 3] << 8) | b[o + 4];
+  if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
+    // RFC 8446 §5: a record with an unexpected content type is unexpected_message.
+    throw failure("record_type_unknown", `record of content type ${type}`);
+  }
+  // RFC 8446 §5.1: the version bytes are ignored except that a TLS 1.3 peer uses 0x03XX.
+  if (b[o + 1] !== 0x03) throw failure("record_version_invalid", `record version 0x${hex2(b[o + 1])}${hex2(b[o + 2])}`);
+  if (length > maxLength) throw failure("record_overflow", `record of ${length} bytes exceeds ${maxLength}`);
+  return length;
+}
+
+function split(bytes: Uint8Array): RawRecord {
+  return {
+    type: bytes[0],
+    header: bytes.subarray(0, RECORD_HEADER_LENGTH),
+    fragment: bytes.subarray(RECORD_HEADER_LENGTH),
+  };
 }
 
 /** A TLSPlaintext or TLSCiphertext header (RFC 8446 §5.1, §5.2). */
 export function recordHeader(type: number, length: number, version = 0x0303): Uint8Array {
   return new Uint8Array([type, version >> 8, version & 0xff, length >> 8, length & 0xff]);
 }
+
+const hex2 = (b: number) => b.toString(16).padStart(2, "0");

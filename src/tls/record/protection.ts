@@ -4,7 +4,7 @@
  * (RFC 8446 §5.4 leaves it to policy); we accept and strip the peer's.
  */
 import type { Aead, AeadKey } from "../../crypto/provider.ts";
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { ContentType } from "../wire/constants.ts";
 import { MAX_PLAINTEXT, RECORD_HEADER_LENGTH } from "./framing.ts";
 
@@ -26,7 +26,7 @@ abstract class DirectionalKey {
 
   /** RFC 8446 §5.3: the 64-bit sequence number, left-padded to the IV length, XORed with the IV. */
   protected nextNonce(): Uint8Array {
-    if (this.seq >= MAX_SEQUENCE) throw new TlsAlert("internal_error", "sequence number exhausted");
+    if (this.seq >= MAX_SEQUENCE) throw failure("sequence_number_exhausted");
     const n = this.nonce, iv = this.iv;
     n.set(iv);
     let s = this.seq++;
@@ -80,7 +80,7 @@ export class RecordDecrypter extends DirectionalKey {
    */
   open(header: Uint8Array, fragment: Uint8Array): InnerPlaintext | null {
     if (fragment.length < this.aead.tagLength + 1) {
-      throw new TlsAlert("decode_error", "encrypted record shorter than its tag");
+      throw failure("record_too_short", `protected record of ${fragment.length} bytes`);
     }
     const plain = this.key.open(this.nextNonce(), header, fragment);
     if (plain === null) {
@@ -90,10 +90,10 @@ export class RecordDecrypter extends DirectionalKey {
     // RFC 8446 §5.4: the content type is the last non-zero byte; all zeros is unexpected_message.
     let i = plain.length - 1;
     while (i >= 0 && plain[i] === 0) i--;
-    if (i < 0) throw new TlsAlert("unexpected_message", "record with no content type");
+    if (i < 0) throw failure("inner_type_missing");
     // RFC 8446 §5.4: the inner plaintext (content and type, without padding) must fit 2^14 + 1.
     if (plain.length > MAX_PLAINTEXT + 1) {
-      throw new TlsAlert("record_overflow", `decrypted record of ${plain.length} bytes`);
+      throw failure("inner_plaintext_overflow", `decrypted record of ${plain.length} bytes`);
     }
     return { type: plain[i], content: plain.subarray(0, i) };
   }

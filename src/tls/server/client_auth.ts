@@ -3,7 +3,7 @@
  * send, and the checks on the client's Certificate and CertificateVerify. Used both in the handshake (mTLS)
  * and after it (post-handshake authentication); only the context and the transcript differ.
  */
-import { TlsAlert } from "../alert.ts";
+import { alertFor, failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { CertificateError } from "../pki/certificate_error.ts";
 import { parseCertificate } from "../pki/certificate.ts";
@@ -62,7 +62,7 @@ export function certificateRequestBody(context: Uint8Array, config: ClientAuthCo
 export function readClientCertificate(body: Uint8Array, context: Uint8Array): Uint8Array[] {
   const msg = decodeCertificate(body);
   if (!equal(msg.requestContext, context)) {
-    throw new TlsAlert("illegal_parameter", "certificate_request_context mismatch");
+    throw failure("certificate_context_mismatch");
   }
   return msg.entries.map((e) => e.certData);
 }
@@ -89,13 +89,13 @@ export async function verifyClientCertificateVerify(
 ): Promise<number> {
   const cv = decodeCertificateVerify(body);
   if (!CLIENT_SIGNATURE_SCHEMES.includes(cv.scheme)) {
-    throw new TlsAlert("illegal_parameter", "client signed with a scheme we did not offer");
+    throw failure("certificate_verify_scheme", "the client signed with a scheme we did not offer");
   }
   let spki: Uint8Array;
   try {
     spki = parseCertificate(leaf).publicKey.spki;
   } catch {
-    throw new TlsAlert("bad_certificate", "client certificate does not parse");
+    throw failure("certificate_unparsable", "the client certificate does not parse");
   }
   const ok = await provider.verify(
     spki,
@@ -103,14 +103,15 @@ export async function verifyClientCertificateVerify(
     certificateVerifyContent(CLIENT_CONTEXT, transcriptHash),
     cv.signature,
   );
-  if (!ok) throw new TlsAlert("decrypt_error", "client CertificateVerify signature does not verify");
+  if (!ok) throw failure("certificate_verify_invalid", "the client CertificateVerify signature does not verify");
   return cv.scheme;
 }
 
+/** Why a post-handshake certificate was refused: the certificate rule, else the alert its failure names. */
 export function certificateErrorCode(err: unknown): { code: string; reason: string } {
   if (err instanceof CertificateError) return { code: err.code, reason: err.reason };
-  if (err instanceof TlsAlert) return { code: err.alertName, reason: err.message };
-  return { code: "internal_error", reason: String(err) };
+  const alert = alertFor(err);
+  return { code: alert.alertName, reason: alert.message };
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

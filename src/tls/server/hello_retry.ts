@@ -6,7 +6,7 @@
  * Cookie = version(1) || issued_at(4) || cipher_suite(2) || group(2) || <ClientHello1 hash>(1+n)
  *          || <digest of ClientHello1 minus what a retry may change>(1+32) || HMAC-SHA256(32)
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
@@ -82,13 +82,13 @@ export function hmacCookieCodec(provider: CryptoProvider, key: Uint8Array, lifet
       return out;
     },
     open(cookie, nowSeconds) {
-      if (cookie.length <= TAG_LENGTH) throw new TlsAlert("illegal_parameter", "cookie too short");
+      if (cookie.length <= TAG_LENGTH) throw failure("retry_cookie_invalid", "cookie too short");
       const body = cookie.subarray(0, cookie.length - TAG_LENGTH);
       if (!constantTimeEqual(mac(body), cookie.subarray(cookie.length - TAG_LENGTH))) {
-        throw new TlsAlert("illegal_parameter", "cookie was not issued by this server");
+        throw failure("retry_cookie_invalid", "cookie was not issued by this server");
       }
       const r = new Reader(body);
-      if (r.u8() !== COOKIE_VERSION) throw new TlsAlert("illegal_parameter", "unknown cookie version");
+      if (r.u8() !== COOKIE_VERSION) throw failure("retry_cookie_invalid", "unknown cookie version");
       const state: CookieState = {
         issuedAt: r.u32(),
         cipherSuite: r.u16(),
@@ -98,7 +98,7 @@ export function hmacCookieCodec(provider: CryptoProvider, key: Uint8Array, lifet
       };
       r.expectEnd("cookie");
       if (nowSeconds - state.issuedAt > lifetime || state.issuedAt > nowSeconds + 5) {
-        throw new TlsAlert("illegal_parameter", "cookie expired");
+        throw failure("retry_cookie_invalid", "cookie expired");
       }
       return state;
     },

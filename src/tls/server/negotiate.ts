@@ -3,7 +3,7 @@
  * and signature scheme, ALPN. Pure functions over the hello and the config; each refusal is the alert the
  * RFC names.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import type { GroupName } from "../../crypto/provider.ts";
 import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
@@ -25,7 +25,7 @@ export function chooseCipherSuite(hello: ClientHello, config: ServerConfig, tick
   const chacha = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
   if (offered[0] === chacha && config.cipherSuites.includes(chacha)) return suiteParams(chacha)!;
   for (const s of config.cipherSuites) if (offered.includes(s)) return suiteParams(s)!;
-  throw new TlsAlert("handshake_failure", "no cipher suite in common");
+  throw failure("no_common_cipher_suite");
 }
 
 export const groupCode: Record<GroupName, number> = {
@@ -50,7 +50,7 @@ export function chooseGroup(hello: ClientHello, config: ServerConfig): GroupChoi
   // RFC 8446 §4.2.8: each KeyShareEntry MUST correspond to a group offered in supported_groups.
   for (const s of shares) {
     if (!supported.includes(s.group)) {
-      throw new TlsAlert("illegal_parameter", "key share for a group not in supported_groups");
+      throw failure("key_share_unsupported_group");
     }
   }
   for (const g of config.groups) {
@@ -58,7 +58,7 @@ export function chooseGroup(hello: ClientHello, config: ServerConfig): GroupChoi
     if (share) return { group: g, share };
   }
   for (const g of config.groups) if (supported.includes(groupCode[g])) return { group: g };
-  throw new TlsAlert("handshake_failure", "no key exchange group in common");
+  throw failure("no_common_group");
 }
 
 export interface CertificateChoice {
@@ -75,12 +75,12 @@ export function chooseCertificate(hello: ClientHello, config: ServerConfig): Cer
   const accepted = hello.signatureAlgorithms ?? [];
   const candidates = config.certificates.certificates(hello.serverName);
   // A resolver may hold nothing yet (an ACME certificate still being obtained).
-  if (candidates.length === 0) throw new TlsAlert("handshake_failure", "no certificate to serve yet");
+  if (candidates.length === 0) throw failure("no_certificate_yet");
   for (const certificate of candidates) {
     const scheme = certificate.schemes.find((s) => accepted.includes(s));
     if (scheme !== undefined) return { certificate, scheme };
   }
-  throw new TlsAlert("handshake_failure", "no certificate with a signature scheme the client accepts");
+  throw failure("no_certificate_for_schemes");
 }
 
 /** RFC 8737 §6.2: the ALPN protocol of tls-alpn-01 validation. */
@@ -88,17 +88,21 @@ export const ACME_TLS_ALPN = "acme-tls/1";
 
 /**
  * RFC 8737 §3: a ClientHello offering only "acme-tls/1" is an ACME server validating a tls-alpn-01 challenge.
- * It gets the challenge certificate for its SNI name and nothing else; without a pending challenge for that
- * name it is refused (no_application_protocol). Any other hello gets null: ordinary clients never see it.
+ * It gets the challenge certificate for its SNI name and nothing else (no resumption, no other certificate).
  */
-export async function chooseAcmeChallenge(hello: ClientHello, config: ServerConfig): Promise<CertificateChoice | null> {
-  if (hello.alpn?.length !== 1 || hello.alpn[0] !== ACME_TLS_ALPN) return null;
+export function isAcmeValidation(hello: ClientHello): boolean {
+  return hello.alpn?.length === 1 && hello.alpn[0] === ACME_TLS_ALPN;
+}
+
+/**
+ * The challenge certificate for an ACME validation (`isAcmeValidation`); without a pending challenge for the
+ * SNI name the hello is refused (no_application_protocol). Asynchronous: a fleet may keep challenges in a store.
+ */
+export async function chooseAcmeChallenge(hello: ClientHello, config: ServerConfig): Promise<CertificateChoice> {
   const certificate = hello.serverName ? await config.certificates.acmeChallenge?.(hello.serverName) : null;
-  if (!certificate) {
-    throw new TlsAlert("no_application_protocol", `no tls-alpn-01 challenge for ${hello.serverName ?? "(no SNI)"}`);
-  }
+  if (!certificate) throw failure("acme_challenge_unknown", `no challenge for ${hello.serverName ?? "(no SNI)"}`);
   const scheme = certificate.schemes.find((s) => (hello.signatureAlgorithms ?? []).includes(s));
-  if (scheme === undefined) throw new TlsAlert("handshake_failure", "the validator accepts no scheme of our key");
+  if (scheme === undefined) throw failure("no_certificate_for_schemes", "the validator accepts no scheme of our key");
   return { certificate, scheme };
 }
 
@@ -122,5 +126,5 @@ function wildcardMatches(pattern: string, name: string): boolean {
 export function chooseAlpn(hello: ClientHello, config: ServerConfig): string | null {
   if (!hello.alpn || config.alpnProtocols.length === 0) return null;
   for (const p of config.alpnProtocols) if (hello.alpn.includes(p)) return p;
-  throw new TlsAlert("no_application_protocol", `client offered ${hello.alpn.join(", ")}`);
+  throw failure("no_common_alpn", `client offered ${hello.alpn.join(", ")}`);
 }

@@ -4,7 +4,7 @@
  * time, before anything in the ticket is trusted further. A bad binder aborts with decrypt_error; a ticket
  * we cannot use is skipped, so the client gets a full handshake.
  */
-import { TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
@@ -42,7 +42,7 @@ export function acceptPsk(
   const offered = hello.preSharedKey;
   if (!offered || !config.tickets) return null;
   // RFC 8446 §4.2.9: pre_shared_key without psk_key_exchange_modes is a malformed offer.
-  if (!hello.pskModes) throw new TlsAlert("missing_extension", "pre_shared_key without psk_key_exchange_modes");
+  if (!hello.pskModes) throw failure("extension_missing", "pre_shared_key without psk_key_exchange_modes");
   const mode = chooseMode(hello, config);
   if (mode === null) return null;
   const now = config.now();
@@ -57,7 +57,7 @@ export function acceptPsk(
     const expected = finishedVerifyData(hash, early.binderKey(false), transcript.digest());
     // RFC 8446 §4.2.11: the binder MUST be validated; if it does not, abort with decrypt_error.
     if (!constantTimeEqual(expected, offered.binders[index])) {
-      throw new TlsAlert("decrypt_error", "PSK binder does not verify");
+      throw failure("psk_binder_invalid");
     }
     const clientTicketAge = (offered.identities[index].obfuscatedTicketAge - state.ageAdd) >>> 0;
     return { index, state, early, mode, binder: offered.binders[index], clientTicketAge };

@@ -8,6 +8,7 @@ import type { ReplayStore } from "../tickets/replay_store.ts";
 import type { ClientAuthConfig } from "./client_auth.ts";
 import type { TicketSealer } from "../tickets/ticket_keys.ts";
 import { type CertificateResolver, staticResolver } from "./certificate_resolver.ts";
+import { MAX_CLIENT_HELLO } from "../wire/handshake.ts";
 
 /** Session tickets, resumption and 0-RTT (RFC 8446 §4.6.1, §4.2.10, §8). */
 export interface TicketConfig {
@@ -55,7 +56,10 @@ export interface ServerConfig {
   alpnProtocols: readonly string[];
   /** NamedGroup code points announced in EncryptedExtensions (RFC 8446 §4.2.7); empty sends none. */
   advertisedGroups: readonly number[];
-  /** Upper bound for one handshake message from the client (a ClientHello with long padding fits). */
+  /**
+   * Upper bound for one handshake message from the client; the default admits the largest ClientHello the
+   * RFC's structure allows (MAX_CLIENT_HELLO, 131,396 bytes). Memory grows with what arrives, up to this.
+   */
   maxHandshakeMessageSize: number;
   /** Seals and opens HelloRetryRequest cookies (RFC 8446 §4.2.2). */
   retryCookies: RetryCookieCodec;
@@ -99,7 +103,7 @@ export function serverConfig(o: ServerConfigOptions): ServerConfig {
     groups: o.groups ?? DEFAULT_GROUPS,
     alpnProtocols: o.alpnProtocols ?? [],
     advertisedGroups: o.advertisedGroups ?? [],
-    maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? 64 * 1024,
+    maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? MAX_CLIENT_HELLO,
     retryCookies: o.retryCookies ??
       hmacCookieCodec(o.provider, o.cookieKey ?? o.provider.randomBytes(32), o.cookieLifetime ?? 60),
     now: o.now ?? Date.now,

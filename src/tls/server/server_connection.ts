@@ -2,121 +2,108 @@
  * The server side of the TLS 1.3 handshake (RFC 8446 §2, §4), sans-IO.
  *
  * Reads top to bottom as the server's flight: ClientHello → (HelloRetryRequest → ClientHello) →
- * ServerHello, EncryptedExtensions, [Certificate, CertificateVerify], Finished → [early data,
- * EndOfEarlyData] → client Finished → NewSessionTicket. Each state is an `Expect*` value carrying only what
- * that step needs; a message that fits no state is unexpected_message.
+ * ServerHello, EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished →
+ * [early data, EndOfEarlyData] → [client Certificate, CertificateVerify] → client Finished → NewSessionTicket.
+ * Each state is an `Expect*` value carrying what the rest of the handshake needs (suite, transcript, secrets);
+ * a message that fits no state is unexpected_message (handshake.ts `expectMessage`). After the handshake the
+ * Established state keeps what tickets and post-handshake authentication need.
  */
-import { TlsAlert } from "../alert.ts";
-import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
+import { failure } from "../failures.ts";
 import {
-  EarlySecret,
-  finishedVerifyData,
-  type HandshakeSecret,
-  type MasterSecret,
-  ticketPsk,
-} from "../key_schedule.ts";
+  type ApplicationTraffic,
+  assertNever,
+  checkFinished,
+  expectMessage,
+  finishedMessage,
+  type HandshakeContext,
+  type HandshakeTraffic,
+} from "../handshake.ts";
+import { keyLogger } from "../key_log.ts";
+import { EarlySecret } from "../key_schedule.ts";
 import { MAX_PLAINTEXT } from "../record/framing.ts";
-import { encodeSessionState } from "../tickets/session_state.ts";
-import { type ClientHello, decodeClientHello } from "../wire/client_hello.ts";
-import {
-  ExtensionType,
-  groupName,
-  HandshakeType,
-  ProtocolVersion,
-  PskKeyExchangeMode,
-  schemeName,
-} from "../wire/constants.ts";
+import { TlsUsageError } from "../usage_error.ts";
 import { certificateVerifyContent, encodeCertificateVerify, SERVER_CONTEXT } from "../wire/certificate_verify.ts";
 import { encodeCertificate } from "../wire/certificate.ts";
+import { ExtensionType, handshakeName, HandshakeType, ProtocolVersion, schemeName } from "../wire/constants.ts";
 import { encodeEncryptedExtensions } from "../wire/encrypted_extensions.ts";
 import type { Extension } from "../wire/extensions/extension_list.ts";
-import { encodeCertificateStatus } from "../wire/extensions/status_request.ts";
 import { encodeProtocolNames } from "../wire/extensions/alpn.ts";
-import { encodeMaxEarlyDataSize } from "../wire/extensions/early_data.ts";
-import { encodeServerKeyShare, type KeyShareEntry } from "../wire/extensions/key_share.ts";
+import { encodeServerKeyShare } from "../wire/extensions/key_share.ts";
 import { encodeSelectedIdentity } from "../wire/extensions/pre_shared_key.ts";
 import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
 import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
 import { encodeSelectedVersion } from "../wire/extensions/supported_versions.ts";
-import { decodeFinished } from "../wire/finished.ts";
-import { encodeHandshake, type HandshakeMessage } from "../wire/handshake.ts";
-import { encodeNewSessionTicket } from "../wire/new_session_ticket.ts";
+import type { HandshakeMessage } from "../wire/handshake.ts";
 import { encodeServerHello } from "../wire/server_hello.ts";
-import { Writer } from "../wire/writer.ts";
-import { decideEarlyData } from "./early_data.ts";
-import { type CookieState, encodeHelloRetryRequest, helloDigest, messageHash } from "./hello_retry.ts";
 import {
-  ACME_TLS_ALPN,
-  type CertificateChoice,
-  chooseAcmeChallenge,
-  chooseAlpn,
-  chooseCertificate,
-  chooseCipherSuite,
-  chooseGroup,
-  groupCode,
-} from "./negotiate.ts";
-import { type AcceptedPsk, acceptPsk, firstTicketSuite } from "./psk.ts";
-import type { ServerCertificate, ServerConfig } from "./server_config.ts";
-import {
-  certificateErrorCode,
   certificateRequestBody,
+  type ClientAuthConfig,
   readClientCertificate,
   verifyClientCertificateVerify,
   verifyClientChain,
 } from "./client_auth.ts";
+import { type NeedsRetry, negotiate, type Negotiated } from "./client_hello.ts";
+import { decideEarlyData, type EarlyDataDecision } from "./early_data.ts";
+import { encodeHelloRetryRequest, helloDigest } from "./hello_retry.ts";
+import { type CertificateChoice, chooseAcmeChallenge } from "./negotiate.ts";
+import { encodeCertificateStatus } from "../wire/extensions/status_request.ts";
+import { newSessionTicket, type ResumableSession } from "./new_session_ticket.ts";
+import {
+  type AuthExchange,
+  awaited,
+  readCertificate,
+  readCertificateVerify,
+  readFinished,
+  startExchange,
+} from "./post_handshake_auth.ts";
+import type { ServerCertificate, ServerConfig } from "./server_config.ts";
 
-interface ExpectFinished {
-  name: "ExpectFinished";
+/** What the client's remaining flight is checked against. */
+interface ServerHandshake extends HandshakeContext {
+  info: ConnectionInfo;
+  /** client_handshake_traffic_secret: the key of the client's flight and of its Finished (RFC 8446 §4.4.4). */
   clientHandshakeSecret: Uint8Array;
-  clientTrafficSecret: Uint8Array;
-  master: MasterSecret;
+  /** Derived at our Finished: the client's application key, and the master secret for resumption. */
+  app: ApplicationTraffic;
+  /** The client offered post_handshake_auth (RFC 8446 §4.2.6). */
+  offersPostHandshakeAuth: boolean;
+}
+
+/** What an established connection keeps for tickets and post-handshake authentication. */
+interface ServerSession extends ResumableSession {
+  /** Through the client Finished: where each post-handshake CertificateRequest's transcript starts (§4.4). */
+  transcript: TranscriptHash;
+  offersPostHandshakeAuth: boolean;
+  ticketsSent: number;
+  /** Our CertificateRequests, oldest first; the client answers them in order. */
+  requests: AuthExchange[];
 }
 
 type ServerState =
-  | { name: "ExpectClientHello"; retried: boolean }
-  | { name: "ExpectEndOfEarlyData"; then: ExpectFinished }
-  | { name: "ExpectCertificate"; then: ExpectFinished }
-  | { name: "ExpectCertificateVerify"; chain: Uint8Array[]; then: ExpectFinished }
-  | ExpectFinished
-  | { name: "Connected" };
-
-/** A post-handshake CertificateRequest awaiting its answer (RFC 8446 §4.6.2). */
-interface PendingAuth {
-  context: Uint8Array;
-  transcript: TranscriptHash;
-  expect: "certificate" | "certificate_verify" | "finished";
-  chain: Uint8Array[];
-  refused: { code: string; reason: string } | null;
-}
-
-/** The handshake secret and both handshake traffic secrets (RFC 8446 §7.1). */
-interface HandshakeKeys {
-  secret: HandshakeSecret;
-  client: Uint8Array;
-  server: Uint8Array;
-}
+  /** `earlyDataRefused`: the first ClientHello offered 0-RTT and got a HelloRetryRequest instead. */
+  | { name: "ExpectClientHello"; retried: boolean; earlyDataRefused: boolean }
+  | { name: "ExpectEndOfEarlyData"; hs: ServerHandshake; received: number; limit: number }
+  | { name: "ExpectCertificate"; hs: ServerHandshake; clientAuth: ClientAuthConfig }
+  | { name: "ExpectCertificateVerify"; hs: ServerHandshake; chain: Uint8Array[] }
+  | { name: "ExpectFinished"; hs: ServerHandshake }
+  | { name: "Established"; session: ServerSession };
 
 /** RFC 8446 §4.2.10: rejected early data is skipped up to this much when no ticket says otherwise. */
 const DEFAULT_EARLY_SKIP = 16 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 export class ServerConnection extends TlsConnection {
-  private state: ServerState = { name: "ExpectClientHello", retried: false };
-  private clientHelloSeen = false;
+  private state: ServerState = { name: "ExpectClientHello", retried: false, earlyDataRefused: false };
   private negotiated: ConnectionInfo | null = null;
-  private earlyDataReceived = 0;
-  /** The first ClientHello offered early data and got a HelloRetryRequest: it is refused (and reported so). */
-  private earlyDataBeforeRetry = false;
-  private ticketsSent = 0;
-  private clientOffersPostHandshakeAuth = false;
-  private readonly pendingAuth: PendingAuth[] = [];
-  /** RFC 8446 §4.6.1: tickets derive their PSK from it; kept for tickets sent on request later. */
-  protected resumptionMasterSecret: Uint8Array | null = null;
+  /** RFC 8446 §5: change_cipher_spec is acceptable once the first ClientHello has arrived. */
+  private clientHelloSeen = false;
 
   constructor(readonly config: ServerConfig) {
-    super(config.provider, config.maxHandshakeMessageSize);
+    super("server", config.provider, config.maxHandshakeMessageSize);
   }
 
   /** What was negotiated; available once the server's flight is out (so 0-RTT handlers can see it too). */
@@ -124,194 +111,137 @@ export class ServerConnection extends TlsConnection {
     return this.negotiated;
   }
 
-  protected async onHandshakeMessage(msg: HandshakeMessage): Promise<void> {
+  protected onHandshakeMessage(msg: HandshakeMessage): void | Promise<void> {
     const s = this.state;
-    if (s.name === "ExpectClientHello" && msg.type === HandshakeType.client_hello) {
-      return await this.handleClientHello(msg, s.retried);
+    switch (s.name) {
+      case "ExpectClientHello":
+        return this.handleClientHello(expectMessage(msg, HandshakeType.client_hello, s.name), s);
+      case "ExpectEndOfEarlyData":
+        return this.handleEndOfEarlyData(expectMessage(msg, HandshakeType.end_of_early_data, s.name), s);
+      case "ExpectCertificate":
+        return this.handleClientCertificate(expectMessage(msg, HandshakeType.certificate, s.name), s);
+      case "ExpectCertificateVerify":
+        return this.handleClientCertificateVerify(expectMessage(msg, HandshakeType.certificate_verify, s.name), s);
+      case "ExpectFinished":
+        return this.handleClientFinished(expectMessage(msg, HandshakeType.finished, s.name), s);
+      case "Established":
+        throw failure("message_unexpected", `${handshakeName(msg.type)} after the handshake`);
+      default:
+        return assertNever(s);
     }
-    if (s.name === "ExpectEndOfEarlyData" && msg.type === HandshakeType.end_of_early_data) {
-      return this.handleEndOfEarlyData(msg, s.then);
-    }
-    if (s.name === "ExpectCertificate" && msg.type === HandshakeType.certificate) {
-      return await this.handleClientCertificate(msg, s.then);
-    }
-    if (s.name === "ExpectCertificateVerify" && msg.type === HandshakeType.certificate_verify) {
-      return await this.handleClientCertificateVerify(msg, s.chain, s.then);
-    }
-    if (s.name === "ExpectFinished" && msg.type === HandshakeType.finished) return this.handleClientFinished(msg, s);
-    throw new TlsAlert("unexpected_message", `handshake message ${msg.type} in ${s.name}`);
-  }
-
-  /** RFC 8446 §4.6: a client sends no post-handshake messages but KeyUpdate, unless we asked for a certificate. */
-  protected async onPostHandshakeMessage(msg: HandshakeMessage): Promise<void> {
-    const pending = this.pendingAuth[0];
-    if (!pending || !postHandshakeAuthExpects(pending, msg.type)) {
-      throw new TlsAlert("unexpected_message", `post-handshake message ${msg.type} from client`);
-    }
-    await this.handlePostHandshakeAuth(pending, msg);
   }
 
   /** RFC 8446 §5: a compatibility change_cipher_spec may arrive after the first ClientHello, until Finished. */
   protected acceptsChangeCipherSpec(): boolean {
-    return this.state.name !== "Connected" && this.clientHelloSeen;
-  }
-
-  /** Sends `count` more tickets (RFC 8446 §4.6.1: "at any time after it receives the client Finished"). */
-  sendTickets(count = 1): void {
-    if (!this.isHandshakeComplete || !this.config.tickets) {
-      throw new TlsAlert("internal_error", "tickets need a completed handshake");
-    }
-    for (let i = 0; i < count; i++) this.sendTicket();
-    this.flushHandshake();
+    return this.state.name !== "Established" && this.clientHelloSeen;
   }
 
   // ----- ClientHello -----
 
-  private async handleClientHello(msg: HandshakeMessage, retried: boolean): Promise<void> {
+  /** RFC 8446 §4.1.2: negotiate from the ClientHello, then answer with a HelloRetryRequest or our flight. */
+  private handleClientHello(
+    msg: HandshakeMessage,
+    s: Extract<ServerState, { name: "ExpectClientHello" }>,
+  ): void | Promise<void> {
     this.clientHelloSeen = true;
-    const hello = decodeClientHello(msg.body);
-    checkVersions(hello);
-    const retry = this.openRetryCookie(hello, retried);
-    const suite = chooseCipherSuite(hello, this.config, firstTicketSuite(hello, this.config));
-    if (retry && retry.cipherSuite !== suite.code) {
-      throw new TlsAlert("illegal_parameter", "second ClientHello changed the cipher suite choice");
-    }
-    this.setSuite(suite);
-    const prefix = this.hash!.transcript();
-    if (retry) {
-      prefix.update(messageHash(retry.firstHelloHash));
-      prefix.update(encodeHelloRetryRequest(hello.legacySessionId, suite.code, retry.group, hello.cookie!));
-    }
-    // RFC 8737 §3: a tls-alpn-01 validation gets the challenge certificate, never a resumption.
-    const challenge = await chooseAcmeChallenge(hello, this.config);
-    const psk = challenge ? null : acceptPsk(hello, msg.raw, prefix, suite, this.config);
-    checkRequiredExtensions(hello, psk);
-    const group = psk?.mode === PskKeyExchangeMode.psk_ke ? null : chooseGroup(hello, this.config);
-    const cert = psk ? null : challenge ?? chooseCertificate(hello, this.config);
-    const alpn = challenge ? ACME_TLS_ALPN : chooseAlpn(hello, this.config);
-    const afterRetry = retried || retry !== null;
-    if (group && !group.share) return this.sendHelloRetryRequest(msg, hello, afterRetry, groupCode[group.group]);
-    if (retry) checkRetriedHello(hello, retry, this.config.provider);
-
-    this.clientRandom = hello.random;
-    this.transcript = prefix;
-    this.transcript.update(msg.raw);
-    const early = hello.earlyData
-      ? await decideEarlyData(psk, suite, alpn, afterRetry, this.config)
-      : this.earlyDataBeforeRetry
-      ? { accept: false as const, reason: "HelloRetryRequest was needed" }
-      : null;
-    this.negotiated = {
-      version: "TLSv1.3",
-      cipherSuite: suite.name,
-      group: group?.group ?? null,
-      alpn,
-      serverName: hello.serverName ?? null,
-      resumed: psk !== null,
-      earlyDataAccepted: early?.accept === true,
-      earlyDataRejectedReason: early && !early.accept ? early.reason : null,
-      peerSignatureScheme: null,
-      peerCertificates: [],
-    };
-    const earlySecret = psk?.early ?? EarlySecret.fromPsk(this.hash!);
-    const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(this.transcript.digest()) : null;
-    if (clientEarlySecret) this.log("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
-    this.clientOffersPostHandshakeAuth = hello.postHandshakeAuth;
-    const handshake = this.sendServerHello(hello, earlySecret, group?.share ?? null, psk, afterRetry);
-    this.sendEncryptedExtensions(hello, alpn, clientEarlySecret !== null);
-    // RFC 8446 §4.3.2: a server authenticating with a PSK does not send CertificateRequest in the handshake.
-    const askCertificate = !psk && (this.config.clientAuth?.mode ?? "none") !== "none";
-    if (askCertificate) {
-      this.sendAndHash(
-        HandshakeType.certificate_request,
-        certificateRequestBody(new Uint8Array(0), this.config.clientAuth!),
+    // RFC 8446 §4.2.10: the client may not offer early data again, so from the second ClientHello on nothing
+    // undecryptable is skipped.
+    if (s.retried) this.skipEarlyData(null);
+    const n = negotiate(msg, s.retried, this.config);
+    if (n.kind === "retry") return this.sendHelloRetryRequest(msg, n);
+    if (n.acmeValidation) {
+      return chooseAcmeChallenge(n.hello, this.config).then((certificate) =>
+        this.sendServerFlight({ ...n, certificate }, null)
       );
     }
-    if (psk) this.negotiated.peerCertificates = psk.state.clientCertificates;
-    if (cert) await this.sendCertificateAndVerify(cert, hello.statusRequest);
-    const next = this.sendServerFinished(handshake);
-    this.startReading(
-      hello,
-      psk,
-      handshake,
-      clientEarlySecret,
-      askCertificate ? { name: "ExpectCertificate", then: next } : next,
-    );
+    if (n.hello.earlyData) {
+      return decideEarlyData(n.psk, n.suite.params, n.alpn, n.afterRetry, this.config)
+        .then((early) => this.sendServerFlight(n, early));
+    }
+    const refused = s.earlyDataRefused ? { accept: false as const, reason: "HelloRetryRequest was needed" } : null;
+    return this.sendServerFlight(n, refused);
   }
 
-  /** RFC 8446 §4.1.4, §4.2.2: ask for a share of `group`, with our state in the cookie. */
-  private sendHelloRetryRequest(msg: HandshakeMessage, hello: ClientHello, retried: boolean, group: number): void {
-    // RFC 8446 §4.1.4: a client that still has no acceptable share after a HelloRetryRequest is broken.
-    if (retried) throw new TlsAlert("illegal_parameter", "second ClientHello without the requested key share");
+  /** RFC 8446 §4.1.4, §4.2.2: ask for a share of `group`, with our state in the cookie (we keep none). */
+  private sendHelloRetryRequest(msg: HandshakeMessage, r: NeedsRetry): void {
     const cookie = this.config.retryCookies.seal({
       issuedAt: Math.floor(this.config.now() / 1000),
-      cipherSuite: this.suite!.code,
-      group,
-      firstHelloHash: this.hash!.hash(msg.raw),
-      helloDigest: helloDigest(this.config.provider, hello),
+      cipherSuite: r.suite.params.code,
+      group: r.group,
+      firstHelloHash: r.suite.hash.hash(msg.raw),
+      helloDigest: helloDigest(this.provider, r.hello),
     });
-    this.sendHandshake(encodeHelloRetryRequest(hello.legacySessionId, this.suite!.code, group, cookie));
-    if (hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
+    this.records.queueHandshake(encodeHelloRetryRequest(r.hello.legacySessionId, r.suite.params.code, r.group, cookie));
+    if (r.hello.legacySessionId.length > 0) this.records.writeChangeCipherSpec();
     // RFC 8446 §4.2.10: early data sent with the first ClientHello is skipped after a HelloRetryRequest.
-    if (hello.earlyData) {
-      this.earlyDataSkipBudget = this.earlySkipLimit();
-      this.earlyDataBeforeRetry = true;
-    }
-    this.state = { name: "ExpectClientHello", retried: true };
-  }
-
-  /** A cookie is only valid in a second ClientHello, and a second ClientHello must carry ours. */
-  private openRetryCookie(hello: ClientHello, retried: boolean): CookieState | null {
-    if (!hello.cookie) {
-      if (retried) throw new TlsAlert("missing_extension", "second ClientHello without the cookie");
-      return null;
-    }
-    return this.config.retryCookies.open(hello.cookie, Math.floor(this.config.now() / 1000));
+    if (r.hello.earlyData) this.skipEarlyData(earlySkipLimit(null));
+    this.state = { name: "ExpectClientHello", retried: true, earlyDataRefused: r.hello.earlyData };
   }
 
   // ----- the server's flight -----
 
-  private sendServerHello(
-    hello: ClientHello,
-    early: EarlySecret,
-    share: KeyShareEntry | null,
-    psk: AcceptedPsk | null,
-    afterRetry: boolean,
-  ): HandshakeKeys {
+  /** ServerHello, EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished. */
+  private sendServerFlight(n: Negotiated, early: EarlyDataDecision | null): void | Promise<void> {
+    const ctx: HandshakeContext = {
+      suite: n.suite,
+      transcript: n.transcript,
+      log: keyLogger(this.config.keyLog, n.hello.random),
+    };
+    const info = this.negotiated = negotiatedInfo(n, early);
+    const earlySecret = n.psk?.early ?? EarlySecret.fromPsk(n.suite.hash);
+    const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(ctx.transcript.digest()) : null;
+    if (clientEarlySecret) ctx.log("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
+    const handshake = this.sendServerHello(n, ctx, earlySecret);
+    this.sendEncryptedExtensions(n, ctx, clientEarlySecret !== null);
+    // RFC 8446 §4.3.2: a server authenticating with a PSK does not send CertificateRequest in the handshake.
+    const clientAuth = this.config.clientAuth;
+    const askCertificate = !n.psk && clientAuth !== null && clientAuth.mode !== "none" ? clientAuth : null;
+    if (askCertificate) {
+      this.sendMessage(
+        ctx.transcript,
+        HandshakeType.certificate_request,
+        certificateRequestBody(EMPTY, askCertificate),
+      );
+    }
+    const hs = { ...ctx, info, offersPostHandshakeAuth: n.hello.postHandshakeAuth };
+    const finish = () => this.sendServerFinished(hs, handshake, n, clientEarlySecret, askCertificate);
+    if (n.certificate) {
+      return this.sendCertificateAndVerify(ctx, n.certificate, n.hello.statusRequest).then(finish);
+    }
+    finish();
+  }
+
+  private sendServerHello(n: Negotiated, ctx: HandshakeContext, early: EarlySecret): HandshakeTraffic {
     const extensions: Extension[] = [];
-    if (psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
+    if (n.psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(n.psk.index) });
     let shared: Uint8Array | undefined;
-    if (share) {
-      const ours = this.provider.keyExchange(this.negotiated!.group as never).generate();
-      shared = ours.agree(share.keyExchange);
+    if (n.group) {
+      const ours = this.provider.keyExchange(n.group.group).generate();
+      shared = ours.agree(n.group.share.keyExchange);
       extensions.push({
         type: ExtensionType.key_share,
-        data: encodeServerKeyShare({ group: share.group, keyExchange: ours.publicKey }),
+        data: encodeServerKeyShare({ group: n.group.share.group, keyExchange: ours.publicKey }),
       });
     }
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSelectedVersion(ProtocolVersion.TLS1_3) });
-    this.sendAndHash(
+    this.sendMessage(
+      ctx.transcript,
       HandshakeType.server_hello,
       encodeServerHello({
         legacyVersion: ProtocolVersion.TLS1_2,
         random: this.provider.randomBytes(32),
-        legacySessionIdEcho: hello.legacySessionId,
-        cipherSuite: this.suite!.code,
+        legacySessionIdEcho: n.hello.legacySessionId,
+        cipherSuite: n.suite.params.code,
         legacyCompressionMethod: 0,
         extensions,
       }),
     );
     // RFC 8446 Appendix D.4: in compatibility mode the dummy change_cipher_spec follows our first flight message.
-    if (!afterRetry && hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
-    const secret = early.intoHandshake(shared);
-    const traffic = secret.trafficSecrets(this.transcript!.digest());
-    this.log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", traffic.client);
-    this.log("SERVER_HANDSHAKE_TRAFFIC_SECRET", traffic.server);
-    this.setWriteSecret(traffic.server);
-    return { secret, client: traffic.client, server: traffic.server };
+    if (n.hello.legacySessionId.length > 0) this.records.writeChangeCipherSpec();
+    return this.enterHandshakeTraffic(ctx, early, shared);
   }
 
-  private sendEncryptedExtensions(hello: ClientHello, alpn: string | null, earlyAccepted: boolean): void {
+  private sendEncryptedExtensions(n: Negotiated, ctx: HandshakeContext, earlyAccepted: boolean): void {
     const extensions: Extension[] = [];
     // RFC 8446 §4.2.7: a server may tell the client which groups it prefers, for later connections.
     if (this.config.advertisedGroups.length > 0) {
@@ -320,137 +250,165 @@ export class ServerConnection extends TlsConnection {
         data: encodeSupportedGroups(this.config.advertisedGroups),
       });
     }
-    if (hello.recordSizeLimit !== undefined) {
+    if (n.hello.recordSizeLimit !== undefined) {
       // RFC 8449 §4: the peer's limit counts the content type byte; ours is the protocol maximum.
-      this.maxSendFragment = Math.min(MAX_PLAINTEXT, hello.recordSizeLimit - 1);
+      this.records.maxSendFragment = Math.min(MAX_PLAINTEXT, n.hello.recordSizeLimit - 1);
       extensions.push({ type: ExtensionType.record_size_limit, data: encodeRecordSizeLimit(MAX_PLAINTEXT + 1) });
     }
     // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
-    if (hello.serverName) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (alpn !== null) {
+    if (n.hello.serverName) extensions.push({ type: ExtensionType.server_name, data: EMPTY });
+    if (n.alpn !== null) {
       extensions.push({
         type: ExtensionType.application_layer_protocol_negotiation,
-        data: encodeProtocolNames([alpn]),
+        data: encodeProtocolNames([n.alpn]),
       });
     }
-    if (earlyAccepted) extensions.push({ type: ExtensionType.early_data, data: new Uint8Array(0) });
-    this.sendAndHash(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(extensions));
+    if (earlyAccepted) extensions.push({ type: ExtensionType.early_data, data: EMPTY });
+    this.sendMessage(ctx.transcript, HandshakeType.encrypted_extensions, encodeEncryptedExtensions(extensions));
   }
 
   /** RFC 8446 §4.4.2, §4.4.3; the OCSP staple only for a client that asked (RFC 8446 §4.4.2.1). */
-  private async sendCertificateAndVerify(choice: CertificateChoice, staple: boolean): Promise<void> {
-    this.sendAndHash(HandshakeType.certificate, certificateBody(choice.certificate, staple));
-    const content = certificateVerifyContent(SERVER_CONTEXT, this.transcript!.digest());
+  private async sendCertificateAndVerify(
+    ctx: HandshakeContext,
+    choice: CertificateChoice,
+    staple: boolean,
+  ): Promise<void> {
+    this.sendMessage(ctx.transcript, HandshakeType.certificate, certificateBody(choice.certificate, staple));
+    const content = certificateVerifyContent(SERVER_CONTEXT, ctx.transcript.digest());
     const signature = await choice.certificate.signingKey.sign(choice.scheme, content);
-    this.sendAndHash(HandshakeType.certificate_verify, encodeCertificateVerify({ scheme: choice.scheme, signature }));
-  }
-
-  /** RFC 8446 §4.4.4; application secrets come from the transcript through the server Finished. */
-  private sendServerFinished(handshake: HandshakeKeys): ExpectFinished {
-    this.sendAndHash(
-      HandshakeType.finished,
-      finishedVerifyData(this.hash!, handshake.server, this.transcript!.digest()),
+    this.sendMessage(
+      ctx.transcript,
+      HandshakeType.certificate_verify,
+      encodeCertificateVerify({ scheme: choice.scheme, signature }),
     );
-    const master = handshake.secret.intoMaster();
-    const app = master.applicationSecrets(this.transcript!.digest());
-    this.log("CLIENT_TRAFFIC_SECRET_0", app.client);
-    this.log("SERVER_TRAFFIC_SECRET_0", app.server);
-    this.log("EXPORTER_SECRET", app.exporter);
-    this.setWriteSecret(app.server);
-    this.canSendBeforeComplete = true;
-    return { name: "ExpectFinished", clientHandshakeSecret: handshake.client, clientTrafficSecret: app.client, master };
   }
 
-  /** Reads early data under the early key when 0-RTT was accepted, else the client's handshake flight. */
-  private startReading(
-    hello: ClientHello,
-    psk: AcceptedPsk | null,
-    handshake: HandshakeKeys,
+  /**
+   * RFC 8446 §4.4.4: our Finished; the application secrets follow from the transcript through it, and we may
+   * send 0.5-RTT data. Then we read early data under the early key when 0-RTT was accepted, else the client's
+   * flight under its handshake key.
+   */
+  private sendServerFinished(
+    ctx: Omit<ServerHandshake, "clientHandshakeSecret" | "app">,
+    handshake: HandshakeTraffic,
+    n: Negotiated,
     clientEarlySecret: Uint8Array | null,
-    next: ExpectFinished | { name: "ExpectCertificate"; then: ExpectFinished },
+    askCertificate: ClientAuthConfig | null,
   ): void {
-    if (clientEarlySecret && next.name === "ExpectFinished") {
-      this.setReadSecret(clientEarlySecret);
-      this.receivingEarlyData = true;
-      this.state = { name: "ExpectEndOfEarlyData", then: next };
-      this.emit({ type: "early_data_accepted", info: this.negotiated! });
+    this.records.queueHandshake(finishedMessage(ctx.suite.hash, ctx.transcript, handshake.server));
+    const app = this.enterApplicationTraffic(ctx, handshake.secret);
+    const hs: ServerHandshake = { ...ctx, clientHandshakeSecret: handshake.client, app };
+    if (clientEarlySecret) {
+      this.keyClientDirection(ctx.suite, clientEarlySecret);
+      this.state = { name: "ExpectEndOfEarlyData", hs, received: 0, limit: this.config.tickets?.maxEarlyDataSize ?? 0 };
+      this.emit({ type: "early_data_accepted", info: hs.info });
       return;
     }
-    this.setReadSecret(handshake.client);
+    this.keyClientDirection(ctx.suite, handshake.client);
     // RFC 8446 §4.2.10: rejected early data is skipped, up to the ticket's limit, by trial decryption.
-    if (hello.earlyData) this.earlyDataSkipBudget = this.earlySkipLimit(psk);
-    this.state = next;
+    if (n.hello.earlyData) this.skipEarlyData(earlySkipLimit(n.psk?.state.maxEarlyData));
+    this.state = askCertificate
+      ? { name: "ExpectCertificate", hs, clientAuth: askCertificate }
+      : { name: "ExpectFinished", hs };
   }
 
   // ----- early data and the client's flight -----
 
   /** RFC 8446 §4.2.10: more early data than max_early_data_size is unexpected_message. */
-  protected override onEarlyData(content: Uint8Array): void {
-    this.earlyDataReceived += content.length;
-    if (this.earlyDataReceived > this.config.tickets!.maxEarlyDataSize) {
-      throw new TlsAlert("unexpected_message", "early data beyond max_early_data_size");
-    }
+  protected override onEarlyApplicationData(content: Uint8Array): void {
+    const s = this.state;
+    if (s.name !== "ExpectEndOfEarlyData") return super.onEarlyApplicationData(content);
+    s.received += content.length;
+    if (s.received > s.limit) throw failure("early_data_too_long");
     if (content.length > 0) this.emit({ type: "early_data", data: content });
   }
 
   /** RFC 8446 §4.5: EndOfEarlyData switches the client to its handshake key. */
-  private handleEndOfEarlyData(msg: HandshakeMessage, next: ExpectFinished): void {
-    if (msg.body.length !== 0) throw new TlsAlert("decode_error", "EndOfEarlyData with a body");
-    this.transcript!.update(msg.raw);
-    this.receivingEarlyData = false;
-    this.setReadSecret(next.clientHandshakeSecret);
-    this.state = next;
+  private handleEndOfEarlyData(
+    msg: HandshakeMessage,
+    s: Extract<ServerState, { name: "ExpectEndOfEarlyData" }>,
+  ): void {
+    if (msg.body.length !== 0) throw failure("end_of_early_data_not_empty");
+    s.hs.transcript.update(msg.raw);
+    this.keyClientDirection(s.hs.suite, s.hs.clientHandshakeSecret);
+    this.state = { name: "ExpectFinished", hs: s.hs };
   }
 
   /**
    * RFC 8446 §4.4.2.4: an empty Certificate is certificate_required when we require one, otherwise the
    * client stays anonymous; a chain that does not verify gets the alert its failure names.
    */
-  private async handleClientCertificate(msg: HandshakeMessage, next: ExpectFinished): Promise<void> {
-    const chain = readClientCertificate(msg.body, new Uint8Array(0));
-    this.transcript!.update(msg.raw);
+  private handleClientCertificate(
+    msg: HandshakeMessage,
+    { hs, clientAuth }: Extract<ServerState, { name: "ExpectCertificate" }>,
+  ): void | Promise<void> {
+    const chain = readClientCertificate(msg.body, EMPTY);
+    hs.transcript.update(msg.raw);
     if (chain.length === 0) {
-      if (this.config.clientAuth!.mode === "require") {
-        throw new TlsAlert("certificate_required", "no client certificate");
-      }
-      this.state = next;
+      if (clientAuth.mode === "require") throw failure("client_certificate_required");
+      this.state = { name: "ExpectFinished", hs };
       return;
     }
-    await verifyClientChain(chain, this.config.clientAuth!, this.provider, this.config.now());
-    this.state = { name: "ExpectCertificateVerify", chain, then: next };
+    return verifyClientChain(chain, clientAuth, this.provider, this.config.now())
+      .then(() => void (this.state = { name: "ExpectCertificateVerify", hs, chain }));
   }
 
-  private async handleClientCertificateVerify(msg: HandshakeMessage, chain: Uint8Array[], next: ExpectFinished) {
-    const scheme = await verifyClientCertificateVerify(msg.body, chain[0], this.transcript!.digest(), this.provider);
-    this.transcript!.update(msg.raw);
-    this.negotiated!.peerCertificates = chain;
-    this.negotiated!.peerSignatureScheme = schemeName(scheme);
-    this.state = next;
+  private async handleClientCertificateVerify(
+    msg: HandshakeMessage,
+    s: Extract<ServerState, { name: "ExpectCertificateVerify" }>,
+  ): Promise<void> {
+    const scheme = await verifyClientCertificateVerify(msg.body, s.chain[0], s.hs.transcript.digest(), this.provider);
+    s.hs.transcript.update(msg.raw);
+    s.hs.info.peerCertificates = s.chain;
+    s.hs.info.peerSignatureScheme = schemeName(scheme);
+    this.state = { name: "ExpectFinished", hs: s.hs };
   }
 
-  /** RFC 8446 §4.4.4: the client's Finished, compared in constant time; decrypt_error when it differs. */
-  private handleClientFinished(msg: HandshakeMessage, s: ExpectFinished): void {
-    const received = decodeFinished(msg.body, this.hash!.outputLength);
-    const expected = finishedVerifyData(this.hash!, s.clientHandshakeSecret, this.transcript!.digest());
-    if (!constantTimeEqual(received, expected)) throw new TlsAlert("decrypt_error", "client Finished does not verify");
-    this.transcript!.update(msg.raw);
-    this.setReadSecret(s.clientTrafficSecret);
-    this.resumptionMasterSecret = s.master.resumptionMasterSecret(this.transcript!.digest());
-    this.earlyDataSkipBudget = 0;
-    this.state = { name: "Connected" };
-    this.established();
-    this.emit({ type: "handshake_complete", info: this.negotiated! });
-    const chain = this.negotiated!.peerCertificates;
-    if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
-    if (this.config.tickets && this.config.tickets.count > 0) this.sendTickets(this.config.tickets.count);
-    this.closeIfDeferred();
+  /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets go out with it (§4.6.1). */
+  private handleClientFinished(msg: HandshakeMessage, { hs }: { hs: ServerHandshake }): void {
+    checkFinished(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret, msg, "client");
+    this.keyClientDirection(hs.suite, hs.app.client);
+    const session: ServerSession = {
+      suite: hs.suite,
+      info: hs.info,
+      transcript: hs.transcript,
+      resumptionMasterSecret: hs.app.master.resumptionMasterSecret(hs.transcript.digest()),
+      offersPostHandshakeAuth: hs.offersPostHandshakeAuth,
+      ticketsSent: 0,
+      requests: [],
+    };
+    this.state = { name: "Established", session };
+    this.complete(() => {
+      this.emit({ type: "handshake_complete", info: hs.info });
+      const chain = hs.info.peerCertificates;
+      if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
+      const count = this.config.tickets?.count ?? 0;
+      if (count > 0 && this.canSend) this.sendTickets(count);
+    });
   }
 
-  // ----- post-handshake client authentication (RFC 8446 §4.6.2) -----
+  // ----- after the handshake -----
+
+  /** Sends `count` more tickets (RFC 8446 §4.6.1: "at any time after it receives the client Finished"). */
+  sendTickets(count = 1): void {
+    const tickets = this.config.tickets;
+    if (!tickets) throw new TlsUsageError("tickets_disabled", "this server sends no tickets");
+    const session = this.session;
+    if (!session || !this.canSend) {
+      throw new TlsUsageError("handshake_incomplete", "tickets need a completed handshake");
+    }
+    for (let i = 0; i < count; i++) {
+      const n = session.ticketsSent++ & 0xffff;
+      this.records.queueHandshake(newSessionTicket(session, n, tickets, this.provider, this.config.now()));
+    }
+    this.records.flushHandshake();
+  }
 
   /** True when the client offered post_handshake_auth (RFC 8446 §4.2.6) and client certificates are configured. */
   get canRequestClientCertificate(): boolean {
-    return this.isHandshakeComplete && this.clientOffersPostHandshakeAuth && this.config.clientAuth !== null;
+    const session = this.session;
+    return this.isHandshakeComplete && session !== null && session.offersPostHandshakeAuth &&
+      this.config.clientAuth !== null;
   }
 
   /**
@@ -458,99 +416,76 @@ export class ServerConnection extends TlsConnection {
    * `client_certificate` or `client_certificate_refused` event carrying the same context.
    */
   requestClientCertificate(): Uint8Array {
-    if (!this.canRequestClientCertificate) {
-      throw new TlsAlert("internal_error", "the client did not offer post-handshake authentication");
+    const session = this.session, clientAuth = this.config.clientAuth;
+    if (!session || !clientAuth || !this.canRequestClientCertificate) {
+      throw new TlsUsageError(
+        "post_handshake_auth_unavailable",
+        "the client did not offer post-handshake authentication",
+      );
     }
     // RFC 8446 §4.3.2: the context is unique within the connection; 32 random bytes make it so.
     const context = this.provider.randomBytes(32);
-    const raw = encodeHandshake(
-      HandshakeType.certificate_request,
-      certificateRequestBody(context, this.config.clientAuth!),
-    );
-    // RFC 8446 §4.4: the post-handshake transcript is the handshake's, through client Finished, then this request.
-    const transcript = this.transcript!.clone();
-    transcript.update(raw);
-    this.pendingAuth.push({ context, transcript, expect: "certificate", chain: [], refused: null });
-    this.sendHandshake(raw);
-    this.flushHandshake();
+    const { request, exchange } = startExchange(context, clientAuth, session.transcript);
+    session.requests.push(exchange);
+    this.records.queueHandshake(request);
+    this.records.flushHandshake();
     return context;
   }
 
-  /** Certificate, then CertificateVerify (when the chain is not empty), then Finished, in order. */
-  private async handlePostHandshakeAuth(p: PendingAuth, msg: HandshakeMessage): Promise<void> {
-    if (p.expect === "certificate") {
-      p.chain = readClientCertificate(msg.body, p.context);
-      p.transcript.update(msg.raw);
-      if (p.chain.length === 0) p.refused = { code: "no_certificate", reason: "the client has no certificate to send" };
-      else {
-        // A chain we cannot verify is refused, but the exchange finishes so that the connection stays usable.
-        try {
-          await verifyClientChain(p.chain, this.config.clientAuth!, this.provider, this.config.now());
-        } catch (err) {
-          p.refused = certificateErrorCode(err);
-        }
+  /** RFC 8446 §4.6: a client sends no post-handshake messages but KeyUpdate, unless we asked for a certificate. */
+  protected onPostHandshakeMessage(msg: HandshakeMessage): void | Promise<void> {
+    const session = this.session, clientAuth = this.config.clientAuth;
+    const x = session?.requests[0];
+    if (!session || !clientAuth || !x || msg.type !== awaited[x.name]) {
+      throw failure("post_handshake_unexpected", `${handshakeName(msg.type)} from the client`);
+    }
+    switch (x.name) {
+      case "ExpectCertificate":
+        return readCertificate(x, msg, clientAuth, this.provider, this.config.now())
+          .then((next) => void (session.requests[0] = next));
+      case "ExpectCertificateVerify":
+        return readCertificateVerify(x, msg, this.provider).then((next) => void (session.requests[0] = next));
+      case "ExpectFinished": {
+        const event = readFinished(x, msg, session.suite.hash, this.records.readSecret);
+        session.requests.shift();
+        if (event.type === "client_certificate") session.info.peerCertificates = event.chain;
+        return this.emit(event);
       }
-      p.expect = p.chain.length === 0 ? "finished" : "certificate_verify";
-      return;
+      default:
+        return assertNever(x);
     }
-    if (p.expect === "certificate_verify") {
-      await verifyClientCertificateVerify(msg.body, p.chain[0], p.transcript.digest(), this.provider);
-      p.transcript.update(msg.raw);
-      p.expect = "finished";
-      return;
-    }
-    const received = decodeFinished(msg.body, this.hash!.outputLength);
-    const expected = finishedVerifyData(this.hash!, this.peerTrafficSecret, p.transcript.digest());
-    if (!constantTimeEqual(received, expected)) {
-      throw new TlsAlert("decrypt_error", "post-handshake Finished does not verify");
-    }
-    this.pendingAuth.shift();
-    if (p.refused) {
-      this.emit({ type: "client_certificate_refused", context: p.context, ...p.refused });
-      return;
-    }
-    this.negotiated!.peerCertificates = p.chain;
-    this.emit({ type: "client_certificate", chain: p.chain, context: p.context });
   }
 
-  // ----- tickets -----
-
-  /** RFC 8446 §4.6.1: a self-contained ticket sealed under the rotating ticket key. */
-  private sendTicket(): void {
-    const t = this.config.tickets!;
-    const nonce = new Writer(2).u16(this.ticketsSent++ & 0xffff).finish();
-    const age = this.provider.randomBytes(4);
-    const ageAdd = ((age[0] << 24) >>> 0) + ((age[1] << 16) | (age[2] << 8) | age[3]);
-    const state = encodeSessionState({
-      cipherSuite: this.suite!.code,
-      psk: ticketPsk(this.hash!, this.resumptionMasterSecret!, nonce),
-      issuedAt: this.config.now(),
-      lifetime: t.lifetime,
-      ageAdd,
-      maxEarlyData: t.maxEarlyDataSize,
-      alpn: this.negotiated!.alpn,
-      serverName: this.negotiated!.serverName,
-      id: this.provider.randomBytes(16),
-      clientCertificates: this.negotiated!.peerCertificates,
-    });
-    const extensions = t.maxEarlyDataSize > 0
-      ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyDataSize(t.maxEarlyDataSize) }]
-      : [];
-    const ticket = t.sealer.seal(state, this.config.now());
-    this.sendHandshake(encodeHandshake(
-      HandshakeType.new_session_ticket,
-      encodeNewSessionTicket({ lifetime: t.lifetime, ageAdd, nonce, ticket, extensions }),
-    ));
+  private get session(): ServerSession | null {
+    return this.state.name === "Established" ? this.state.session : null;
   }
 
-  private earlySkipLimit(psk?: AcceptedPsk | null): number {
-    // Ciphertext is what we count, so leave room for the per-record overhead beyond the plaintext limit.
-    return (psk?.state.maxEarlyData || DEFAULT_EARLY_SKIP) + 16 * 1024;
+  /** RFC 8446 §7.1: what tickets derive their PSKs from (read by the RFC 8448 trace tests). */
+  protected get resumptionMasterSecret(): Uint8Array | null {
+    return this.session?.resumptionMasterSecret ?? null;
   }
+}
 
-  private log(label: string, secret: Uint8Array): void {
-    this.logKey(this.config.keyLog, label, secret);
-  }
+/** What the handshake negotiated, as the application sees it. */
+function negotiatedInfo(n: Negotiated, early: EarlyDataDecision | null): ConnectionInfo {
+  return {
+    version: "TLSv1.3",
+    cipherSuite: n.suite.params.name,
+    group: n.group?.group ?? null,
+    alpn: n.alpn,
+    serverName: n.hello.serverName ?? null,
+    resumed: n.psk !== null,
+    earlyDataAccepted: early?.accept === true,
+    earlyDataRejectedReason: early && !early.accept ? early.reason : null,
+    peerSignatureScheme: null,
+    // RFC 8446 §2.2: a resumed client is who it was when the ticket was issued.
+    peerCertificates: n.psk ? n.psk.state.clientCertificates : [],
+  };
+}
+
+/** Ciphertext is what we count, so leave room for the per-record overhead beyond the plaintext limit. */
+function earlySkipLimit(ticketMaxEarlyData: number | null | undefined): number {
+  return (ticketMaxEarlyData || DEFAULT_EARLY_SKIP) + 16 * 1024;
 }
 
 /**
@@ -563,56 +498,7 @@ function certificateBody(cert: ServerCertificate, staple: boolean): Uint8Array {
   let bodies = certificateBodies.get(cert);
   if (!bodies) certificateBodies.set(cert, bodies = {});
   const ocsp = staple ? cert.ocspResponse : undefined;
-  if (!ocsp) return bodies.plain ??= encodeCertificate(new Uint8Array(0), cert.chain);
+  if (!ocsp) return bodies.plain ??= encodeCertificate(EMPTY, cert.chain);
   const status = { type: ExtensionType.status_request, data: encodeCertificateStatus(ocsp) };
-  return bodies.stapled ??= encodeCertificate(new Uint8Array(0), cert.chain, [status]);
-}
-
-function postHandshakeAuthExpects(p: PendingAuth, type: number): boolean {
-  const wanted = p.expect === "certificate"
-    ? HandshakeType.certificate
-    : p.expect === "certificate_verify"
-    ? HandshakeType.certificate_verify
-    : HandshakeType.finished;
-  return type === wanted;
-}
-
-/** RFC 8446 §4.1.2, §4.2.1: TLS 1.3 only; anything else is protocol_version. */
-function checkVersions(hello: ClientHello): void {
-  if (!hello.supportedVersions?.includes(ProtocolVersion.TLS1_3)) {
-    throw new TlsAlert("protocol_version", "client does not offer TLS 1.3");
-  }
-  if (hello.legacyVersion !== ProtocolVersion.TLS1_2) {
-    throw new TlsAlert("protocol_version", `legacy_version 0x${hello.legacyVersion.toString(16)} is not 0x0303`);
-  }
-  // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value in this field, the server
-  // MUST abort the handshake with an illegal_parameter alert."
-  if (hello.legacyCompressionMethods.length !== 1 || hello.legacyCompressionMethods[0] !== 0) {
-    throw new TlsAlert("illegal_parameter", "legacy_compression_methods is not [null]");
-  }
-}
-
-/**
- * RFC 8446 §9.2: a certificate-authenticated handshake needs signature_algorithms; (EC)DHE needs
- * supported_groups and key_share together. Missing ones are missing_extension.
- */
-function checkRequiredExtensions(hello: ClientHello, psk: AcceptedPsk | null): void {
-  if (!psk && !hello.signatureAlgorithms) throw new TlsAlert("missing_extension", "no signature_algorithms");
-  if (psk?.mode === PskKeyExchangeMode.psk_ke) return;
-  if (!hello.supportedGroups) throw new TlsAlert("missing_extension", "no supported_groups");
-  if (!hello.keyShares) throw new TlsAlert("missing_extension", "no key_share");
-}
-
-/** RFC 8446 §4.1.2, §4.2.8: the second ClientHello repeats the first, with one share for the requested group. */
-function checkRetriedHello(hello: ClientHello, retry: CookieState, provider: ServerConfig["provider"]): void {
-  if (!constantTimeEqual(helloDigest(provider, hello), retry.helloDigest)) {
-    throw new TlsAlert("illegal_parameter", "second ClientHello does not match the first");
-  }
-  if (hello.keyShares!.length !== 1 || hello.keyShares![0].group !== retry.group) {
-    throw new TlsAlert(
-      "illegal_parameter",
-      `second ClientHello must carry exactly one ${groupName(retry.group)} share`,
-    );
-  }
-  if (hello.earlyData) throw new TlsAlert("illegal_parameter", "early_data after a HelloRetryRequest");
+  return bodies.stapled ??= encodeCertificate(EMPTY, cert.chain, [status]);
 }

@@ -13,7 +13,8 @@ import { hkdfExpand, hkdfExtract } from "../key_schedule.ts";
 import { Writer } from "../wire/writer.ts";
 
 export interface TicketSealer {
-  seal(state: Uint8Array, nowMs: number): Uint8Array;
+  /** `nonce`: 12 random bytes the caller drew already (one draw per ticket); drawn here when absent. */
+  seal(state: Uint8Array, nowMs: number, nonce?: Uint8Array): Uint8Array;
   /** The state, or null when the ticket is not ours, was tampered with, or its key has rotated away. */
   open(ticket: Uint8Array, nowMs: number): Uint8Array | null;
 }
@@ -35,10 +36,10 @@ export class RotatingTicketKeys implements TicketSealer {
     this.prk = hkdfExtract(sha256, new TextEncoder().encode("tls13-hono ticket keys"), secret);
   }
 
-  seal(state: Uint8Array, nowMs: number): Uint8Array {
+  seal(state: Uint8Array, nowMs: number, nonce: Uint8Array = this.provider.randomBytes(12)): Uint8Array {
     const epoch = this.epoch(nowMs);
-    const header = new Writer(HEADER).u32(epoch).bytes(this.provider.randomBytes(12)).finish();
-    const sealed = this.key(epoch).seal(header.subarray(4), header.subarray(0, 4), state);
+    const header = Uint8Array.of(epoch >>> 24, (epoch >>> 16) & 0xff, (epoch >>> 8) & 0xff, epoch & 0xff, ...nonce);
+    const sealed = this.key(epoch).seal(nonce, header.subarray(0, 4), state);
     const out = new Uint8Array(HEADER + sealed.length);
     out.set(header);
     out.set(sealed, HEADER);

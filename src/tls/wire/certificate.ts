@@ -2,7 +2,7 @@
  * Certificate (RFC 8446 §4.4.2): a request context (empty except in post-handshake authentication) and a
  * list of X.509 entries, each with its own extensions.
  */
-import { decodeError } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
@@ -27,7 +27,7 @@ export function decodeCertificate(body: Uint8Array): CertificateMessage {
     entries.push({ certData, extensions: readExtensions(list) });
   }
   r.expectEnd("Certificate");
-  if (requestContext.length > 255) throw decodeError("certificate_request_context too long");
+  if (requestContext.length > 255) throw failure("field_out_of_range", "certificate_request_context too long");
   return { requestContext, entries };
 }
 

@@ -2,7 +2,7 @@
  * ClientHello (RFC 8446 §4.1.2), with the extensions a TLS 1.3 server acts on decoded into typed fields.
  * Unknown and GREASE extensions are kept in `extensions` and otherwise ignored (RFC 8446 §4.2, RFC 8701).
  */
-import { decodeError, TlsAlert } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { ExtensionType as X } from "./constants.ts";
 import { decodeBody, type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { decodeServerName } from "./extensions/server_name.ts";
@@ -49,7 +49,7 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
   const legacyVersion = r.u16();
   const random = r.bytesN(32);
   const legacySessionId = r.vec8();
-  if (legacySessionId.length > 32) throw decodeError("legacy_session_id longer than 32 bytes");
+  if (legacySessionId.length > 32) throw failure("field_out_of_range", "legacy_session_id longer than 32 bytes");
   const cipherSuites = r.u16List(2);
   const legacyCompressionMethods = r.vec8(1);
   // RFC 8446 §4.1.2: a ClientHello without extensions is a pre-TLS 1.3 hello; keep it parseable so the
@@ -102,11 +102,11 @@ function decodeKnownExtension(h: ClientHello, ext: Extension, isLast: boolean): 
       break;
     case X.pre_shared_key:
       // RFC 8446 §4.2.11: pre_shared_key MUST be the last extension in the ClientHello.
-      if (!isLast) throw new TlsAlert("illegal_parameter", "pre_shared_key is not the last extension");
+      if (!isLast) throw failure("pre_shared_key_not_last");
       h.preSharedKey = decodeBody(ext, decodeOfferedPsks);
       break;
     case X.early_data:
-      if (ext.data.length !== 0) throw decodeError("early_data in ClientHello must be empty");
+      if (ext.data.length !== 0) throw failure("extension_malformed", "early_data in a ClientHello is empty");
       h.earlyData = true;
       break;
     case X.record_size_limit:
@@ -116,7 +116,7 @@ function decodeKnownExtension(h: ClientHello, ext: Extension, isLast: boolean): 
       h.statusRequest = decodeBody(ext, decodeStatusRequest);
       break;
     case X.post_handshake_auth:
-      if (ext.data.length !== 0) throw decodeError("post_handshake_auth must be empty");
+      if (ext.data.length !== 0) throw failure("extension_malformed", "post_handshake_auth is empty");
       h.postHandshakeAuth = true;
       break;
   }

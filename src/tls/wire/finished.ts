@@ -1,7 +1,9 @@
 /** Finished (RFC 8446 §4.4.4): verify_data, exactly Hash.length bytes. */
-import { decodeError } from "../alert.ts";
+import { failure } from "../failures.ts";
 
 export function decodeFinished(body: Uint8Array, hashLength: number): Uint8Array {
-  if (body.length !== hashLength) throw decodeError(`Finished of ${body.length} bytes, expected ${hashLength}`);
+  if (body.length !== hashLength) {
+    throw failure("finished_length", `Finished of ${body.length} bytes, expected ${hashLength}`);
+  }
   return body;
 }

@@ -4,8 +4,9 @@
  * Messages may be fragmented over several records and several may share one record (RFC 8446 §5.1); the
  * reassembler hides both. The raw bytes (header included) are kept for the transcript hash.
  */
-import { TlsAlert } from "../alert.ts";
-import { handshakeName } from "./constants.ts";
+import { failure } from "../failures.ts";
+import { concat } from "./writer.ts";
+import { handshakeName, HandshakeType } from "./constants.ts";
 
 export interface HandshakeMessage {
   type: number;
@@ -24,48 +25,126 @@ export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The longest body each message's structure allows (RFC 8446 §4, Appendix B: the sum of its fields at their
+ * largest), so that a header announcing more is decode_error at once, before anything is buffered. A
+ * ClientHello: legacy_version 2, random 32, legacy_session_id 1+32, cipher_suites 2+65534,
+ * legacy_compression_methods 1+255, extensions 2+65535.
+ */
+export const MAX_CLIENT_HELLO = 131_396;
+
+const maxBody = new Map<number, number>([
+  [HandshakeType.client_hello, MAX_CLIENT_HELLO],
+  // legacy_version, random, legacy_session_id_echo<0..32>, cipher_suite, compression, extensions<6..2^16-1>
+  [HandshakeType.server_hello, 2 + 32 + 33 + 2 + 1 + 65_537],
+  // lifetime, age_add, ticket_nonce<0..255>, ticket<1..2^16-1>, extensions<0..2^16-2>
+  [HandshakeType.new_session_ticket, 4 + 4 + 256 + 65_537 + 65_536],
+  [HandshakeType.end_of_early_data, 0],
+  [HandshakeType.encrypted_extensions, 65_537],
+  // certificate_request_context<0..2^8-1>, certificate_list<0..2^24-1>: only the uint24 length bounds it.
+  [HandshakeType.certificate, 0xffffff],
+  [HandshakeType.certificate_request, 256 + 65_537],
+  [HandshakeType.certificate_verify, 2 + 65_537],
+  // verify_data is Hash.length bytes; no TLS 1.3 hash is longer than 64.
+  [HandshakeType.finished, 64],
+  [HandshakeType.key_update, 1],
+]);
+
+/**
+ * Handshake messages out of handshake records (RFC 8446 §5.1: a message may span records, several may share
+ * one). `push` hands over one record's content, `next` yields the messages it completes. A message that lies
+ * whole inside one record is returned as a view into it; one that spans records is copied once into a buffer
+ * of its announced size, so reassembly is linear in the bytes received and its memory bounded by the limit.
+ */
 export class HandshakeReassembler {
-  private pending: Uint8Array = new Uint8Array(0);
+  private chunk: Uint8Array = EMPTY;
+  private at = 0;
+  /** The first bytes of a header that a record ended inside. */
+  private readonly head = new Uint8Array(4);
+  private headLength = 0;
+  /**
+   * A message still arriving: its size (header included) and copies of the pieces so far, joined once it is
+   * whole. Memory grows with what arrives, never with what a header merely announces.
+   */
+  private partial: { size: number; parts: Uint8Array[]; filled: number } | null = null;
 
   /** `maxMessageSize` bounds memory: a peer announcing a larger message gets an alert before we buffer it. */
-  constructor(private maxMessageSize: number) {}
+  constructor(private readonly maxMessageSize: number) {}
 
-  setMaxMessageSize(n: number): void {
-    this.maxMessageSize = n;
+  /** Takes the content of one handshake record; call `next()` until it returns null before pushing again. */
+  push(fragment: Uint8Array): void {
+    // RFC 8446 §5.1: "Implementations MUST NOT send zero-length fragments of Handshake types".
+    if (fragment.length === 0) throw failure("empty_handshake_record");
+    this.chunk = fragment;
+    this.at = 0;
   }
 
-  /** True when a partial message is buffered; RFC 8446 §5.1 forbids a key change in the middle of one. */
+  /** True while bytes of an incomplete message are held: RFC 8446 §5.1 lets nothing else arrive until it is whole. */
   get hasPartial(): boolean {
-    return this.pending.length > 0;
+    return this.partial !== null || this.headLength > 0;
   }
 
-  /** Adds the content of one handshake record and returns every message it completes. */
-  push(fragment: Uint8Array): HandshakeMessage[] {
-    // RFC 8446 §5.1: zero-length fragments of Handshake type are not allowed.
-    if (fragment.length === 0) throw new TlsAlert("unexpected_message", "empty handshake record");
-    let buf = this.pending.length ? concat2(this.pending, fragment) : fragment;
-    const out: HandshakeMessage[] = [];
-    while (buf.length >= 4) {
-      const length = (buf[1] << 16) | (buf[2] << 8) | buf[3];
-      if (length > this.maxMessageSize) {
-        throw new TlsAlert(
-          "unexpected_message",
-          `${handshakeName(buf[0])} of ${length} bytes exceeds the limit of ${this.maxMessageSize}`,
-        );
+  /** True when bytes remain after the last message returned: unread in this record, or a message begun. */
+  get hasMore(): boolean {
+    return this.at < this.chunk.length || this.hasPartial;
+  }
+
+  /** The next complete message, or null when the records so far hold no more. */
+  next(): HandshakeMessage | null {
+    if (this.partial) return this.fill();
+    const c = this.chunk, o = this.at, left = c.length - o;
+    if (left === 0) return null;
+    if (this.headLength === 0 && left >= 4) {
+      const length = this.announced(c[o], (c[o + 1] << 16) | (c[o + 2] << 8) | c[o + 3]);
+      if (left >= 4 + length) {
+        this.at = o + 4 + length;
+        return message(c.subarray(o, o + 4 + length));
       }
-      if (buf.length < 4 + length) break;
-      const raw = buf.slice(0, 4 + length);
-      out.push({ type: raw[0], body: raw.subarray(4), raw });
-      buf = buf.subarray(4 + length);
+      this.partial = { size: 4 + length, parts: [], filled: 0 };
+      return this.fill();
     }
-    this.pending = buf.length ? buf.slice() : new Uint8Array(0);
-    return out;
+    // A header split across records: gather its four bytes first.
+    const take = Math.min(4 - this.headLength, left);
+    this.head.set(c.subarray(o, o + take), this.headLength);
+    this.headLength += take;
+    this.at = o + take;
+    if (this.headLength < 4) return null;
+    const h = this.head;
+    const length = this.announced(h[0], (h[1] << 16) | (h[2] << 8) | h[3]);
+    this.partial = { size: 4 + length, parts: [h.slice()], filled: 4 };
+    this.headLength = 0;
+    return this.fill();
+  }
+
+  /** Checks the type and length a header announces before anything is buffered for it. */
+  private announced(type: number, length: number): number {
+    const max = maxBody.get(type);
+    // RFC 8446 §4: a message type TLS 1.3 does not define can fit no state.
+    if (max === undefined) throw failure("message_unexpected", `handshake message of unknown type ${type}`);
+    if (length > max) throw failure("message_too_long", `${handshakeName(type)} of ${length} bytes; at most ${max}`);
+    if (length > this.maxMessageSize) {
+      throw failure(
+        "message_over_limit",
+        `${handshakeName(type)} of ${length} bytes exceeds the limit of ${this.maxMessageSize}`,
+      );
+    }
+    return length;
+  }
+
+  private fill(): HandshakeMessage | null {
+    const p = this.partial!, c = this.chunk;
+    const take = Math.min(p.size - p.filled, c.length - this.at);
+    if (take > 0) p.parts.push(c.slice(this.at, this.at + take));
+    p.filled += take;
+    this.at += take;
+    if (p.filled < p.size) return null;
+    this.partial = null;
+    return message(p.parts.length === 1 ? p.parts[0] : concat(...p.parts));
   }
 }
 
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+function message(raw: Uint8Array): HandshakeMessage {
+  return { type: raw[0], body: raw.subarray(4), raw };
 }

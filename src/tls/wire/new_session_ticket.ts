@@ -1,5 +1,5 @@
 /** NewSessionTicket (RFC 8446 §4.6.1). */
-import { ExtensionType } from "./constants.ts";
+import { ExtensionType, HandshakeType } from "./constants.ts";
 import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
@@ -24,9 +24,21 @@ export function decodeNewSessionTicket(body: Uint8Array): NewSessionTicket {
 }
 
 export function encodeNewSessionTicket(t: NewSessionTicket): Uint8Array {
-  const w = new Writer(64 + t.ticket.length).u32(t.lifetime).u32(t.ageAdd).opaque8(t.nonce).opaque16(t.ticket);
-  writeExtensions(w, t.extensions);
+  const w = new Writer(64 + t.ticket.length);
+  writeBody(w, t);
   return w.finish();
+}
+
+/** The whole handshake message, header included, written in one buffer (a server sends one or more per handshake). */
+export function encodeNewSessionTicketMessage(t: NewSessionTicket): Uint8Array {
+  const w = new Writer(80 + t.ticket.length).u8(HandshakeType.new_session_ticket);
+  w.vec24((b) => writeBody(b, t));
+  return w.finish();
+}
+
+function writeBody(w: Writer, t: NewSessionTicket): void {
+  w.u32(t.lifetime).u32(t.ageAdd).opaque8(t.nonce).opaque16(t.ticket);
+  writeExtensions(w, t.extensions);
 }
 
 /** The early_data extension of a ticket carries max_early_data_size (RFC 8446 §4.2.10). */

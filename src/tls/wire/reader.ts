@@ -4,7 +4,7 @@
  * Every read checks bounds and throws `decode_error` on truncation, so codecs never index past the end.
  * Sub-vectors are views, not copies.
  */
-import { decodeError } from "../alert.ts";
+import { failure } from "../failures.ts";
 
 export class Reader {
   private offset = 0;
@@ -86,24 +86,24 @@ export class Reader {
 
   /** Codecs end with this: trailing bytes inside a structure are a decode_error (RFC 8446 §4). */
   expectEnd(what: string): void {
-    if (this.remaining !== 0) throw decodeError(`${this.remaining} trailing bytes in ${what}`);
+    if (this.remaining !== 0) throw failure("decode_trailing_bytes", `${this.remaining} trailing bytes in ${what}`);
   }
 
   /** A vector of u16 items (cipher suites, groups, signature schemes); odd lengths are malformed. */
   u16List(min = 0): number[] {
     const body = this.vec16(min);
-    if (body.length % 2 !== 0) throw decodeError("odd length in a list of 16-bit values");
+    if (body.length % 2 !== 0) throw failure("decode_odd_list");
     const out: number[] = new Array(body.length / 2);
     for (let i = 0; i < out.length; i++) out[i] = (body[2 * i] << 8) | body[2 * i + 1];
     return out;
   }
 
   private checkedVec(len: number, min: number): Uint8Array {
-    if (len < min) throw decodeError(`vector of ${len} bytes is shorter than its minimum ${min}`);
+    if (len < min) throw failure("decode_vector_too_short", `vector of ${len} bytes, minimum ${min}`);
     return this.bytesN(len);
   }
 
   private need(n: number): void {
-    if (this.offset + n > this.bytes.length) throw decodeError("message truncated");
+    if (this.offset + n > this.bytes.length) throw failure("decode_truncated");
   }
 }

@@ -2,7 +2,7 @@
  * ServerHello and HelloRetryRequest (RFC 8446 §4.1.3, §4.1.4): one structure; a HelloRetryRequest is a
  * ServerHello whose random is the fixed SHA-256("HelloRetryRequest") value.
  */
-import { decodeError } from "../alert.ts";
+import { failure } from "../failures.ts";
 import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
@@ -34,7 +34,9 @@ export function decodeServerHello(body: Uint8Array): ServerHello {
   const legacyVersion = r.u16();
   const random = r.bytesN(32);
   const legacySessionIdEcho = r.vec8();
-  if (legacySessionIdEcho.length > 32) throw decodeError("legacy_session_id_echo longer than 32 bytes");
+  if (legacySessionIdEcho.length > 32) {
+    throw failure("field_out_of_range", "legacy_session_id_echo longer than 32 bytes");
+  }
   const cipherSuite = r.u16();
   const legacyCompressionMethod = r.u8();
   const extensions = r.remaining > 0 ? readExtensions(r) : [];

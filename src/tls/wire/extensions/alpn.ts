@@ -1,5 +1,5 @@
 /** application_layer_protocol_negotiation (RFC 7301 §3.1): non-empty list of non-empty protocol names. */
-import { decodeError } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import type { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
@@ -8,7 +8,7 @@ export function decodeProtocolNames(r: Reader): string[] {
   const out: string[] = [];
   const dec = new TextDecoder("utf-8", { fatal: false });
   while (list.remaining > 0) out.push(dec.decode(list.vec8(1)));
-  if (out.length === 0) throw decodeError("empty ALPN list");
+  if (out.length === 0) throw failure("extension_malformed", "empty ALPN list");
   return out;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The generic extension block (RFC 8446 §4.2): `Extension extensions<0..2^16-1>`.
  */
-import { TlsAlert } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import { Reader } from "../reader.ts";
 import type { Writer } from "../writer.ts";
 import { extensionName } from "../constants.ts";
@@ -22,7 +22,7 @@ export function readExtensions(r: Reader): Extension[] {
   while (block.remaining > 0) {
     const type = block.u16();
     const data = block.vec16();
-    if (seen.has(type)) throw new TlsAlert("illegal_parameter", `duplicate ${extensionName(type)} extension`);
+    if (seen.has(type)) throw failure("extension_duplicate", `two ${extensionName(type)} extensions`);
     seen.add(type);
     out.push({ type, data });
   }

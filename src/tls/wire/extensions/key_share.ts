@@ -2,7 +2,7 @@
  * key_share (RFC 8446 §4.2.8): a list of entries in the ClientHello, one entry in the ServerHello, and only
  * the selected group in a HelloRetryRequest.
  */
-import { TlsAlert } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import type { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
@@ -22,7 +22,7 @@ export function decodeClientKeyShares(r: Reader): KeyShareEntry[] {
   const out: KeyShareEntry[] = [];
   while (list.remaining > 0) {
     const e = readEntry(list);
-    if (out.some((x) => x.group === e.group)) throw new TlsAlert("illegal_parameter", "two key shares for one group");
+    if (out.some((x) => x.group === e.group)) throw failure("key_share_duplicate");
     out.push(e);
   }
   return out;

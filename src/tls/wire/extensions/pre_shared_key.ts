@@ -3,7 +3,7 @@
  * ServerHello. The binders are computed over the ClientHello truncated before the binders list, so the
  * encoder reports how long that list is.
  */
-import { TlsAlert } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import type { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
@@ -26,7 +26,7 @@ export function decodeOfferedPsks(r: Reader): OfferedPsks {
   while (bs.remaining > 0) binders.push(bs.vec8(32));
   // RFC 8446 §4.2.11: one binder per identity.
   if (binders.length !== identities.length) {
-    throw new TlsAlert("illegal_parameter", "pre_shared_key binder count differs from identity count");
+    throw failure("psk_binder_count");
   }
   return { identities, binders };
 }

@@ -1,5 +1,5 @@
 /** server_name (RFC 6066 §3): one host_name; IP literals are not allowed in SNI. */
-import { decodeError, TlsAlert } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import type { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
@@ -13,13 +13,13 @@ export function decodeServerName(r: Reader): string {
     const value = list.vec16(1);
     if (type !== HOST_NAME) continue;
     // RFC 6066 §3: the list MUST NOT contain more than one name of the same name_type.
-    if (name !== undefined) throw new TlsAlert("illegal_parameter", "two host names in server_name");
+    if (name !== undefined) throw failure("server_name_repeated");
     for (const c of value) {
-      if (c < 0x21 || c > 0x7e) throw decodeError("server_name is not an ASCII host name");
+      if (c < 0x21 || c > 0x7e) throw failure("extension_malformed", "server_name is not an ASCII host name");
     }
     name = new TextDecoder().decode(value).toLowerCase().replace(/\.$/, "");
   }
-  if (name === undefined) throw decodeError("server_name without a host_name");
+  if (name === undefined) throw failure("extension_malformed", "server_name without a host_name");
   return name;
 }
 

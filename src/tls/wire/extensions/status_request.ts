@@ -2,7 +2,7 @@
  * status_request (RFC 6066 §8) and the CertificateStatus it is answered with. In TLS 1.3 the answer rides in
  * the extensions of the leaf's CertificateEntry (RFC 8446 §4.4.2.1), not in a CertificateStatus message.
  */
-import { decodeError } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import type { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
@@ -39,6 +39,8 @@ export function encodeCertificateStatus(ocspResponse: Uint8Array): Uint8Array {
 /** The DER OCSPResponse inside a CertificateStatus; another type or an empty response is decode_error. */
 export function decodeCertificateStatus(r: Reader): Uint8Array {
   const type = r.u8();
-  if (type !== CertificateStatusType.ocsp) throw decodeError(`CertificateStatus of unknown type ${type}`);
+  if (type !== CertificateStatusType.ocsp) {
+    throw failure("field_out_of_range", `CertificateStatus of unknown type ${type}`);
+  }
   return r.vec24(1);
 }

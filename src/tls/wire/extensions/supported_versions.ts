@@ -1,11 +1,11 @@
 /** supported_versions (RFC 8446 §4.2.1): a list in the ClientHello, one selected version in ServerHello/HRR. */
-import { decodeError } from "../../alert.ts";
+import { failure } from "../../failures.ts";
 import type { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
 export function decodeSupportedVersionsList(r: Reader): number[] {
   const body = r.vec8(2);
-  if (body.length % 2 !== 0) throw decodeError("odd length in supported_versions");
+  if (body.length % 2 !== 0) throw failure("decode_odd_list", "odd length in supported_versions");
   const out: number[] = [];
   for (let i = 0; i + 1 < body.length; i += 2) out.push((body[i] << 8) | body[i + 1]);
   return out;
