@@ -3,7 +3,7 @@
  * RFC 5958 §2) and SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), and to tell which KeyKind they hold.
  * Certificates themselves are parsed elsewhere (src/tls/pki); this only reads keys.
  */
-import { TlsAlert } from "../tls/alert.ts";
+import { CryptoError } from "./errors.ts";
 import type { KeyKind } from "./provider.ts";
 
 /** Object identifiers, as the hex of their DER contents. */
@@ -36,7 +36,7 @@ export interface PrivateKeyInfo {
 }
 
 function fail(reason: string): never {
-  throw new TlsAlert("decode_error", reason);
+  throw new CryptoError("malformed_der", reason);
 }
 
 /** Reads one TLV at `offset`; single-byte tags only, definite lengths only (DER, X.690 §10.1). */
@@ -102,7 +102,7 @@ export function ecFieldLength(kind: KeyKind): number {
 
 /**
  * Reads a SubjectPublicKeyInfo. Returns null for key algorithms we do not implement, so that the caller can say
- * the key does not fit the scheme; throws TlsAlert decode_error for malformed DER.
+ * the key does not fit the scheme; throws CryptoError malformed_der for malformed DER.
  */
 export function readSpki(spki: Uint8Array): PublicKeyInfo | null {
   const [algorithm, subjectPublicKey, extra] = children(single(spki, TAG.sequence, "SubjectPublicKeyInfo"));
@@ -116,7 +116,7 @@ export function readSpki(spki: Uint8Array): PublicKeyInfo | null {
 
 /**
  * Reads a PKCS#8 PrivateKeyInfo / OneAsymmetricKey and unwraps the key for `expected`.
- * Throws TlsAlert decode_error for malformed DER and a TypeError when the key is of another kind.
+ * Throws CryptoError malformed_der for malformed DER and a TypeError when the key is of another kind.
  */
 export function readPkcs8(pkcs8: Uint8Array, expected: KeyKind): PrivateKeyInfo {
   const [version, algorithm, privateKey] = children(single(pkcs8, TAG.sequence, "PKCS#8"));

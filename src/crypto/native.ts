@@ -9,7 +9,7 @@
  */
 import { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
-import { TlsAlert } from "../tls/alert.ts";
+import { CryptoError } from "./errors.ts";
 import { readPkcs8, readSpki } from "./key_der.ts";
 import {
   aeadSizes,
@@ -259,7 +259,7 @@ function x25519Agree(privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
     secret = nc.diffieHellman({ privateKey, publicKey });
   } catch (e) {
     // OpenSSL and Deno refuse to derive an all-zero secret (RFC 7748 §6.1); that is the low-order point case.
-    throw new TlsAlert("illegal_parameter", `invalid X25519 key share: ${(e as Error).message}`);
+    throw new CryptoError("invalid_shared_secret", `invalid X25519 key share: ${(e as Error).message}`);
   }
   return checkX25519Secret(bytes(secret));
 }
@@ -293,7 +293,7 @@ function nodeEcdh(group: GroupName, curve: string, fieldLength: number): KeyExch
             // computeSecret refuses points off the curve ("Public key is not valid for specified curve").
             return bytes(ecdh.computeSecret(peer));
           } catch (e) {
-            throw new TlsAlert("illegal_parameter", `invalid ECDHE key share: ${(e as Error).message}`);
+            throw new CryptoError("invalid_key_share", `invalid ECDHE key share: ${(e as Error).message}`);
           }
         },
       };
@@ -378,7 +378,7 @@ function nativeVerify(spki: Uint8Array, scheme: number, message: Uint8Array, sig
     } catch (e) {
       // RFC 8032 §5.1.7: an Ed25519 key that does not decode fails verification (Deno refuses it at import).
       if (info.kind === "ed25519") return false;
-      throw new TlsAlert("illegal_parameter", `invalid ${info.kind} public key: ${(e as Error).message}`);
+      throw new CryptoError("invalid_public_key", `invalid ${info.kind} public key: ${(e as Error).message}`);
     }
     // The scheme's hash, which for a certificate need not be the curve's (CertificateSignatureScheme).
     const { alg, opts } = nodeSigParams(info, key);

@@ -8,7 +8,7 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
-import { TlsAlert } from "../tls/alert.ts";
+import { CryptoError } from "./errors.ts";
 import { AesCcm } from "./aes_ccm.ts";
 import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
 import type {
@@ -150,18 +150,18 @@ const isAllZero = (b: Uint8Array) => b.every((x) => x === 0);
 
 /** RFC 8446 §7.4.2: an all-zero X25519 result means the peer sent a low-order point; abort. */
 export function checkX25519Secret(secret: Uint8Array): Uint8Array {
-  if (isAllZero(secret)) throw new TlsAlert("illegal_parameter", "X25519 shared secret is all zeros");
+  if (isAllZero(secret)) throw new CryptoError("invalid_shared_secret", "X25519 shared secret is all zeros");
   return secret;
 }
 
 export function checkX25519Share(peer: Uint8Array): void {
-  if (peer.length !== 32) throw new TlsAlert("illegal_parameter", "X25519 key share must be 32 bytes");
+  if (peer.length !== 32) throw new CryptoError("invalid_key_share", "X25519 key share must be 32 bytes");
 }
 
 /** RFC 8446 §4.2.8.2: NIST curve shares are uncompressed points, 0x04 || X || Y, nothing else. */
 export function checkEcShare(peer: Uint8Array, fieldLength: number): void {
   if (peer.length !== 1 + 2 * fieldLength || peer[0] !== 4) {
-    throw new TlsAlert("illegal_parameter", "ECDHE key share is not an uncompressed point");
+    throw new CryptoError("invalid_key_share", "ECDHE key share is not an uncompressed point");
   }
 }
 
@@ -178,8 +178,8 @@ const x25519Exchange: KeyExchange = {
         try {
           shared = x25519.getSharedSecret(secret, peer);
         } catch (e) {
-          // noble refuses low-order points up front, which is the same failure as an all-zero result.
-          throw new TlsAlert("illegal_parameter", `invalid X25519 key share: ${(e as Error).message}`);
+          // noble refuses an all-zero result itself (a low-order point, RFC 7748 §6.1).
+          throw new CryptoError("invalid_shared_secret", `invalid X25519 key share: ${(e as Error).message}`);
         }
         return checkX25519Secret(shared);
       },
@@ -202,7 +202,7 @@ function nistExchange(group: GroupName, curve: typeof p256 | typeof p384, fieldL
             // fromBytes checks the point is on the curve and not the identity (RFC 8446 §4.2.8.2).
             point = curve.getSharedSecret(secret, peer, true);
           } catch (e) {
-            throw new TlsAlert("illegal_parameter", `invalid ECDHE key share: ${(e as Error).message}`);
+            throw new CryptoError("invalid_key_share", `invalid ECDHE key share: ${(e as Error).message}`);
           }
           // RFC 8446 §7.4.2: the shared secret is the X coordinate only.
           return point.subarray(1);
@@ -266,7 +266,7 @@ const ecdsaDigests: Record<SchemeHash, (message: Uint8Array) => Uint8Array> = {
   "SHA-512": sha512,
 };
 
-/** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is illegal_parameter. */
+/** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is invalid_public_key. */
 function verifyCurve(info: SchemeInfo, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) {
   const { kind } = info;
   if (kind === "ed25519") {
@@ -282,7 +282,7 @@ function verifyCurve(info: SchemeInfo, publicKey: Uint8Array, message: Uint8Arra
   try {
     curve.Point.fromBytes(publicKey);
   } catch (e) {
-    throw new TlsAlert("illegal_parameter", `invalid ${kind} public key: ${(e as Error).message}`);
+    throw new CryptoError("invalid_public_key", `invalid ${kind} public key: ${(e as Error).message}`);
   }
   // The scheme's hash, not the curve's: a certificate may pair P-384 with SHA-256. noble truncates a longer
   // digest to the bit length of the order (SEC 1 v2 §4.1.4, step 5), as OpenSSL does.

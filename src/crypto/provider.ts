@@ -75,8 +75,8 @@ export interface KeyShare {
   /** The KeyShareEntry.key_exchange bytes (RFC 8446 §4.2.8.2: raw X25519, or uncompressed point). */
   readonly publicKey: Uint8Array;
   /**
-   * The shared secret with the peer's key_exchange bytes. Throws TlsAlert illegal_parameter for a
-   * malformed or invalid point, or an all-zero X25519 result (RFC 8446 §7.4.2).
+   * The shared secret with the peer's key_exchange bytes. Throws CryptoError invalid_key_share for a
+   * malformed or invalid point, invalid_shared_secret for an all-zero X25519 result (RFC 8446 §7.4.2).
    */
   agree(peerPublic: Uint8Array): Uint8Array;
 }
@@ -107,7 +107,8 @@ export interface CryptoProvider {
   importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey>;
   /**
    * Verifies `signature` over `message` under `scheme` with the public key in `spki` (SubjectPublicKeyInfo DER).
-   * Returns false for a bad signature; throws TlsAlert illegal_parameter when the key does not fit the scheme.
+   * Returns false for a bad signature; throws CryptoError unsupported_scheme when the key does not fit the scheme,
+   * invalid_public_key when it does not decode.
    */
   verify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
   randomBytes(n: number): Uint8Array;

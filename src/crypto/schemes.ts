@@ -3,8 +3,8 @@
  * so that they accept and refuse exactly the same combinations. Besides the wire schemes, a few private code
  * points name ECDSA curve/hash pairs that only certificates use (see CertificateSignatureScheme).
  */
-import { TlsAlert } from "../tls/alert.ts";
-import { SignatureScheme } from "../tls/wire/constants.ts";
+import { CryptoError } from "./errors.ts";
+import { SignatureScheme } from "./signature_scheme.ts";
 import type { KeyKind } from "./provider.ts";
 
 export type SchemeHash = "SHA-256" | "SHA-384" | "SHA-512";
@@ -86,26 +86,27 @@ export function ecdsaCertificateScheme(kind: "ecdsa-p256" | "ecdsa-p384", hash: 
 
 /**
  * The scheme our own key signs with. The engine picks it from what the peer offered and what the key allows, so a
- * mismatch here is our bug, not the peer's: internal_error.
+ * mismatch here is our bug, not the peer's: key_cannot_sign (the engine sends internal_error).
  */
 export function signingScheme(kind: KeyKind, scheme: number): SchemeInfo {
   const info = table.get(scheme);
   if (!info || info.kind !== kind || !info.forHandshake) {
-    throw new TlsAlert("internal_error", `a ${kind} key cannot sign with signature scheme ${hex4(scheme)}`);
+    throw new CryptoError("key_cannot_sign", `a ${kind} key cannot sign with signature scheme ${hex4(scheme)}`);
   }
   return info;
 }
 
 /**
  * The scheme a peer's signature claims, checked against its public key (`null`: an algorithm we do not implement).
- * RFC 8446 §4.4.3: the signature must use the scheme and the certificate's key must fit it; if not, illegal_parameter.
+ * RFC 8446 §4.4.3: the signature must use the scheme and the certificate's key must fit it; if not, unsupported_scheme
+ * (the engine sends illegal_parameter).
  */
 export function verifyingScheme(kind: KeyKind | null, scheme: number): SchemeInfo {
   const info = table.get(scheme);
-  if (!info) throw new TlsAlert("illegal_parameter", `unsupported signature scheme ${hex4(scheme)}`);
+  if (!info) throw new CryptoError("unsupported_scheme", `unsupported signature scheme ${hex4(scheme)}`);
   if (info.kind !== kind) {
-    throw new TlsAlert(
-      "illegal_parameter",
+    throw new CryptoError(
+      "unsupported_scheme",
       `a ${kind ?? "unsupported"} key does not fit signature scheme ${hex4(scheme)}`,
     );
   }

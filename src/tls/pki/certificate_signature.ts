@@ -5,9 +5,9 @@
  * rsa_pkcs1_* and rsa_pss_pss_*, which are not used for CertificateVerify). ECDSA takes the curve from the
  * issuer's key and the hash from the OID, which certificates combine freely (CertificateSignatureScheme).
  */
+import { CryptoError } from "../../crypto/errors.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { ecdsaCertificateScheme, type SchemeHash } from "../../crypto/schemes.ts";
-import { TlsAlert } from "../alert.ts";
 import { SignatureScheme } from "../wire/constants.ts";
 import type { AlgorithmIdentifier, Certificate } from "./certificate.ts";
 import { CertificateError } from "./certificate_error.ts";
@@ -125,7 +125,7 @@ export async function verifyCertificateSignature(
   try {
     ok = await provider.verify(issuer.publicKey.spki, scheme, cert.tbs, cert.signature);
   } catch (e) {
-    if (!(e instanceof TlsAlert)) throw e;
+    if (!(e instanceof CryptoError)) throw e;
     const why =
       `the key of "${issuer.subject.text}" cannot check the signature of "${cert.subject.text}" (${e.message})`;
     throw new CertificateError("unsupported_algorithm", why, depth);

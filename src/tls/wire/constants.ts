@@ -2,6 +2,7 @@
  * Wire code points (RFC 8446 §4, Appendix B) as plain numbers with `as const` name tables, so that unknown
  * and GREASE values (RFC 8701) still parse and print.
  */
+import { SignatureScheme } from "../../crypto/signature_scheme.ts";
 
 /** RFC 8446 §5.1 ContentType */
 export const ContentType = {
@@ -79,25 +80,8 @@ export const NamedGroup = {
   X25519MLKEM768: 0x11ec,
 } as const;
 
-/** RFC 8446 §4.2.3 SignatureScheme */
-export const SignatureScheme = {
-  rsa_pkcs1_sha256: 0x0401,
-  rsa_pkcs1_sha384: 0x0501,
-  rsa_pkcs1_sha512: 0x0601,
-  ecdsa_secp256r1_sha256: 0x0403,
-  ecdsa_secp384r1_sha384: 0x0503,
-  ecdsa_secp521r1_sha512: 0x0603,
-  rsa_pss_rsae_sha256: 0x0804,
-  rsa_pss_rsae_sha384: 0x0805,
-  rsa_pss_rsae_sha512: 0x0806,
-  ed25519: 0x0807,
-  ed448: 0x0808,
-  rsa_pss_pss_sha256: 0x0809,
-  rsa_pss_pss_sha384: 0x080a,
-  rsa_pss_pss_sha512: 0x080b,
-  rsa_pkcs1_sha1: 0x0201,
-  ecdsa_sha1: 0x0203,
-} as const;
+/** RFC 8446 §4.2.3 SignatureScheme: the table lives in the crypto layer, which maps each scheme to its primitive. */
+export { SignatureScheme };
 
 /** RFC 8446 §4.2.9 PskKeyExchangeMode */
 export const PskKeyExchangeMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
