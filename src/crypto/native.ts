@@ -11,20 +11,22 @@ import { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
 import { CryptoError } from "./errors.ts";
 import { readPkcs8, readSpki } from "./key_der.ts";
+import { dhExchange } from "./dh_exchange.ts";
+import { hybridExchange } from "./hybrid_groups.ts";
+import { type MlKemName, nobleMlKem, webCryptoHasMlKem, webCryptoMlKem } from "./ml_kem.ts";
+import { nodeDh } from "./native_groups.ts";
+import { dhShareChecks } from "./noble_groups.ts";
 import {
   aeadSizes,
-  checkEcShare,
   checkNonce,
-  checkX25519Secret,
-  checkX25519Share,
   makeAead,
   nobleProvider,
   nobleSigningKey,
   pick,
   randomBytes,
   sealToBySeal,
-  settle,
 } from "./noble.ts";
+import { settle } from "./settle.ts";
 import type {
   Aead,
   AeadKey,
@@ -35,7 +37,6 @@ import type {
   HashName,
   KeyExchange,
   KeyKind,
-  KeyShare,
   SigningKey,
   TranscriptHash,
 } from "./provider.ts";
@@ -43,6 +44,9 @@ import { schemeHashLength, type SchemeInfo, signingScheme, verifyingScheme } fro
 
 export type RuntimeName = "deno" | "bun" | "node";
 export type Path = "node:crypto" | "noble";
+
+/** The (EC)DHE groups, each on node:crypto or noble; the hybrids use these and `mlKem`. */
+export type DhGroupName = "x25519" | "secp256r1" | "secp384r1";
 
 /** Which implementation serves each primitive; `nativeProvider().plan` says what was chosen. */
 export interface NativePlan {
@@ -52,7 +56,9 @@ export interface NativePlan {
   /** HMAC, i.e. HKDF: many 32-64 byte calls per handshake. */
   readonly hmac: Path;
   readonly aead: Readonly<Record<AeadName, Path>>;
-  readonly group: Readonly<Record<GroupName, Path>>;
+  readonly group: Readonly<Record<DhGroupName, Path>>;
+  /** ML-KEM's encapsulation and decapsulation (key generation is noble's everywhere: it must be synchronous). */
+  readonly mlKem: "webcrypto" | "noble";
   readonly sign: Readonly<Record<KeyKind, Path>>;
 }
 
@@ -115,6 +121,8 @@ export function planFor(runtime: RuntimeName): NativePlan {
       "AES-128-CCM-8": aead("AES-128-CCM-8"),
     },
     group: { x25519: "node:crypto", secp256r1: "node:crypto", secp384r1: "node:crypto" },
+    // Probed: Deno's and Bun's WebCrypto have ML-KEM, Node 20's has not; node:crypto has none anywhere yet.
+    mlKem: webCryptoHasMlKem() ? "webcrypto" : "noble",
     sign: {
       "ecdsa-p256": deno ? "noble" : "node:crypto",
       "ecdsa-p384": deno ? "noble" : "node:crypto",
@@ -243,69 +251,22 @@ function nativeAead(name: AeadName, plan: NativePlan): Aead {
   return makeAead(name, (key) => new NodeAeadKey(name, key));
 }
 
-// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4) ----
+// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4; draft-ietf-tls-ecdhe-mlkem) ----
 
-/** The DER SubjectPublicKeyInfo header of an X25519 key (RFC 8410 §4); the 32 raw bytes follow it. */
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-
-function x25519Agree(privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
-  checkX25519Share(peer);
-  const spki = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
-  spki.set(X25519_SPKI_PREFIX);
-  spki.set(peer, X25519_SPKI_PREFIX.length);
-  let secret: Uint8Array;
-  try {
-    const publicKey = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
-    secret = nc.diffieHellman({ privateKey, publicKey });
-  } catch (e) {
-    // OpenSSL and Deno refuse to derive an all-zero secret (RFC 7748 §6.1); that is the low-order point case.
-    throw new CryptoError("invalid_shared_secret", `invalid X25519 key share: ${(e as Error).message}`);
-  }
-  return checkX25519Secret(bytes(secret));
-}
-
-const nodeX25519: KeyExchange = {
-  group: "x25519",
-  generate(): KeyShare {
-    const { privateKey, publicKey } = nc.generateKeyPairSync("x25519");
-    const spki = publicKey.export({ format: "der", type: "spki" });
-    return {
-      group: "x25519",
-      publicKey: new Uint8Array(spki.subarray(X25519_SPKI_PREFIX.length)),
-      agree: (peer) => x25519Agree(privateKey, peer),
-    };
-  },
-};
-
-/** createECDH: raw uncompressed points in and out, and computeSecret returns the X coordinate (RFC 8446 §7.4.2). */
-function nodeEcdh(group: GroupName, curve: string, fieldLength: number): KeyExchange {
+function nativeExchanges(plan: NativePlan): Record<GroupName, KeyExchange> {
+  const dh = (g: keyof typeof nodeDh) =>
+    plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : dhExchange(g, nodeDh[g], dhShareChecks[g]);
+  const ecdh = { x25519: dh("x25519"), secp256r1: dh("secp256r1"), secp384r1: dh("secp384r1") };
+  const mlKem = (name: MlKemName) =>
+    plan.mlKem === "webcrypto" ? webCryptoMlKem(name, randomBytes) : nobleMlKem(name, randomBytes);
+  const kem768 = mlKem("ML-KEM-768");
   return {
-    group,
-    generate(): KeyShare {
-      const ecdh = nc.createECDH(curve);
-      const publicKey = new Uint8Array(ecdh.generateKeys());
-      return {
-        group,
-        publicKey,
-        agree(peer) {
-          checkEcShare(peer, fieldLength);
-          try {
-            // computeSecret refuses points off the curve ("Public key is not valid for specified curve").
-            return bytes(ecdh.computeSecret(peer));
-          } catch (e) {
-            throw new CryptoError("invalid_key_share", `invalid ECDHE key share: ${(e as Error).message}`);
-          }
-        },
-      };
-    },
+    ...ecdh,
+    X25519MLKEM768: hybridExchange("X25519MLKEM768", ecdh.x25519, kem768),
+    SecP256r1MLKEM768: hybridExchange("SecP256r1MLKEM768", ecdh.secp256r1, kem768),
+    SecP384r1MLKEM1024: hybridExchange("SecP384r1MLKEM1024", ecdh.secp384r1, mlKem("ML-KEM-1024")),
   };
 }
-
-const nodeExchanges: Record<GroupName, KeyExchange> = {
-  x25519: nodeX25519,
-  secp256r1: nodeEcdh("secp256r1", "prime256v1", 32),
-  secp384r1: nodeEcdh("secp384r1", "secp384r1", 48),
-};
 
 // ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
 
@@ -411,12 +372,7 @@ export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeP
   const aeads = Object.fromEntries(
     (Object.keys(aeadSizes) as AeadName[]).map((name) => [name, nativeAead(name, plan)]),
   ) as Record<AeadName, Aead>;
-  const exchanges = Object.fromEntries(
-    (Object.keys(plan.group) as GroupName[]).map((g) => [
-      g,
-      plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : nodeExchanges[g],
-    ]),
-  ) as Record<GroupName, KeyExchange>;
+  const exchanges = nativeExchanges(plan);
   return {
     name: plan.runtime === runtime ? `native(${runtime})` : `native(${plan.runtime} plan on ${runtime})`,
     plan,

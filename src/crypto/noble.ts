@@ -4,13 +4,17 @@
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { CryptoError } from "./errors.ts";
 import { AesCcm } from "./aes_ccm.ts";
+import { dhExchange } from "./dh_exchange.ts";
+import { hybridExchange } from "./hybrid_groups.ts";
 import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
+import { nobleMlKem } from "./ml_kem.ts";
+import { dhShareChecks, nobleDh } from "./noble_groups.ts";
 import type {
   Aead,
   AeadKey,
@@ -21,12 +25,12 @@ import type {
   HashName,
   KeyExchange,
   KeyKind,
-  KeyShare,
   SigningKey,
   TranscriptHash,
 } from "./provider.ts";
 import { type SchemeHash, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
 import { WebCryptoRsaSigner, webCryptoRsaVerify } from "./rsa_webcrypto.ts";
+import { settle } from "./settle.ts";
 
 // ---- Hashes (RFC 8446 §4.4.1 transcript, RFC 2104 HMAC for HKDF) ----
 
@@ -144,84 +148,21 @@ const aeads: Record<AeadName, Aead> = {
   "AES-128-CCM-8": makeAead("AES-128-CCM-8", (k) => new AesCcm(k, 8)),
 };
 
-// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4) ----
+// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4; draft-ietf-tls-ecdhe-mlkem) ----
 
-const isAllZero = (b: Uint8Array) => b.every((x) => x === 0);
-
-/** RFC 8446 §7.4.2: an all-zero X25519 result means the peer sent a low-order point; abort. */
-export function checkX25519Secret(secret: Uint8Array): Uint8Array {
-  if (isAllZero(secret)) throw new CryptoError("invalid_shared_secret", "X25519 shared secret is all zeros");
-  return secret;
-}
-
-export function checkX25519Share(peer: Uint8Array): void {
-  if (peer.length !== 32) throw new CryptoError("invalid_key_share", "X25519 key share must be 32 bytes");
-}
-
-/** RFC 8446 §4.2.8.2: NIST curve shares are uncompressed points, 0x04 || X || Y, nothing else. */
-export function checkEcShare(peer: Uint8Array, fieldLength: number): void {
-  if (peer.length !== 1 + 2 * fieldLength || peer[0] !== 4) {
-    throw new CryptoError("invalid_key_share", "ECDHE key share is not an uncompressed point");
-  }
-}
-
-const x25519Exchange: KeyExchange = {
-  group: "x25519",
-  generate(): KeyShare {
-    const secret = x25519.utils.randomSecretKey();
-    return {
-      group: "x25519",
-      publicKey: x25519.getPublicKey(secret),
-      agree(peer) {
-        checkX25519Share(peer);
-        let shared: Uint8Array;
-        try {
-          shared = x25519.getSharedSecret(secret, peer);
-        } catch (e) {
-          // noble refuses an all-zero result itself (a low-order point, RFC 7748 §6.1).
-          throw new CryptoError("invalid_shared_secret", `invalid X25519 key share: ${(e as Error).message}`);
-        }
-        return checkX25519Secret(shared);
-      },
-    };
-  },
-};
-
-function nistExchange(group: GroupName, curve: typeof p256 | typeof p384, fieldLength: number): KeyExchange {
+function nobleExchanges(): Record<GroupName, KeyExchange> {
+  const dh = (g: keyof typeof nobleDh) => dhExchange(g, nobleDh[g], dhShareChecks[g]);
+  const ecdh = { x25519: dh("x25519"), secp256r1: dh("secp256r1"), secp384r1: dh("secp384r1") };
+  const kem768 = nobleMlKem("ML-KEM-768", randomBytes);
   return {
-    group,
-    generate(): KeyShare {
-      const secret = curve.utils.randomSecretKey();
-      return {
-        group,
-        publicKey: curve.getPublicKey(secret, false),
-        agree(peer) {
-          checkEcShare(peer, fieldLength);
-          let point: Uint8Array;
-          try {
-            // fromBytes checks the point is on the curve and not the identity (RFC 8446 §4.2.8.2).
-            point = curve.getSharedSecret(secret, peer, true);
-          } catch (e) {
-            throw new CryptoError("invalid_key_share", `invalid ECDHE key share: ${(e as Error).message}`);
-          }
-          // RFC 8446 §7.4.2: the shared secret is the X coordinate only.
-          return point.subarray(1);
-        },
-      };
-    },
+    ...ecdh,
+    X25519MLKEM768: hybridExchange("X25519MLKEM768", ecdh.x25519, kem768),
+    SecP256r1MLKEM768: hybridExchange("SecP256r1MLKEM768", ecdh.secp256r1, kem768),
+    SecP384r1MLKEM1024: hybridExchange("SecP384r1MLKEM1024", ecdh.secp384r1, nobleMlKem("ML-KEM-1024", randomBytes)),
   };
 }
 
-const exchanges: Record<GroupName, KeyExchange> = {
-  x25519: x25519Exchange,
-  secp256r1: nistExchange("secp256r1", p256, 32),
-  secp384r1: nistExchange("secp384r1", p384, 48),
-};
-
 // ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
-
-/** Runs a synchronous step behind the async SigningKey API: a throw becomes a rejection, not a sync throw. */
-export const settle = <T>(step: () => T): Promise<T> => new Promise((resolve) => resolve(step()));
 
 const ecdsaCurves = { "ecdsa-p256": p256, "ecdsa-p384": p384 } as const;
 
@@ -317,6 +258,8 @@ export function pick<T>(table: Record<string, T>, name: string, what: string): T
   if (found === undefined) throw new TypeError(`unknown ${what} ${name}`);
   return found;
 }
+
+const exchanges = nobleExchanges();
 
 export const nobleProvider: CryptoProvider = {
   // noble rebuilds the AES key schedule and GHASH table per call; its ChaCha20-Poly1305 is 2-4x faster.

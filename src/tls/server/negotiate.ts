@@ -28,11 +28,8 @@ export function chooseCipherSuite(hello: ClientHello, config: ServerConfig, tick
   throw new TlsAlert("handshake_failure", "no cipher suite in common");
 }
 
-export const groupCode: Record<GroupName, number> = {
-  x25519: NamedGroup.x25519,
-  secp256r1: NamedGroup.secp256r1,
-  secp384r1: NamedGroup.secp384r1,
-};
+/** A group's NamedGroup code point: the table's names are our GroupNames. */
+export const groupCode: Readonly<Record<GroupName, number>> = NamedGroup;
 
 export interface GroupChoice {
   group: GroupName;

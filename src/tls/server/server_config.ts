@@ -82,7 +82,18 @@ export interface ServerConfigOptions {
   clientAuth?: ClientAuthConfig | null;
 }
 
-export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
+/**
+ * The hybrid post-quantum groups first (draft-ietf-tls-ecdhe-mlkem): a client that sent a share for one of them gets
+ * it, whatever else it sent.
+ */
+export const DEFAULT_GROUPS: readonly GroupName[] = [
+  "X25519MLKEM768",
+  "SecP256r1MLKEM768",
+  "SecP384r1MLKEM1024",
+  "x25519",
+  "secp256r1",
+  "secp384r1",
+];
 
 export function serverConfig(o: ServerConfigOptions): ServerConfig {
   if (o.certificates.length === 0) throw new TypeError("a TLS server needs at least one certificate");

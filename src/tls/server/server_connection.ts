@@ -212,7 +212,7 @@ export class ServerConnection extends TlsConnection {
     const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(this.transcript.digest()) : null;
     if (clientEarlySecret) this.log("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
     this.clientOffersPostHandshakeAuth = hello.postHandshakeAuth;
-    const handshake = this.sendServerHello(hello, earlySecret, group?.share ?? null, psk, afterRetry);
+    const handshake = await this.sendServerHello(hello, earlySecret, group?.share ?? null, psk, afterRetry);
     this.sendEncryptedExtensions(hello, alpn, clientEarlySecret !== null);
     // RFC 8446 §4.3.2: a server authenticating with a PSK does not send CertificateRequest in the handshake.
     const askCertificate = !psk && (this.config.clientAuth?.mode ?? "none") !== "none";
@@ -266,22 +266,22 @@ export class ServerConnection extends TlsConnection {
 
   // ----- the server's flight -----
 
-  private sendServerHello(
+  private async sendServerHello(
     hello: ClientHello,
     early: EarlySecret,
     share: KeyShareEntry | null,
     psk: AcceptedPsk | null,
     afterRetry: boolean,
-  ): HandshakeKeys {
+  ): Promise<HandshakeKeys> {
     const extensions: Extension[] = [];
     if (psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
     let shared: Uint8Array | undefined;
     if (share) {
-      const ours = this.provider.keyExchange(this.negotiated!.group as never).generate();
-      shared = ours.agree(share.keyExchange);
+      const ours = await this.provider.keyExchange(this.negotiated!.group as never).encapsulate(share.keyExchange);
+      shared = ours.sharedSecret;
       extensions.push({
         type: ExtensionType.key_share,
-        data: encodeServerKeyShare({ group: share.group, keyExchange: ours.publicKey }),
+        data: encodeServerKeyShare({ group: share.group, keyExchange: ours.keyExchange }),
       });
     }
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSelectedVersion(ProtocolVersion.TLS1_3) });

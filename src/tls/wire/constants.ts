@@ -69,7 +69,10 @@ export const CipherSuite = {
   TLS_AES_128_CCM_8_SHA256: 0x1305,
 } as const;
 
-/** RFC 8446 §4.2.7 NamedGroup (the ones we implement, plus names for printing). */
+/**
+ * RFC 8446 §4.2.7 NamedGroup, RFC 7919 §2 (ffdhe*), draft-ietf-tls-ecdhe-mlkem §6 (the hybrids). The keys are the
+ * IANA names, which are also the crypto layer's GroupNames, so `NamedGroup[group]` is a group's code point.
+ */
 export const NamedGroup = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
@@ -77,7 +80,11 @@ export const NamedGroup = {
   x25519: 0x001d,
   x448: 0x001e,
   ffdhe2048: 0x0100,
+  ffdhe3072: 0x0101,
+  ffdhe4096: 0x0102,
+  SecP256r1MLKEM768: 0x11eb,
   X25519MLKEM768: 0x11ec,
+  SecP384r1MLKEM1024: 0x11ed,
 } as const;
 
 /** RFC 8446 §4.2.3 SignatureScheme: the table lives in the crypto layer, which maps each scheme to its primitive. */
