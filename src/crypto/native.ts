@@ -12,9 +12,10 @@ import * as nc from "node:crypto";
 import { CryptoError } from "./errors.ts";
 import { readPkcs8, readSpki } from "./key_der.ts";
 import { dhExchange } from "./dh_exchange.ts";
+import { type FfdheGroup, nodeFfdhe } from "./ffdhe.ts";
 import { hybridExchange } from "./hybrid_groups.ts";
 import { type MlKemName, nobleMlKem, webCryptoHasMlKem, webCryptoMlKem } from "./ml_kem.ts";
-import { nodeDh } from "./native_groups.ts";
+import { nodeDh, nodeHasGroup } from "./native_groups.ts";
 import { dhShareChecks } from "./noble_groups.ts";
 import {
   aeadSizes,
@@ -46,7 +47,7 @@ export type RuntimeName = "deno" | "bun" | "node";
 export type Path = "node:crypto" | "noble";
 
 /** The (EC)DHE groups, each on node:crypto or noble; the hybrids use these and `mlKem`. */
-export type DhGroupName = "x25519" | "secp256r1" | "secp384r1";
+export type DhGroupName = Exclude<GroupName, "X25519MLKEM768" | "SecP256r1MLKEM768" | "SecP384r1MLKEM1024">;
 
 /** Which implementation serves each primitive; `nativeProvider().plan` says what was chosen. */
 export interface NativePlan {
@@ -108,6 +109,7 @@ function nodeAeadWorks(name: AeadName): boolean {
  */
 export function planFor(runtime: RuntimeName): NativePlan {
   const deno = runtime === "deno";
+  const bun = runtime === "bun";
   const aead = (name: AeadName): Path => (nodeAeadWorks(name) ? "node:crypto" : "noble");
   return {
     runtime,
@@ -120,7 +122,18 @@ export function planFor(runtime: RuntimeName): NativePlan {
       "AES-128-CCM": aead("AES-128-CCM"),
       "AES-128-CCM-8": aead("AES-128-CCM-8"),
     },
-    group: { x25519: "node:crypto", secp256r1: "node:crypto", secp384r1: "node:crypto" },
+    group: {
+      x25519: "node:crypto",
+      secp256r1: "node:crypto",
+      secp384r1: "node:crypto",
+      // Probed: Deno's node:crypto has no P-521, Bun's no X448.
+      secp521r1: nodeHasGroup("secp521r1") ? "node:crypto" : "noble",
+      x448: nodeHasGroup("x448") ? "node:crypto" : "noble",
+      // Bun's createDiffieHellman checks the prime on every call (0.8 s for 2048 bits): noble's modular pow there.
+      ffdhe2048: bun ? "noble" : "node:crypto",
+      ffdhe3072: bun ? "noble" : "node:crypto",
+      ffdhe4096: bun ? "noble" : "node:crypto",
+    },
     // Probed: Deno's and Bun's WebCrypto have ML-KEM, Node 20's has not; node:crypto has none anywhere yet.
     mlKem: webCryptoHasMlKem() ? "webcrypto" : "noble",
     sign: {
@@ -257,11 +270,18 @@ function nativeExchanges(plan: NativePlan): Record<GroupName, KeyExchange> {
   const dh = (g: keyof typeof nodeDh) =>
     plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : dhExchange(g, nodeDh[g], dhShareChecks[g]);
   const ecdh = { x25519: dh("x25519"), secp256r1: dh("secp256r1"), secp384r1: dh("secp384r1") };
+  const ffdhe = (g: FfdheGroup) =>
+    plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : dhExchange(g, nodeFfdhe(g, randomBytes));
   const mlKem = (name: MlKemName) =>
     plan.mlKem === "webcrypto" ? webCryptoMlKem(name, randomBytes) : nobleMlKem(name, randomBytes);
   const kem768 = mlKem("ML-KEM-768");
   return {
     ...ecdh,
+    secp521r1: dh("secp521r1"),
+    x448: dh("x448"),
+    ffdhe2048: ffdhe("ffdhe2048"),
+    ffdhe3072: ffdhe("ffdhe3072"),
+    ffdhe4096: ffdhe("ffdhe4096"),
     X25519MLKEM768: hybridExchange("X25519MLKEM768", ecdh.x25519, kem768),
     SecP256r1MLKEM768: hybridExchange("SecP256r1MLKEM768", ecdh.secp256r1, kem768),
     SecP384r1MLKEM1024: hybridExchange("SecP384r1MLKEM1024", ecdh.secp384r1, mlKem("ML-KEM-1024")),

@@ -1,6 +1,6 @@
 /**
- * The (EC)DHE groups on node:crypto, which all three runtimes have (Node's is OpenSSL, Bun's BoringSSL, Deno's its
- * own Rust): X25519 through KeyObjects, the NIST curves through createECDH, whose raw uncompressed points are the
+ * The ECDHE groups on node:crypto, which all three runtimes have (Node's is OpenSSL, Bun's BoringSSL, Deno's its
+ * own Rust), where they have the curve: X25519 and X448 through KeyObjects, the NIST curves through createECDH, whose raw uncompressed points are the
  * TLS encoding (RFC 8446 §4.2.8.2) and whose computeSecret returns the X coordinate (§7.4.2).
  */
 import type { Buffer } from "node:buffer";
@@ -12,31 +12,46 @@ import { checkEcShare, checkMontgomeryShare, checkNonZeroSecret } from "./key_sh
 /** Buffers become plain Uint8Array views, so callers never see Buffer's different `slice`. */
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
-/** The DER SubjectPublicKeyInfo header of an X25519 key (RFC 8410 §4); the 32 raw bytes follow it. */
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+/** The DER SubjectPublicKeyInfo headers of X25519 and X448 keys (RFC 8410 §4); the raw bytes follow them. */
+const SPKI_PREFIX = {
+  x25519: Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]),
+  x448: Uint8Array.from([0x30, 0x42, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6f, 0x03, 0x39, 0x00]),
+} as const;
 
-function x25519Agree(privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
-  checkMontgomeryShare(peer, 32, "X25519");
-  const spki = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
-  spki.set(X25519_SPKI_PREFIX);
-  spki.set(peer, X25519_SPKI_PREFIX.length);
+type MontgomeryType = keyof typeof SPKI_PREFIX;
+
+const montgomery = {
+  x25519: { name: "X25519", length: 32 },
+  x448: { name: "X448", length: 56 },
+} as const;
+
+function montgomeryAgree(type: MontgomeryType, privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
+  const { name, length } = montgomery[type];
+  checkMontgomeryShare(peer, length, name);
+  const prefix = SPKI_PREFIX[type];
+  const spki = new Uint8Array(prefix.length + length);
+  spki.set(prefix);
+  spki.set(peer, prefix.length);
   let secret: Uint8Array;
   try {
     const publicKey = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
     secret = nc.diffieHellman({ privateKey, publicKey });
   } catch (e) {
     // OpenSSL and Deno refuse to derive an all-zero secret (RFC 7748 §6.1); that is the low-order point case.
-    throw new CryptoError("invalid_shared_secret", `invalid X25519 key share: ${(e as Error).message}`);
+    throw new CryptoError("invalid_shared_secret", `invalid ${name} key share: ${(e as Error).message}`);
   }
-  return checkNonZeroSecret(bytes(secret), "X25519");
+  return checkNonZeroSecret(bytes(secret), name);
 }
 
-function nodeX25519(): DhKeyPair {
-  const { privateKey, publicKey } = nc.generateKeyPairSync("x25519");
-  const spki = publicKey.export({ format: "der", type: "spki" });
-  return {
-    publicKey: new Uint8Array(spki.subarray(X25519_SPKI_PREFIX.length)),
-    agree: (peer) => x25519Agree(privateKey, peer),
+/** X25519 / X448 key pairs through KeyObjects (node:crypto has no raw-bytes API for them). */
+function nodeMontgomery(type: MontgomeryType): () => DhKeyPair {
+  return () => {
+    const { privateKey, publicKey } = nc.generateKeyPairSync(type as "x25519");
+    const spki = publicKey.export({ format: "der", type: "spki" });
+    return {
+      publicKey: new Uint8Array(spki.subarray(SPKI_PREFIX[type].length)),
+      agree: (peer) => montgomeryAgree(type, privateKey, peer),
+    };
   };
 }
 
@@ -60,7 +75,22 @@ function nodeEcdh(curve: string, fieldLength: number): () => DhKeyPair {
 }
 
 export const nodeDh = {
-  x25519: nodeX25519,
+  x25519: nodeMontgomery("x25519"),
+  x448: nodeMontgomery("x448"),
   secp256r1: nodeEcdh("prime256v1", 32),
   secp384r1: nodeEcdh("secp384r1", 48),
+  secp521r1: nodeEcdh("secp521r1", 66),
 } as const;
+
+/**
+ * Whether this runtime's node:crypto has the group at all, tried once with a real agreement: Bun (BoringSSL) has no
+ * X448, Deno's node:crypto no P-521.
+ */
+export function nodeHasGroup(group: keyof typeof nodeDh): boolean {
+  try {
+    const a = nodeDh[group](), b = nodeDh[group]();
+    return a.agree(b.publicKey).length > 0;
+  } catch {
+    return false;
+  }
+}

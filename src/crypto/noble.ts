@@ -11,6 +11,7 @@ import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { CryptoError } from "./errors.ts";
 import { AesCcm } from "./aes_ccm.ts";
 import { dhExchange } from "./dh_exchange.ts";
+import { type FfdheGroup, nobleFfdhe } from "./ffdhe.ts";
 import { hybridExchange } from "./hybrid_groups.ts";
 import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
 import { nobleMlKem } from "./ml_kem.ts";
@@ -153,9 +154,15 @@ const aeads: Record<AeadName, Aead> = {
 function nobleExchanges(): Record<GroupName, KeyExchange> {
   const dh = (g: keyof typeof nobleDh) => dhExchange(g, nobleDh[g], dhShareChecks[g]);
   const ecdh = { x25519: dh("x25519"), secp256r1: dh("secp256r1"), secp384r1: dh("secp384r1") };
+  const ffdhe = (g: FfdheGroup) => dhExchange(g, nobleFfdhe(g, randomBytes));
   const kem768 = nobleMlKem("ML-KEM-768", randomBytes);
   return {
     ...ecdh,
+    secp521r1: dh("secp521r1"),
+    x448: dh("x448"),
+    ffdhe2048: ffdhe("ffdhe2048"),
+    ffdhe3072: ffdhe("ffdhe3072"),
+    ffdhe4096: ffdhe("ffdhe4096"),
     X25519MLKEM768: hybridExchange("X25519MLKEM768", ecdh.x25519, kem768),
     SecP256r1MLKEM768: hybridExchange("SecP256r1MLKEM768", ecdh.secp256r1, kem768),
     SecP384r1MLKEM1024: hybridExchange("SecP384r1MLKEM1024", ecdh.secp384r1, nobleMlKem("ML-KEM-1024", randomBytes)),

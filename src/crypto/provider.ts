@@ -24,6 +24,11 @@ export type GroupName =
   | "x25519"
   | "secp256r1"
   | "secp384r1"
+  | "secp521r1"
+  | "x448"
+  | "ffdhe2048"
+  | "ffdhe3072"
+  | "ffdhe4096"
   | "X25519MLKEM768"
   | "SecP256r1MLKEM768"
   | "SecP384r1MLKEM1024";

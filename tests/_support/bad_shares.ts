@@ -3,6 +3,7 @@
  * draft-ietf-tls-ecdhe-mlkem) says must be refused with illegal_parameter. Used by the provider-level and the
  * engine-level key exchange tests, so both try the same bytes.
  */
+import { ffdheParams } from "../../src/crypto/ffdhe.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
 import type { GroupName } from "../../src/crypto/provider.ts";
 
@@ -26,6 +27,30 @@ export const lowOrderX25519 = [
   "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "0000000000000000000000000000000000000000000000000000000000000080",
 ].map(hexBytes);
+
+/** X448 u-coordinates whose result is all zeros: 0, 1, p-1, and p, p+1 written non-canonically (RFC 7748 §6.2). */
+export const lowOrderX448 = (() => {
+  const p = (1n << 448n) - (1n << 224n) - 1n;
+  const le = (n: bigint) => Uint8Array.from({ length: 56 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+  return [0n, 1n, p - 1n, p, p + 1n].map(le);
+})();
+
+/** FFDHE shares RFC 8446 §4.2.8.1 refuses (1 < Y < p-1, exactly |p| bytes), for the prime `prime`. */
+export function badFfdheShares(prime: Uint8Array): Record<string, Uint8Array> {
+  const n = prime.length;
+  const p = BigInt("0x" + Array.from(prime, (b) => b.toString(16).padStart(2, "0")).join(""));
+  const be = (v: bigint) => Uint8Array.from({ length: n }, (_, i) => Number((v >> BigInt(8 * (n - 1 - i))) & 0xffn));
+  return {
+    "Y = 0": be(0n),
+    "Y = 1": be(1n),
+    "Y = p-1": be(p - 1n),
+    "Y = p": be(p),
+    "Y = p+1": be(p + 1n),
+    "all ones (> p)": new Uint8Array(n).fill(0xff),
+    "not padded (one byte short)": be(2n).subarray(1),
+    "one byte long": join(Uint8Array.of(0), be(2n)),
+  };
+}
 
 /** Malformed uncompressed points from a good one: infinity, compressed, off the curve, x = 0, x ≥ p, misframed. */
 export function badPoints(good: Uint8Array): Record<string, Uint8Array> {
@@ -83,7 +108,16 @@ export function badClientShares(group: GroupName): Record<string, Uint8Array> {
     lowOrderX25519.forEach((u, i) => (cases[`low-order point ${i}`] = u));
     return cases;
   }
-  if (group === "secp256r1" || group === "secp384r1") return badPoints(good);
+  if (group === "x448") {
+    const cases: Record<string, Uint8Array> = {
+      "55 bytes": good.subarray(1),
+      "57 bytes": join(good, Uint8Array.of(0)),
+    };
+    lowOrderX448.forEach((u, i) => (cases[`low-order point ${i}`] = u));
+    return cases;
+  }
+  if (group === "secp256r1" || group === "secp384r1" || group === "secp521r1") return badPoints(good);
+  if (group.startsWith("ffdhe")) return badFfdheShares(ffdheParams(group as "ffdhe2048").prime);
   const parts = hybridParts[group];
   if (!parts) throw new Error(`no bad shares for ${group}`);
   const ecdhLength = good.length - parts.ek;

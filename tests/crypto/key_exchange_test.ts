@@ -13,7 +13,10 @@ import { checkMlKemEncapsulationKey } from "../../src/crypto/key_share_checks.ts
 import { detectRuntime, nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
 import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
 import { toHex } from "../fixtures/wycheproof_aead.ts";
-import { badPoints, lowOrderX25519, withCoefficient } from "../_support/bad_shares.ts";
+import { badFfdheShares, badPoints, lowOrderX25519, lowOrderX448, withCoefficient } from "../_support/bad_shares.ts";
+import { needs } from "../_support/peers.ts";
+import { run } from "../_support/processes.ts";
+import { ffdheParams } from "../../src/crypto/ffdhe.ts";
 import { concat } from "../../src/tls/wire/writer.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
@@ -25,6 +28,11 @@ const sizes: Record<GroupName, [client: number, server: number, secret: number]>
   x25519: [32, 32, 32],
   secp256r1: [65, 65, 32],
   secp384r1: [97, 97, 48],
+  secp521r1: [133, 133, 66],
+  x448: [56, 56, 56],
+  ffdhe2048: [256, 256, 256],
+  ffdhe3072: [384, 384, 384],
+  ffdhe4096: [512, 512, 512],
   X25519MLKEM768: [1184 + 32, 1088 + 32, 64],
   SecP256r1MLKEM768: [65 + 1184, 65 + 1088, 64],
   SecP384r1MLKEM1024: [97 + 1568, 97 + 1568, 80],
@@ -151,7 +159,56 @@ Deno.test("x25519: low-order shares give invalid_shared_secret, wrong lengths in
   }
 });
 
-for (const group of ["secp256r1", "secp384r1"] as const) {
+Deno.test("x448: low-order shares give invalid_shared_secret (the all-zero result), wrong lengths invalid_key_share", async () => {
+  for (const p of providers) {
+    for (const [i, u] of lowOrderX448.entries()) {
+      await refusedBothWays(p, "x448", u, "invalid_shared_secret", `low ${i}`);
+    }
+    const good = noble.keyExchange("x448").generate().publicKey;
+    await refusedBothWays(p, "x448", good.subarray(1), "invalid_key_share", "55 bytes");
+    await refusedBothWays(p, "x448", concat(good, Uint8Array.of(0)), "invalid_key_share", "57 bytes");
+    await refusedBothWays(p, "x448", concat(good.subarray(24), good.subarray(24)), "invalid_key_share", "64 bytes");
+  }
+});
+
+for (const group of ["ffdhe2048", "ffdhe3072", "ffdhe4096"] as const) {
+  Deno.test(`${group}: Y outside 1 < Y < p-1 and unpadded shares are invalid_key_share, both ways`, async () => {
+    for (const p of providers) {
+      for (const [what, share] of Object.entries(badFfdheShares(ffdheParams(group).prime))) {
+        await refusedBothWays(p, group, share, "invalid_key_share", what);
+      }
+    }
+  });
+}
+
+Deno.test("ffdhe2048: Y = 2 and Y = p-2, the ends of the range, are accepted and agree on both providers", async () => {
+  const { prime } = ffdheParams("ffdhe2048");
+  const pMinus2 = prime.slice();
+  pMinus2[pMinus2.length - 1] -= 2;
+  const two = new Uint8Array(prime.length);
+  two[two.length - 1] = 2;
+  for (const share of [two, pMinus2]) {
+    const secrets = await Promise.all(providers.map((p) => p.keyExchange("ffdhe2048").encapsulate(share)));
+    for (const s of secrets) assert.equal(s.sharedSecret.length, 256);
+  }
+});
+
+Deno.test("FFDHE primes are RFC 7919's: OpenSSL's built-in ffdhe groups have the same p and g = 2", {
+  ...needs("openssl"),
+}, async () => {
+  for (const group of ["ffdhe2048", "ffdhe3072", "ffdhe4096"] as const) {
+    const gen = await run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", `group:${group}`]);
+    assert.equal(gen.code, 0, gen.output);
+    const parsed = await run(["openssl", "asn1parse"], [gen.output]);
+    const integers = [...parsed.output.matchAll(/INTEGER\s+:([0-9A-F]+)/g)].map((m) => m[1].toLowerCase());
+    assert.equal(integers[0], toHex(ffdheParams(group).prime), group);
+    assert.equal(integers[1], "02");
+    const { prime } = ffdheParams(group);
+    assert.ok(prime.subarray(0, 8).every((b) => b === 0xff) && prime.subarray(-8).every((b) => b === 0xff));
+  }
+});
+
+for (const group of ["secp256r1", "secp384r1", "secp521r1"] as const) {
   Deno.test(`${group}: infinity, compressed, off-curve, x = 0, out-of-range and misframed points, both ways`, async () => {
     const good = noble.keyExchange(group).generate().publicKey;
     for (const p of providers) {
@@ -224,8 +281,12 @@ Deno.test("hybrids: the ECDH half keeps its own checks (low-order X25519, a poin
   }
 });
 
-Deno.test("the native plan says where ML-KEM runs: WebCrypto where the runtime has it (probed), else noble", () => {
+Deno.test("the native plan says where each primitive runs: ML-KEM in WebCrypto where the runtime has it (probed)", () => {
   const plan = nativeProvider().plan;
+  // Deno's node:crypto has X448 and no P-521; FFDHE through its DiffieHellman.
+  assert.equal(plan.group.x448, "node:crypto");
+  assert.equal(plan.group.secp521r1, "noble");
+  assert.equal(plan.group.ffdhe2048, "node:crypto");
   const hasIt = typeof (crypto.subtle as { encapsulateBits?: unknown }).encapsulateBits === "function";
   assert.equal(plan.mlKem, hasIt ? "webcrypto" : "noble");
 });

@@ -11,7 +11,13 @@ const root = new URL("../..", import.meta.url).pathname;
 
 interface SmokeReport {
   runtime: Runtime;
-  plan: { aead: Record<string, string>; hmac: string; sign: Record<string, string>; mlKem: string };
+  plan: {
+    aead: Record<string, string>;
+    hmac: string;
+    sign: Record<string, string>;
+    group: Record<string, string>;
+    mlKem: string;
+  };
   groups: string[];
   checks: { name: string; ok: boolean; error?: string }[];
 }
@@ -31,6 +37,13 @@ const fallbacks: Record<Runtime, Record<string, string>> = {
   node: { "CHACHA20-POLY1305": "node:crypto", "AES-128-CCM": "node:crypto", "AES-128-CCM-8": "node:crypto" },
 };
 
+/** Groups whose node:crypto path a runtime lacks or makes slow (probed by the provider; see native.ts planFor). */
+const groupPaths: Record<Runtime, Record<string, string>> = {
+  deno: { x448: "node:crypto", secp521r1: "noble", ffdhe2048: "node:crypto", ffdhe4096: "node:crypto" },
+  bun: { x448: "noble", secp521r1: "node:crypto", ffdhe2048: "noble", ffdhe4096: "noble" },
+  node: { x448: "node:crypto", secp521r1: "node:crypto", ffdhe2048: "node:crypto", ffdhe4096: "node:crypto" },
+};
+
 for (const runtime of runtimes) {
   Deno.test(`${runtime}: every AEAD, group and signature of both providers passes the smoke checks`, async () => {
     const report = await smoke(runtime);
@@ -38,7 +51,10 @@ for (const runtime of runtimes) {
     assert.deepEqual(report.checks.filter((c) => !c.ok), []);
     // 6 vector files + 5 AEADs x (seal alike, sealTo) + groups x (4 pairs + 2 refusals) + 2 x 6 schemes
     // + 2 x 2 hashes.
-    assert.equal(report.groups.length, 6);
+    assert.equal(report.groups.length, 11);
+    for (const [group, path] of Object.entries(groupPaths[runtime])) {
+      assert.equal(report.plan.group[group], path, group);
+    }
     assert.equal(report.checks.length, 6 + 10 + 6 * report.groups.length + 12 + 4);
     // ML-KEM: Deno's and Bun's WebCrypto have it, Node 20's has not (probed by the provider).
     assert.equal(report.plan.mlKem, runtime === "node" ? "noble" : "webcrypto");

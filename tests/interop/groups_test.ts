@@ -4,6 +4,8 @@
  * - X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem), the hybrid post-quantum group, is what Bun's fetch, headless
  *   Chromium and our client negotiate: they send a share for it first and the server prefers it. Debian 12's
  *   OpenSSL 3.0 and GnuTLS know no ML-KEM group, so no test here can use them for it.
+ * - secp521r1, X448 and ffdhe2048/3072/4096 complete with `openssl s_client -groups ...` (OpenSSL then sends a share
+ *   for that group only), with the group in both OpenSSL's and the server's report.
  */
 import assert from "node:assert/strict";
 import { ensureDevCerts } from "../../certs/generate.ts";
@@ -53,6 +55,59 @@ for (const runtime of runtimes) {
           assert.equal(response.tls.group, "X25519MLKEM768", "what our client saw");
           assert.equal(JSON.parse(new TextDecoder().decode(response.body)).tls.group, "X25519MLKEM768");
         });
+      } finally {
+        await child.stop();
+      }
+    },
+  });
+}
+
+/** OpenSSL's -groups names for ours. */
+const opensslGroups: [string, string][] = [
+  ["P-521", "secp521r1"],
+  ["X448", "x448"],
+  ["ffdhe2048", "ffdhe2048"],
+  ["ffdhe3072", "ffdhe3072"],
+  ["ffdhe4096", "ffdhe4096"],
+];
+
+for (const runtime of runtimes) {
+  Deno.test({
+    name: `openssl s_client -groups P-521, X448, ffdhe2048/3072/4096 against our server on ${runtime}`,
+    ...needs("openssl", runtime === "node" ? "tsx" : runtime),
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn(t) {
+      const { child, port } = await startFixture(runtime, "hello_server.ts", []);
+      try {
+        for (const [flag, group] of opensslGroups) {
+          await t.step(group, async () => {
+            const request = "GET /json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+            const r = await run(
+              [
+                "openssl",
+                "s_client",
+                "-connect",
+                `127.0.0.1:${port}`,
+                "-servername",
+                "localhost",
+                "-CAfile",
+                certs.ca.cert,
+                "-groups",
+                flag,
+                "-ign_eof",
+              ],
+              [request],
+              30_000,
+            );
+            assert.match(r.output, /Verify return code: 0 \(ok\)/, r.output);
+            // OpenSSL 3.0 names the group it agreed on in "Server Temp Key" (X448, ECDH P-521, DH 2048 bits).
+            assert.match(r.output, /Server Temp Key: /);
+            const json = r.output.match(/\{"hello":"world".*\}/)?.[0];
+            assert.ok(json, r.output);
+            assert.equal(JSON.parse(json).tls.group, group);
+          });
+        }
       } finally {
         await child.stop();
       }

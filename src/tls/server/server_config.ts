@@ -84,7 +84,8 @@ export interface ServerConfigOptions {
 
 /**
  * The hybrid post-quantum groups first (draft-ietf-tls-ecdhe-mlkem): a client that sent a share for one of them gets
- * it, whatever else it sent.
+ * it, whatever else it sent. Then the ECDHE groups, and FFDHE last (RFC 7919): its exponentiations cost milliseconds,
+ * so it is chosen only from a client that offers nothing else.
  */
 export const DEFAULT_GROUPS: readonly GroupName[] = [
   "X25519MLKEM768",
@@ -93,6 +94,11 @@ export const DEFAULT_GROUPS: readonly GroupName[] = [
   "x25519",
   "secp256r1",
   "secp384r1",
+  "secp521r1",
+  "x448",
+  "ffdhe2048",
+  "ffdhe3072",
+  "ffdhe4096",
 ];
 
 export function serverConfig(o: ServerConfigOptions): ServerConfig {
