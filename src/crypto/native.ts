@@ -7,27 +7,15 @@
  * Availability is probed, not assumed: a path the plan wants but the runtime lacks (Bun has no node:crypto
  * ChaCha20-Poly1305, only Node has node:crypto AES-CCM) falls back to noble.
  */
-import { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
-import { CryptoError } from "./errors.ts";
-import { readPkcs8, readSpki } from "./key_der.ts";
 import { dhExchange } from "./dh_exchange.ts";
 import { type FfdheGroup, nodeFfdhe } from "./ffdhe.ts";
 import { hybridExchange } from "./hybrid_groups.ts";
 import { type MlKemName, nobleMlKem, webCryptoHasMlKem, webCryptoMlKem } from "./ml_kem.ts";
 import { nodeDh, nodeHasGroup } from "./native_groups.ts";
 import { dhShareChecks } from "./noble_groups.ts";
-import {
-  aeadSizes,
-  checkNonce,
-  makeAead,
-  nobleProvider,
-  nobleSigningKey,
-  pick,
-  randomBytes,
-  sealToBySeal,
-} from "./noble.ts";
-import { settle } from "./settle.ts";
+import { aeadSizes, checkNonce, makeAead, nobleProvider, pick, randomBytes, sealToBySeal } from "./noble.ts";
+import { nativeImportSigningKey, nativeVerifier, nodeHasSignature } from "./native_signatures.ts";
 import type {
   Aead,
   AeadKey,
@@ -38,10 +26,8 @@ import type {
   HashName,
   KeyExchange,
   KeyKind,
-  SigningKey,
   TranscriptHash,
 } from "./provider.ts";
-import { schemeHashLength, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
 
 export type RuntimeName = "deno" | "bun" | "node";
 export type Path = "node:crypto" | "noble";
@@ -60,7 +46,10 @@ export interface NativePlan {
   readonly group: Readonly<Record<DhGroupName, Path>>;
   /** ML-KEM's encapsulation and decapsulation (key generation is noble's everywhere: it must be synchronous). */
   readonly mlKem: "webcrypto" | "noble";
+  /** Signing with our own key: node:crypto, or noble (WebCrypto for RSA) where the runtime lacks it or noble is faster. */
   readonly sign: Readonly<Record<KeyKind, Path>>;
+  /** Verifying a peer's signature: node:crypto wherever the runtime has the key type. */
+  readonly verify: Readonly<Record<KeyKind, Path>>;
 }
 
 export function detectRuntime(): RuntimeName {
@@ -110,6 +99,9 @@ function nodeAeadWorks(name: AeadName): boolean {
 export function planFor(runtime: RuntimeName): NativePlan {
   const deno = runtime === "deno";
   const bun = runtime === "bun";
+  // Probed: Bun's node:crypto has no Ed448; Deno's has P-521 with SHA-512 only.
+  const ed448: Path = nodeHasSignature("ed448") ? "node:crypto" : "noble";
+  const p521: Path = nodeHasSignature("ecdsa-p521") ? "node:crypto" : "noble";
   const aead = (name: AeadName): Path => (nodeAeadWorks(name) ? "node:crypto" : "noble");
   return {
     runtime,
@@ -139,8 +131,20 @@ export function planFor(runtime: RuntimeName): NativePlan {
     sign: {
       "ecdsa-p256": deno ? "noble" : "node:crypto",
       "ecdsa-p384": deno ? "noble" : "node:crypto",
+      "ecdsa-p521": deno ? "noble" : p521,
       ed25519: "node:crypto",
+      ed448,
       rsa: "node:crypto",
+      "rsa-pss": "node:crypto",
+    },
+    verify: {
+      "ecdsa-p256": "node:crypto",
+      "ecdsa-p384": "node:crypto",
+      "ecdsa-p521": p521,
+      ed25519: "node:crypto",
+      ed448,
+      rsa: "node:crypto",
+      "rsa-pss": "node:crypto",
     },
   };
 }
@@ -288,89 +292,6 @@ function nativeExchanges(plan: NativePlan): Record<GroupName, KeyExchange> {
   };
 }
 
-// ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
-
-/** The node:crypto sign/verify algorithm and options of a scheme. */
-function nodeSigParams(info: SchemeInfo, key: nc.KeyObject) {
-  const alg = info.hash === null ? null : nodeHashName[info.hash];
-  if (info.kind === "ed25519") return { alg, opts: key };
-  if (info.kind !== "rsa") return { alg, opts: { key, dsaEncoding: "der" as const } };
-  if (info.rsaPadding === "pkcs1") return { alg, opts: { key, padding: nc.constants.RSA_PKCS1_PADDING } };
-  // RFC 8446 §4.2.3: PSS salt length equals the digest length.
-  const saltLength = schemeHashLength(info.hash!);
-  return { alg, opts: { key, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength } };
-}
-
-function nodeSigningKey(pkcs8: Uint8Array, kind: KeyKind): SigningKey {
-  const key = nc.createPrivateKey({ key: pkcs8 as Buffer, format: "der", type: "pkcs8" });
-  return {
-    kind,
-    sign: (scheme, message) =>
-      settle(() => {
-        const { alg, opts } = nodeSigParams(signingScheme(kind, scheme), key);
-        return bytes(nc.sign(alg, message, opts));
-      }),
-  };
-}
-
-async function nativeImportSigningKey(plan: NativePlan, pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey> {
-  // Parsed here too, so both providers accept and refuse the same keys.
-  const info = readPkcs8(pkcs8, kind);
-  if (plan.sign[kind] === "noble") return nobleSigningKey(info);
-  return await settle(() => nodeSigningKey(pkcs8, kind));
-}
-
-/**
- * Public keys that verify imported, keyed by their SPKI bytes, least recently used dropped first (a Map iterates
- * in insertion order). A client checks the same CA and server keys on every handshake, and Node's createPublicKey
- * costs 110-160 µs, often more than the verify itself. verify() per call on Node, without → with the cache (µs,
- * taskset -c 0, noisy VM): Ed25519 390 → 245, P-256 450 → 145, RSA-2048 340 → 60. Deno and Bun import in 1-13 µs,
- * so there it is within noise. Keys that fail to import are not kept.
- */
-class PublicKeyCache {
-  readonly #keys = new Map<string, nc.KeyObject>();
-  constructor(private readonly limit: number) {}
-
-  /** Throws what createPublicKey throws for bytes that are not a key it can use. */
-  get(spki: Uint8Array): nc.KeyObject {
-    // latin1 maps each byte to one UTF-16 unit: a unique id, made in native code (under 1 µs for 300 bytes).
-    const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString("latin1");
-    let key = this.#keys.get(id);
-    if (key) {
-      this.#keys.delete(id);
-    } else {
-      key = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
-      if (this.#keys.size >= this.limit) this.#keys.delete(this.#keys.keys().next().value!);
-    }
-    this.#keys.set(id, key);
-    return key;
-  }
-}
-
-const publicKeys = new PublicKeyCache(64);
-
-function nativeVerify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  return settle(() => {
-    const info = verifyingScheme(readSpki(spki)?.kind ?? null, scheme);
-    let key: nc.KeyObject;
-    try {
-      // Refuses EC points that are not on the curve, as noble's Point.fromBytes does.
-      key = publicKeys.get(spki);
-    } catch (e) {
-      // RFC 8032 §5.1.7: an Ed25519 key that does not decode fails verification (Deno refuses it at import).
-      if (info.kind === "ed25519") return false;
-      throw new CryptoError("invalid_public_key", `invalid ${info.kind} public key: ${(e as Error).message}`);
-    }
-    // The scheme's hash, which for a certificate need not be the curve's (CertificateSignatureScheme).
-    const { alg, opts } = nodeSigParams(info, key);
-    try {
-      return nc.verify(alg, message, opts, signature);
-    } catch {
-      return false;
-    }
-  });
-}
-
 export type NativeProvider = CryptoProvider & { readonly plan: NativePlan };
 
 /**
@@ -400,8 +321,8 @@ export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeP
     hash: (name) => pick(hashes, name, "hash"),
     aead: (name) => pick(aeads, name, "AEAD"),
     keyExchange: (group) => pick(exchanges, group, "group"),
-    importSigningKey: (pkcs8, kind) => nativeImportSigningKey(plan, pkcs8, kind),
-    verify: nativeVerify,
+    importSigningKey: (pkcs8, kind) => nativeImportSigningKey(plan.sign, pkcs8, kind),
+    verify: nativeVerifier(plan.verify),
     randomBytes,
   };
 }

@@ -4,16 +4,12 @@
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { ed25519 } from "@noble/curves/ed25519.js";
-import { p256, p384 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
-import { CryptoError } from "./errors.ts";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { AesCcm } from "./aes_ccm.ts";
 import { dhExchange } from "./dh_exchange.ts";
 import { type FfdheGroup, nobleFfdhe } from "./ffdhe.ts";
 import { hybridExchange } from "./hybrid_groups.ts";
-import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
 import { nobleMlKem } from "./ml_kem.ts";
 import { dhShareChecks, nobleDh } from "./noble_groups.ts";
 import type {
@@ -25,13 +21,9 @@ import type {
   Hash,
   HashName,
   KeyExchange,
-  KeyKind,
-  SigningKey,
   TranscriptHash,
 } from "./provider.ts";
-import { type SchemeHash, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
-import { WebCryptoRsaSigner, webCryptoRsaVerify } from "./rsa_webcrypto.ts";
-import { settle } from "./settle.ts";
+import { nobleImportSigningKey, nobleVerify } from "./noble_signatures.ts";
 
 // ---- Hashes (RFC 8446 §4.4.1 transcript, RFC 2104 HMAC for HKDF) ----
 
@@ -169,87 +161,6 @@ function nobleExchanges(): Record<GroupName, KeyExchange> {
   };
 }
 
-// ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
-
-const ecdsaCurves = { "ecdsa-p256": p256, "ecdsa-p384": p384 } as const;
-
-/** A noble signer for the EC kinds: ECDSA signatures DER-encoded as TLS wants them (RFC 8446 §4.2.3). */
-export function nobleSigningKey(info: PrivateKeyInfo): SigningKey {
-  const { kind, key } = info;
-  if (kind === "ed25519") {
-    return {
-      kind,
-      sign: (scheme, msg) =>
-        settle(() => {
-          signingScheme(kind, scheme);
-          return ed25519.sign(msg, key);
-        }),
-    };
-  }
-  if (kind === "rsa") throw new TypeError("noble has no RSA");
-  const curve = ecdsaCurves[kind];
-  if (!curve.utils.isValidSecretKey(key)) throw new TypeError(`invalid ${kind} private key`);
-  return {
-    kind,
-    sign: (scheme, msg) =>
-      settle(() => {
-        signingScheme(kind, scheme);
-        // The curve's own hash is the scheme's hash (SHA-256 for P-256, SHA-384 for P-384).
-        return curve.sign(msg, key, { format: "der", prehash: true });
-      }),
-  };
-}
-
-async function importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey> {
-  const info = readPkcs8(pkcs8, kind);
-  if (kind !== "rsa") return nobleSigningKey(info);
-  const rsa = await WebCryptoRsaSigner.import(pkcs8);
-  return { kind, sign: async (scheme, msg) => await rsa.sign(signingScheme(kind, scheme).hash!, msg) };
-}
-
-/** The digest an ECDSA scheme signs (RFC 8446 §4.2.3; for certificates, the hash of RFC 5758 §3.2). */
-const ecdsaDigests: Record<SchemeHash, (message: Uint8Array) => Uint8Array> = {
-  "SHA-256": sha256,
-  "SHA-384": sha384,
-  "SHA-512": sha512,
-};
-
-/** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is invalid_public_key. */
-function verifyCurve(info: SchemeInfo, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) {
-  const { kind } = info;
-  if (kind === "ed25519") {
-    // RFC 8032 §5.1.7: a key or signature that does not decode just fails verification.
-    try {
-      return ed25519.verify(sig, message, publicKey, { zip215: false });
-    } catch {
-      return false;
-    }
-  }
-  if (kind === "rsa") throw new TypeError("noble has no RSA");
-  const curve = ecdsaCurves[kind];
-  try {
-    curve.Point.fromBytes(publicKey);
-  } catch (e) {
-    throw new CryptoError("invalid_public_key", `invalid ${kind} public key: ${(e as Error).message}`);
-  }
-  // The scheme's hash, not the curve's: a certificate may pair P-384 with SHA-256. noble truncates a longer
-  // digest to the bit length of the order (SEC 1 v2 §4.1.4, step 5), as OpenSSL does.
-  const digest = ecdsaDigests[info.hash!](message);
-  try {
-    // lowS: false accepts both halves of s, as OpenSSL and WebCrypto do.
-    return curve.verify(sig, digest, publicKey, { format: "der", prehash: false, lowS: false });
-  } catch {
-    return false;
-  }
-}
-
-async function verify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array) {
-  const key = readSpki(spki);
-  const info = verifyingScheme(key?.kind ?? null, scheme);
-  if (info.kind === "rsa") return await webCryptoRsaVerify(spki, info, message, signature);
-  return verifyCurve(info, key!.key, message, signature);
-}
-
 /** Fills from crypto.getRandomValues, which takes at most 65536 bytes a call. */
 export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -275,7 +186,7 @@ export const nobleProvider: CryptoProvider = {
   hash: (name) => pick(hashes, name, "hash"),
   aead: (name) => pick(aeads, name, "AEAD"),
   keyExchange: (group) => pick(exchanges, group, "group"),
-  importSigningKey,
-  verify,
+  importSigningKey: nobleImportSigningKey,
+  verify: nobleVerify,
   randomBytes,
 };

@@ -33,8 +33,11 @@ export type GroupName =
   | "SecP256r1MLKEM768"
   | "SecP384r1MLKEM1024";
 
-/** What a private key is, as far as choosing a SignatureScheme goes. */
-export type KeyKind = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
+/**
+ * What a private key is, as far as choosing a SignatureScheme goes: "rsa" is an rsaEncryption key (rsa_pss_rsae_*),
+ * "rsa-pss" an id-RSASSA-PSS one (rsa_pss_pss_*, RFC 8446 §4.2.3).
+ */
+export type KeyKind = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "ed25519" | "ed448" | "rsa" | "rsa-pss";
 
 /** A running hash over the handshake transcript (RFC 8446 §4.4.1). */
 export interface TranscriptHash {

@@ -5,6 +5,9 @@
  * and digest without finalizing (§4.4.1); AEAD keys refuse tampering and hand back plain Uint8Arrays.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { p256, p384, p521 } from "@noble/curves/nist.js";
+import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { generateKeyPairSync, type KeyPairKeyObjectResult, sign as nodeSign } from "node:crypto";
 import { detectRuntime, nativeProvider, nobleProvider, signatureSchemesFor } from "../../src/crypto/mod.ts";
 import type { AeadName, CryptoProvider, KeyKind } from "../../src/crypto/provider.ts";
@@ -18,6 +21,7 @@ import { CryptoError, type CryptoErrorCode } from "../../src/crypto/errors.ts";
 import { SignatureScheme } from "../../src/tls/wire/constants.ts";
 import { hex, toHex } from "../fixtures/wycheproof_aead.ts";
 import { concat } from "../../src/tls/wire/writer.ts";
+import { asPssKey, PSS_SHA256_PARAMS, rsaPssKeyPair } from "../_support/test_keys.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
 if (detectRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
@@ -37,8 +41,12 @@ async function rejectsWith(p: Promise<unknown> | (() => unknown), code: CryptoEr
 const keygen: Record<KeyKind, () => KeyPairKeyObjectResult> = {
   "ecdsa-p256": () => generateKeyPairSync("ec", { namedCurve: "P-256" }),
   "ecdsa-p384": () => generateKeyPairSync("ec", { namedCurve: "P-384" }),
+  "ecdsa-p521": () => generateKeyPairSync("ec", { namedCurve: "P-521" }),
   ed25519: () => generateKeyPairSync("ed25519"),
+  ed448: () => generateKeyPairSync("ed448"),
   rsa: () => generateKeyPairSync("rsa", { modulusLength: 2048 }),
+  // Rewritten to id-RSASSA-PSS below (Deno cannot export an rsa-pss private key).
+  "rsa-pss": () => generateKeyPairSync("rsa", { modulusLength: 2048 }),
 };
 
 interface TestKey {
@@ -50,11 +58,10 @@ interface TestKey {
 const keys = Object.fromEntries(
   (Object.keys(keygen) as KeyKind[]).map((kind) => {
     const pair = keygen[kind]();
-    return [kind, {
-      pair,
-      pkcs8: new Uint8Array(pair.privateKey.export({ format: "der", type: "pkcs8" })),
-      spki: new Uint8Array(pair.publicKey.export({ format: "der", type: "spki" })),
-    }];
+    const pkcs8 = new Uint8Array(pair.privateKey.export({ format: "der", type: "pkcs8" }));
+    const spki = new Uint8Array(pair.publicKey.export({ format: "der", type: "spki" }));
+    if (kind === "rsa-pss") return [kind, { pair, pkcs8: asPssKey(pkcs8), spki: asPssKey(spki) }];
+    return [kind, { pair, pkcs8, spki }];
   }),
 ) as Record<KeyKind, TestKey>;
 
@@ -62,10 +69,13 @@ const S = SignatureScheme;
 const allowed: Record<KeyKind, number[]> = {
   "ecdsa-p256": [S.ecdsa_secp256r1_sha256],
   "ecdsa-p384": [S.ecdsa_secp384r1_sha384],
+  "ecdsa-p521": [S.ecdsa_secp521r1_sha512],
   ed25519: [S.ed25519],
+  ed448: [S.ed448],
   rsa: [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512],
+  "rsa-pss": [S.rsa_pss_pss_sha256, S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512],
 };
-const schemesTried = [...Object.values(allowed).flat(), S.rsa_pkcs1_sha256, S.ed448, S.ecdsa_secp521r1_sha512];
+const schemesTried = [...Object.values(allowed).flat(), S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha1, S.ecdsa_sha1];
 const message = new TextEncoder().encode(" ".repeat(64) + "TLS 1.3, server CertificateVerify\0" + "h".repeat(32));
 
 Deno.test("signatureSchemesFor lists what each key kind may sign CertificateVerify with", () => {
@@ -137,14 +147,15 @@ Deno.test("an Ed25519 key that does not decode fails verification, on every prov
 
 // ---- ECDSA in certificates: any SHA-2 with either curve ----
 
-const ecdsaKinds = ["ecdsa-p256", "ecdsa-p384"] as const;
+const ecdsaKinds = ["ecdsa-p256", "ecdsa-p384", "ecdsa-p521"] as const;
 const schemeHashes: SchemeHash[] = ["SHA-256", "SHA-384", "SHA-512"];
 const nodeHash = (hash: SchemeHash) => hash.replace("-", "").toLowerCase();
 
-Deno.test("every P-256/P-384 and SHA-2 pair has one scheme; those TLS 1.3 lacks are private and certificate-only", () => {
+Deno.test("every P-256/384/521 and SHA-2 pair has one scheme; those TLS 1.3 lacks are private and certificate-only", () => {
   const wire: Record<string, number> = {
     "ecdsa-p256 SHA-256": S.ecdsa_secp256r1_sha256,
     "ecdsa-p384 SHA-384": S.ecdsa_secp384r1_sha384,
+    "ecdsa-p521 SHA-512": S.ecdsa_secp521r1_sha512,
   };
   const seen = new Set<number>();
   for (const kind of ecdsaKinds) {
@@ -162,13 +173,28 @@ Deno.test("every P-256/P-384 and SHA-2 pair has one scheme; those TLS 1.3 lacks 
       }
     }
   }
-  assert.equal(seen.size, 6);
+  assert.equal(seen.size, 9);
   assert.deepEqual(
     [...seen].filter((s) => s >= 0xfe00).sort((a, b) => a - b),
     Object.values(CertificateSignatureScheme).sort((a, b) => a - b),
   );
-  assert.ok(!isHandshakeScheme(S.rsa_pkcs1_sha256) && !isHandshakeScheme(S.ecdsa_secp521r1_sha512));
+  assert.ok(!isHandshakeScheme(S.rsa_pkcs1_sha256) && isHandshakeScheme(S.ecdsa_secp521r1_sha512));
 });
+
+const nobleCurves = { "ecdsa-p256": p256, "ecdsa-p384": p384, "ecdsa-p521": p521 } as const;
+const nobleHashes = { "SHA-256": sha256, "SHA-384": sha384, "SHA-512": sha512 } as const;
+
+/** An ECDSA signature over `message` with any SHA-2: node:crypto's, or noble's where node:crypto cannot (Deno signs
+ * P-521 with SHA-512 only). */
+function ecdsaSign(kind: (typeof ecdsaKinds)[number], pair: KeyPairKeyObjectResult, hash: SchemeHash): Uint8Array {
+  try {
+    return new Uint8Array(nodeSign(nodeHash(hash), message, { key: pair.privateKey, dsaEncoding: "der" }));
+  } catch {
+    const d = pair.privateKey.export({ format: "jwk" }).d!;
+    const scalar = new Uint8Array(Buffer.from(d, "base64url"));
+    return nobleCurves[kind].sign(nobleHashes[hash](message), scalar, { prehash: false, format: "der" });
+  }
+}
 
 for (const kind of ecdsaKinds) {
   Deno.test(`${kind}: certificate signatures with SHA-256/384/512 verify on every provider, tampered ones do not`, async () => {
@@ -177,7 +203,7 @@ for (const kind of ecdsaKinds) {
       const scheme = ecdsaCertificateScheme(kind, hash);
       // Several signatures, so that high-S ones reach noble's verify too.
       for (let i = 0; i < 4; i++) {
-        const sig = new Uint8Array(nodeSign(nodeHash(hash), message, { key: pair.privateKey, dsaEncoding: "der" }));
+        const sig = ecdsaSign(kind, pair, hash);
         for (const p of providers) {
           const tag = `${p.name} ${kind} ${hash}`;
           assert.equal(await p.verify(spki, scheme, message, sig), true, tag);
@@ -374,6 +400,22 @@ Deno.test("the native plan falls back to noble only where node:crypto lacks the 
   assert.equal(plan.aead["AES-128-GCM"], "node:crypto");
   assert.equal(plan.aead["AES-256-GCM"], "node:crypto");
   assert.equal(plan.aead["CHACHA20-POLY1305"], "node:crypto"); // Deno has it; Bun is checked by the runtime test
-  assert.deepEqual(Object.values(plan.group), ["node:crypto", "node:crypto", "node:crypto"]);
+  assert.deepEqual([plan.group.x25519, plan.group.secp256r1, plan.group.secp384r1], Array(3).fill("node:crypto"));
   assert.equal(plan.mlKem, "webcrypto", "Deno's WebCrypto has ML-KEM");
+});
+
+Deno.test("an id-RSASSA-PSS key with SHA-256 parameters signs and verifies rsa_pss_pss_sha256 only (RFC 8446 §4.2.3)", async () => {
+  const key = rsaPssKeyPair(PSS_SHA256_PARAMS);
+  assert.deepEqual(signatureSchemesFor("rsa-pss", "SHA-256"), [S.rsa_pss_pss_sha256]);
+  for (const p of providers) {
+    const signer = await p.importSigningKey(key.pkcs8, "rsa-pss");
+    const sig = await signer.sign(S.rsa_pss_pss_sha256, message);
+    for (const v of providers) assert.equal(await v.verify(key.spki, S.rsa_pss_pss_sha256, message, sig), true, v.name);
+    for (const scheme of [S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512]) {
+      await rejectsWith(signer.sign(scheme, message), "key_cannot_sign");
+      await rejectsWith(p.verify(key.spki, scheme, message, sig), "unsupported_scheme");
+    }
+    // The rsae schemes belong to rsaEncryption keys (RFC 8446 §4.2.3), whatever the key material.
+    await rejectsWith(p.verify(key.spki, S.rsa_pss_rsae_sha256, message, sig), "unsupported_scheme");
+  }
 });

@@ -143,7 +143,7 @@ export const DEFAULT_CLIENT_GROUPS: readonly GroupName[] = ["X25519MLKEM768", "x
 
 /**
  * RFC 8446 §4.2.3: the schemes a CertificateVerify may use and the provider verifies. RSASSA-PKCS1-v1_5 is not
- * among them ("MUST NOT be used in signed TLS handshake messages"); rsa_pss_pss_* keys are not supported.
+ * among them ("MUST NOT be used in signed TLS handshake messages").
  */
 export const DEFAULT_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,
@@ -152,6 +152,11 @@ export const DEFAULT_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pss_rsae_sha256,
   SignatureScheme.rsa_pss_rsae_sha384,
   SignatureScheme.rsa_pss_rsae_sha512,
+  SignatureScheme.ecdsa_secp521r1_sha512,
+  SignatureScheme.ed448,
+  SignatureScheme.rsa_pss_pss_sha256,
+  SignatureScheme.rsa_pss_pss_sha384,
+  SignatureScheme.rsa_pss_pss_sha512,
 ];
 
 /** A group's NamedGroup code point: the table's names are our GroupNames. */
