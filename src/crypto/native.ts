@@ -305,6 +305,20 @@ function preferredAeads(plan: NativePlan): AeadName[] {
     : ["AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305"];
 }
 
+/**
+ * Server encapsulation per group, µs (bench/handshake_crypto.ts and in-process A/B runs, taskset -c 0, on a busy
+ * 2-core machine, so ±30 %): X25519 is the cheapest everywhere once Node's X25519 skips the DER round trips
+ * (Node 105 vs P-256 113; Deno 100 vs 720; Bun 55 vs 65). Then: Node x448 390, ffdhe2048 860, P-384 2400, P-521
+ * 5000+; Deno P-384 1700, ffdhe2048 1450, X448 2000, P-521 (noble) 4400; Bun P-384 1100, ffdhe2048 (noble) 840,
+ * X448 (noble) 2600, P-521 2650.
+ */
+function preferredGroups(plan: NativePlan): GroupName[] {
+  const tail: GroupName[] = ["ffdhe3072", "ffdhe4096"];
+  if (plan.runtime === "node") return ["x25519", "secp256r1", "x448", "ffdhe2048", "secp384r1", "secp521r1", ...tail];
+  if (plan.runtime === "deno") return ["x25519", "secp256r1", "ffdhe2048", "secp384r1", "x448", "secp521r1", ...tail];
+  return ["x25519", "secp256r1", "ffdhe2048", "secp384r1", "x448", "secp521r1", ...tail];
+}
+
 /** A native provider for `runtime` (detected by default; forcing another runtime's plan is for tests). */
 export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeProvider {
   const runtime = detectRuntime();
@@ -318,6 +332,7 @@ export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeP
     name: plan.runtime === runtime ? `native(${runtime})` : `native(${plan.runtime} plan on ${runtime})`,
     plan,
     preferredAeads: preferredAeads(plan),
+    preferredGroups: preferredGroups(plan),
     hash: (name) => pick(hashes, name, "hash"),
     aead: (name) => pick(aeads, name, "AEAD"),
     keyExchange: (group) => pick(exchanges, group, "group"),

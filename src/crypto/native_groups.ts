@@ -3,7 +3,7 @@
  * own Rust), where they have the curve: X25519 and X448 through KeyObjects, the NIST curves through createECDH, whose raw uncompressed points are the
  * TLS encoding (RFC 8446 §4.2.8.2) and whose computeSecret returns the X coordinate (§7.4.2).
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
 import type { DhKeyPair } from "./dh_exchange.ts";
 import { CryptoError } from "./errors.ts";
@@ -12,29 +12,25 @@ import { checkEcShare, checkMontgomeryShare, checkNonZeroSecret } from "./key_sh
 /** Buffers become plain Uint8Array views, so callers never see Buffer's different `slice`. */
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
-/** The DER SubjectPublicKeyInfo headers of X25519 and X448 keys (RFC 8410 §4); the raw bytes follow them. */
-const SPKI_PREFIX = {
-  x25519: Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]),
-  x448: Uint8Array.from([0x30, 0x42, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6f, 0x03, 0x39, 0x00]),
-} as const;
-
-type MontgomeryType = keyof typeof SPKI_PREFIX;
-
 const montgomery = {
-  x25519: { name: "X25519", length: 32 },
-  x448: { name: "X448", length: 56 },
+  x25519: { name: "X25519", crv: "X25519", length: 32 },
+  x448: { name: "X448", crv: "X448", length: 56 },
 } as const;
 
+type MontgomeryType = keyof typeof montgomery;
+
+/**
+ * The peer's raw u-coordinate as a KeyObject through JWK (RFC 8037 §2), not DER: on Node, OpenSSL 3's DER decoder
+ * makes createPublicKey 100-200 µs and export to SPKI 80-130 µs, the JWK paths 6-25 µs, and a server's X25519
+ * exchange goes from 300-435 to 105-145 µs (bench/handshake_crypto.ts, busy machine). Deno and Bun: within noise.
+ */
 function montgomeryAgree(type: MontgomeryType, privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
-  const { name, length } = montgomery[type];
+  const { name, crv, length } = montgomery[type];
   checkMontgomeryShare(peer, length, name);
-  const prefix = SPKI_PREFIX[type];
-  const spki = new Uint8Array(prefix.length + length);
-  spki.set(prefix);
-  spki.set(peer, prefix.length);
+  const x = Buffer.from(peer.buffer, peer.byteOffset, peer.byteLength).toString("base64url");
   let secret: Uint8Array;
   try {
-    const publicKey = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
+    const publicKey = nc.createPublicKey({ key: { kty: "OKP", crv, x }, format: "jwk" });
     secret = nc.diffieHellman({ privateKey, publicKey });
   } catch (e) {
     // OpenSSL and Deno refuse to derive an all-zero secret (RFC 7748 §6.1); that is the low-order point case.
@@ -43,13 +39,12 @@ function montgomeryAgree(type: MontgomeryType, privateKey: nc.KeyObject, peer: U
   return checkNonZeroSecret(bytes(secret), name);
 }
 
-/** X25519 / X448 key pairs through KeyObjects (node:crypto has no raw-bytes API for them). */
+/** X25519 / X448 key pairs through KeyObjects (node:crypto has no raw-bytes API for them), raw bytes via JWK. */
 function nodeMontgomery(type: MontgomeryType): () => DhKeyPair {
   return () => {
     const { privateKey, publicKey } = nc.generateKeyPairSync(type as "x25519");
-    const spki = publicKey.export({ format: "der", type: "spki" });
     return {
-      publicKey: new Uint8Array(spki.subarray(SPKI_PREFIX[type].length)),
+      publicKey: bytes(Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url")),
       agree: (peer) => montgomeryAgree(type, privateKey, peer),
     };
   };

@@ -44,12 +44,37 @@ class NobleTranscript implements TranscriptHash {
   }
 }
 
+type KeyedHmac = ReturnType<typeof hmac.create>;
+
+/**
+ * HMAC with the keyed state kept per key: HKDF expands the same PRK several times (RFC 8446 §7.1), and cloning a
+ * keyed state skips hashing the two key pads again (HMAC-SHA256 of 64 bytes on Deno: 6.0 → 4.6 µs; Node 6.5 → 3.1).
+ * The key's bytes are compared on every hit, so a key changed in place never meets a stale state.
+ */
+function cachedHmac(fn: NobleHashFn): (key: Uint8Array, data: Uint8Array) => Uint8Array {
+  const states = new WeakMap<Uint8Array, { key: Uint8Array; state: KeyedHmac }>();
+  return (key, data) => {
+    let hit = states.get(key);
+    if (!hit || !sameBytes(hit.key, key)) {
+      hit = { key: key.slice(), state: hmac.create(fn, key) };
+      states.set(key, hit);
+    }
+    return hit.state.clone().update(data).digest();
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function nobleHash(name: HashName, fn: NobleHashFn): Hash {
   return {
     name,
     outputLength: fn.outputLen,
     hash: (data) => fn(data),
-    hmac: (key, data) => hmac(fn, key, data),
+    hmac: cachedHmac(fn),
     transcript: () => new NobleTranscript(fn.create()),
   };
 }
@@ -182,6 +207,8 @@ const exchanges = nobleExchanges();
 export const nobleProvider: CryptoProvider = {
   // noble rebuilds the AES key schedule and GHASH table per call; its ChaCha20-Poly1305 is 2-4x faster.
   preferredAeads: ["CHACHA20-POLY1305", "AES-128-GCM", "AES-256-GCM"],
+  // Server encapsulation, µs (Deno, taskset -c 0, busy machine): x25519 520, P-256 1130, then dearer.
+  preferredGroups: ["x25519", "secp256r1", "secp384r1", "x448", "secp521r1", "ffdhe2048", "ffdhe3072", "ffdhe4096"],
   name: "noble",
   hash: (name) => pick(hashes, name, "hash"),
   aead: (name) => pick(aeads, name, "AEAD"),

@@ -135,6 +135,12 @@ export interface CryptoProvider {
    * prefers suites in this order (AES-GCM is slow on some paths, ChaCha20-Poly1305 on others).
    */
   readonly preferredAeads?: readonly AeadName[];
+  /**
+   * (EC)DHE and FFDHE groups from cheapest to dearest for a server on this provider and runtime (its encapsulation:
+   * key generation and agreement): a server that was given no group order picks, among the groups the client sent
+   * shares for, the first in this order, after the hybrid post-quantum groups.
+   */
+  readonly preferredGroups?: readonly GroupName[];
   hash(name: HashName): Hash;
   aead(name: AeadName): Aead;
   keyExchange(group: GroupName): KeyExchange;

@@ -419,3 +419,26 @@ Deno.test("an id-RSASSA-PSS key with SHA-256 parameters signs and verifies rsa_p
     await rejectsWith(p.verify(key.spki, S.rsa_pss_rsae_sha256, message, sig), "unsupported_scheme");
   }
 });
+
+Deno.test("HMAC with a key used before, and with the same key object changed in place, is still RFC 4231's", () => {
+  // RFC 4231 §4.3, test case 2, and §4.4, test case 3 (key 20 x 0xaa, data 50 x 0xdd).
+  const text = (s: string) => new TextEncoder().encode(s);
+  const case2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const case3 = "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe";
+  for (const p of providers) {
+    const h = p.hash("SHA-256");
+    const key = text("Jefe");
+    for (let i = 0; i < 3; i++) assert.equal(toHex(h.hmac(key, text("what do ya want for nothing?"))), case2, p.name);
+    const reused = new Uint8Array(20).fill(0xaa);
+    h.hmac(reused, text("warm the cache"));
+    assert.equal(toHex(h.hmac(reused, new Uint8Array(50).fill(0xdd))), case3, p.name);
+    reused.fill(0xbb);
+    assert.notEqual(
+      toHex(h.hmac(reused, new Uint8Array(50).fill(0xdd))),
+      case3,
+      `${p.name}: a changed key is a new key`,
+    );
+    reused.fill(0xaa);
+    assert.equal(toHex(h.hmac(reused, new Uint8Array(50).fill(0xdd))), case3, p.name);
+  }
+});
