@@ -7,24 +7,15 @@
  * Availability is probed, not assumed: a path the plan wants but the runtime lacks (Bun has no node:crypto
  * ChaCha20-Poly1305, only Node has node:crypto AES-CCM) falls back to noble.
  */
-import { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
-import { TlsAlert } from "../tls/alert.ts";
-import { readPkcs8, readSpki } from "./key_der.ts";
-import {
-  aeadSizes,
-  checkEcShare,
-  checkNonce,
-  checkX25519Secret,
-  checkX25519Share,
-  makeAead,
-  nobleProvider,
-  nobleSigningKey,
-  pick,
-  randomBytes,
-  sealToBySeal,
-  settle,
-} from "./noble.ts";
+import { dhExchange } from "./dh_exchange.ts";
+import { type FfdheGroup, nodeFfdhe } from "./ffdhe.ts";
+import { hybridExchange } from "./hybrid_groups.ts";
+import { type MlKemName, nobleMlKem, webCryptoHasMlKem, webCryptoMlKem } from "./ml_kem.ts";
+import { nodeDh, nodeHasGroup } from "./native_groups.ts";
+import { dhShareChecks } from "./noble_groups.ts";
+import { aeadSizes, checkNonce, makeAead, nobleProvider, pick, randomBytes, sealToBySeal } from "./noble.ts";
+import { nativeImportSigningKey, nativeVerifier, nodeHasSignature } from "./native_signatures.ts";
 import type {
   Aead,
   AeadKey,
@@ -35,16 +26,16 @@ import type {
   HashName,
   KeyExchange,
   KeyKind,
-  KeyShare,
-  SigningKey,
   TranscriptHash,
 } from "./provider.ts";
-import { schemeHashLength, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
 
 /** The runtimes the native provider has a plan for. */
 export type RuntimeName = "deno" | "bun" | "node";
 /** Where a primitive comes from: the runtime's node:crypto, or noble. */
 export type Path = "node:crypto" | "noble";
+
+/** The (EC)DHE groups, each on node:crypto or noble; the hybrids use these and `mlKem`. */
+export type DhGroupName = Exclude<GroupName, "X25519MLKEM768" | "SecP256r1MLKEM768" | "SecP384r1MLKEM1024">;
 
 /** Which implementation serves each primitive; `nativeProvider().plan` says what was chosen. */
 export interface NativePlan {
@@ -56,10 +47,14 @@ export interface NativePlan {
   readonly hmac: Path;
   /** Each AEAD's implementation. */
   readonly aead: Readonly<Record<AeadName, Path>>;
-  /** Each key exchange group's implementation. */
-  readonly group: Readonly<Record<GroupName, Path>>;
-  /** Each signing key kind's implementation. */
+  /** Each (EC)DHE and FFDHE group's implementation. */
+  readonly group: Readonly<Record<DhGroupName, Path>>;
+  /** ML-KEM's encapsulation and decapsulation (key generation is noble's everywhere: it must be synchronous). */
+  readonly mlKem: "webcrypto" | "noble";
+  /** Signing with our own key: node:crypto, or noble (WebCrypto for RSA) where the runtime lacks it or noble is faster. */
   readonly sign: Readonly<Record<KeyKind, Path>>;
+  /** Verifying a peer's signature: node:crypto wherever the runtime has the key type. */
+  readonly verify: Readonly<Record<KeyKind, Path>>;
 }
 
 export function detectRuntime(): RuntimeName {
@@ -108,6 +103,10 @@ function nodeAeadWorks(name: AeadName): boolean {
  */
 export function planFor(runtime: RuntimeName): NativePlan {
   const deno = runtime === "deno";
+  const bun = runtime === "bun";
+  // Probed: Bun's node:crypto has no Ed448; Deno's has P-521 with SHA-512 only.
+  const ed448: Path = nodeHasSignature("ed448") ? "node:crypto" : "noble";
+  const p521: Path = nodeHasSignature("ecdsa-p521") ? "node:crypto" : "noble";
   const aead = (name: AeadName): Path => (nodeAeadWorks(name) ? "node:crypto" : "noble");
   return {
     runtime,
@@ -120,12 +119,37 @@ export function planFor(runtime: RuntimeName): NativePlan {
       "AES-128-CCM": aead("AES-128-CCM"),
       "AES-128-CCM-8": aead("AES-128-CCM-8"),
     },
-    group: { x25519: "node:crypto", secp256r1: "node:crypto", secp384r1: "node:crypto" },
+    group: {
+      x25519: "node:crypto",
+      secp256r1: "node:crypto",
+      secp384r1: "node:crypto",
+      // Probed: Deno's node:crypto has no P-521, Bun's no X448.
+      secp521r1: nodeHasGroup("secp521r1") ? "node:crypto" : "noble",
+      x448: nodeHasGroup("x448") ? "node:crypto" : "noble",
+      // Bun's createDiffieHellman checks the prime on every call (0.8 s for 2048 bits): noble's modular pow there.
+      ffdhe2048: bun ? "noble" : "node:crypto",
+      ffdhe3072: bun ? "noble" : "node:crypto",
+      ffdhe4096: bun ? "noble" : "node:crypto",
+    },
+    // Probed: Deno's and Bun's WebCrypto have ML-KEM, Node 20's has not; node:crypto has none anywhere yet.
+    mlKem: webCryptoHasMlKem() ? "webcrypto" : "noble",
     sign: {
       "ecdsa-p256": deno ? "noble" : "node:crypto",
       "ecdsa-p384": deno ? "noble" : "node:crypto",
+      "ecdsa-p521": deno ? "noble" : p521,
       ed25519: "node:crypto",
+      ed448,
       rsa: "node:crypto",
+      "rsa-pss": "node:crypto",
+    },
+    verify: {
+      "ecdsa-p256": "node:crypto",
+      "ecdsa-p384": "node:crypto",
+      "ecdsa-p521": p521,
+      ed25519: "node:crypto",
+      ed448,
+      rsa: "node:crypto",
+      "rsa-pss": "node:crypto",
     },
   };
 }
@@ -249,154 +273,30 @@ function nativeAead(name: AeadName, plan: NativePlan): Aead {
   return makeAead(name, (key) => new NodeAeadKey(name, key));
 }
 
-// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4) ----
+// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4; draft-ietf-tls-ecdhe-mlkem) ----
 
-/** The DER SubjectPublicKeyInfo header of an X25519 key (RFC 8410 §4); the 32 raw bytes follow it. */
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-
-function x25519Agree(privateKey: nc.KeyObject, peer: Uint8Array): Uint8Array {
-  checkX25519Share(peer);
-  const spki = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
-  spki.set(X25519_SPKI_PREFIX);
-  spki.set(peer, X25519_SPKI_PREFIX.length);
-  let secret: Uint8Array;
-  try {
-    const publicKey = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
-    secret = nc.diffieHellman({ privateKey, publicKey });
-  } catch (e) {
-    // OpenSSL and Deno refuse to derive an all-zero secret (RFC 7748 §6.1); that is the low-order point case.
-    throw new TlsAlert("illegal_parameter", `invalid X25519 key share: ${(e as Error).message}`);
-  }
-  return checkX25519Secret(bytes(secret));
-}
-
-const nodeX25519: KeyExchange = {
-  group: "x25519",
-  generate(): KeyShare {
-    const { privateKey, publicKey } = nc.generateKeyPairSync("x25519");
-    const spki = publicKey.export({ format: "der", type: "spki" });
-    return {
-      group: "x25519",
-      publicKey: new Uint8Array(spki.subarray(X25519_SPKI_PREFIX.length)),
-      agree: (peer) => x25519Agree(privateKey, peer),
-    };
-  },
-};
-
-/** createECDH: raw uncompressed points in and out, and computeSecret returns the X coordinate (RFC 8446 §7.4.2). */
-function nodeEcdh(group: GroupName, curve: string, fieldLength: number): KeyExchange {
+function nativeExchanges(plan: NativePlan): Record<GroupName, KeyExchange> {
+  const dh = (g: keyof typeof nodeDh) =>
+    plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : dhExchange(g, nodeDh[g], dhShareChecks[g]);
+  const ecdh = { x25519: dh("x25519"), secp256r1: dh("secp256r1"), secp384r1: dh("secp384r1") };
+  const ffdhe = (g: FfdheGroup) =>
+    plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : dhExchange(g, nodeFfdhe(g, randomBytes));
+  const mlKem = (name: MlKemName) =>
+    plan.mlKem === "webcrypto" ? webCryptoMlKem(name, randomBytes) : nobleMlKem(name, randomBytes);
+  const kem768 = mlKem("ML-KEM-768");
   return {
-    group,
-    generate(): KeyShare {
-      const ecdh = nc.createECDH(curve);
-      const publicKey = new Uint8Array(ecdh.generateKeys());
-      return {
-        group,
-        publicKey,
-        agree(peer) {
-          checkEcShare(peer, fieldLength);
-          try {
-            // computeSecret refuses points off the curve ("Public key is not valid for specified curve").
-            return bytes(ecdh.computeSecret(peer));
-          } catch (e) {
-            throw new TlsAlert("illegal_parameter", `invalid ECDHE key share: ${(e as Error).message}`);
-          }
-        },
-      };
-    },
+    ...ecdh,
+    secp521r1: dh("secp521r1"),
+    x448: dh("x448"),
+    ffdhe2048: ffdhe("ffdhe2048"),
+    ffdhe3072: ffdhe("ffdhe3072"),
+    ffdhe4096: ffdhe("ffdhe4096"),
+    X25519MLKEM768: hybridExchange("X25519MLKEM768", ecdh.x25519, kem768),
+    SecP256r1MLKEM768: hybridExchange("SecP256r1MLKEM768", ecdh.secp256r1, kem768),
+    SecP384r1MLKEM1024: hybridExchange("SecP384r1MLKEM1024", ecdh.secp384r1, mlKem("ML-KEM-1024")),
   };
 }
 
-const nodeExchanges: Record<GroupName, KeyExchange> = {
-  x25519: nodeX25519,
-  secp256r1: nodeEcdh("secp256r1", "prime256v1", 32),
-  secp384r1: nodeEcdh("secp384r1", "secp384r1", 48),
-};
-
-// ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
-
-/** The node:crypto sign/verify algorithm and options of a scheme. */
-function nodeSigParams(info: SchemeInfo, key: nc.KeyObject) {
-  const alg = info.hash === null ? null : nodeHashName[info.hash];
-  if (info.kind === "ed25519") return { alg, opts: key };
-  if (info.kind !== "rsa") return { alg, opts: { key, dsaEncoding: "der" as const } };
-  if (info.rsaPadding === "pkcs1") return { alg, opts: { key, padding: nc.constants.RSA_PKCS1_PADDING } };
-  // RFC 8446 §4.2.3: PSS salt length equals the digest length.
-  const saltLength = schemeHashLength(info.hash!);
-  return { alg, opts: { key, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength } };
-}
-
-function nodeSigningKey(pkcs8: Uint8Array, kind: KeyKind): SigningKey {
-  const key = nc.createPrivateKey({ key: pkcs8 as Buffer, format: "der", type: "pkcs8" });
-  return {
-    kind,
-    sign: (scheme, message) =>
-      settle(() => {
-        const { alg, opts } = nodeSigParams(signingScheme(kind, scheme), key);
-        return bytes(nc.sign(alg, message, opts));
-      }),
-  };
-}
-
-async function nativeImportSigningKey(plan: NativePlan, pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey> {
-  // Parsed here too, so both providers accept and refuse the same keys.
-  const info = readPkcs8(pkcs8, kind);
-  if (plan.sign[kind] === "noble") return nobleSigningKey(info);
-  return await settle(() => nodeSigningKey(pkcs8, kind));
-}
-
-/**
- * Public keys that verify imported, keyed by their SPKI bytes, least recently used dropped first (a Map iterates
- * in insertion order). A client checks the same CA and server keys on every handshake, and Node's createPublicKey
- * costs 110-160 µs, often more than the verify itself. verify() per call on Node, without → with the cache (µs,
- * taskset -c 0, noisy VM): Ed25519 390 → 245, P-256 450 → 145, RSA-2048 340 → 60. Deno and Bun import in 1-13 µs,
- * so there it is within noise. Keys that fail to import are not kept.
- */
-class PublicKeyCache {
-  readonly #keys = new Map<string, nc.KeyObject>();
-  constructor(private readonly limit: number) {}
-
-  /** Throws what createPublicKey throws for bytes that are not a key it can use. */
-  get(spki: Uint8Array): nc.KeyObject {
-    // latin1 maps each byte to one UTF-16 unit: a unique id, made in native code (under 1 µs for 300 bytes).
-    const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString("latin1");
-    let key = this.#keys.get(id);
-    if (key) {
-      this.#keys.delete(id);
-    } else {
-      key = nc.createPublicKey({ key: spki as Buffer, format: "der", type: "spki" });
-      if (this.#keys.size >= this.limit) this.#keys.delete(this.#keys.keys().next().value!);
-    }
-    this.#keys.set(id, key);
-    return key;
-  }
-}
-
-const publicKeys = new PublicKeyCache(64);
-
-function nativeVerify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  return settle(() => {
-    const info = verifyingScheme(readSpki(spki)?.kind ?? null, scheme);
-    let key: nc.KeyObject;
-    try {
-      // Refuses EC points that are not on the curve, as noble's Point.fromBytes does.
-      key = publicKeys.get(spki);
-    } catch (e) {
-      // RFC 8032 §5.1.7: an Ed25519 key that does not decode fails verification (Deno refuses it at import).
-      if (info.kind === "ed25519") return false;
-      throw new TlsAlert("illegal_parameter", `invalid ${info.kind} public key: ${(e as Error).message}`);
-    }
-    // The scheme's hash, which for a certificate need not be the curve's (CertificateSignatureScheme).
-    const { alg, opts } = nodeSigParams(info, key);
-    try {
-      return nc.verify(alg, message, opts, signature);
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** The native provider, with the plan it chose. */
 export type NativeProvider = CryptoProvider & { readonly plan: NativePlan };
 
 /**
@@ -410,6 +310,20 @@ function preferredAeads(plan: NativePlan): AeadName[] {
     : ["AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305"];
 }
 
+/**
+ * Server encapsulation per group, µs (bench/handshake_crypto.ts and in-process A/B runs, taskset -c 0, on a busy
+ * 2-core machine, so ±30 %): X25519 is the cheapest everywhere once Node's X25519 skips the DER round trips
+ * (Node 105 vs P-256 113; Deno 100 vs 720; Bun 55 vs 65). Then: Node x448 390, ffdhe2048 860, P-384 2400, P-521
+ * 5000+; Deno P-384 1700, ffdhe2048 1450, X448 2000, P-521 (noble) 4400; Bun P-384 1100, ffdhe2048 (noble) 840,
+ * X448 (noble) 2600, P-521 2650.
+ */
+function preferredGroups(plan: NativePlan): GroupName[] {
+  const tail: GroupName[] = ["ffdhe3072", "ffdhe4096"];
+  if (plan.runtime === "node") return ["x25519", "secp256r1", "x448", "ffdhe2048", "secp384r1", "secp521r1", ...tail];
+  if (plan.runtime === "deno") return ["x25519", "secp256r1", "ffdhe2048", "secp384r1", "x448", "secp521r1", ...tail];
+  return ["x25519", "secp256r1", "ffdhe2048", "secp384r1", "x448", "secp521r1", ...tail];
+}
+
 /** A native provider for `runtime` (detected by default; forcing another runtime's plan is for tests). */
 export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeProvider {
   const runtime = detectRuntime();
@@ -418,21 +332,17 @@ export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeP
   const aeads = Object.fromEntries(
     (Object.keys(aeadSizes) as AeadName[]).map((name) => [name, nativeAead(name, plan)]),
   ) as Record<AeadName, Aead>;
-  const exchanges = Object.fromEntries(
-    (Object.keys(plan.group) as GroupName[]).map((g) => [
-      g,
-      plan.group[g] === "noble" ? nobleProvider.keyExchange(g) : nodeExchanges[g],
-    ]),
-  ) as Record<GroupName, KeyExchange>;
+  const exchanges = nativeExchanges(plan);
   return {
     name: plan.runtime === runtime ? `native(${runtime})` : `native(${plan.runtime} plan on ${runtime})`,
     plan,
     preferredAeads: preferredAeads(plan),
+    preferredGroups: preferredGroups(plan),
     hash: (name) => pick(hashes, name, "hash"),
     aead: (name) => pick(aeads, name, "AEAD"),
     keyExchange: (group) => pick(exchanges, group, "group"),
-    importSigningKey: (pkcs8, kind) => nativeImportSigningKey(plan, pkcs8, kind),
-    verify: nativeVerify,
+    importSigningKey: (pkcs8, kind) => nativeImportSigningKey(plan.sign, pkcs8, kind),
+    verify: nativeVerifier(plan.verify),
     randomBytes,
   };
 }

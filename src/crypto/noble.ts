@@ -4,13 +4,14 @@
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { ed25519, x25519 } from "@noble/curves/ed25519.js";
-import { p256, p384 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
-import { TlsAlert } from "../tls/alert.ts";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { AesCcm } from "./aes_ccm.ts";
-import { type PrivateKeyInfo, readPkcs8, readSpki } from "./key_der.ts";
+import { dhExchange } from "./dh_exchange.ts";
+import { type FfdheGroup, nobleFfdhe } from "./ffdhe.ts";
+import { hybridExchange } from "./hybrid_groups.ts";
+import { nobleMlKem } from "./ml_kem.ts";
+import { dhShareChecks, nobleDh } from "./noble_groups.ts";
 import type {
   Aead,
   AeadKey,
@@ -20,13 +21,9 @@ import type {
   Hash,
   HashName,
   KeyExchange,
-  KeyKind,
-  KeyShare,
-  SigningKey,
   TranscriptHash,
 } from "./provider.ts";
-import { type SchemeHash, type SchemeInfo, signingScheme, verifyingScheme } from "./schemes.ts";
-import { WebCryptoRsaSigner, webCryptoRsaVerify } from "./rsa_webcrypto.ts";
+import { nobleImportSigningKey, nobleVerify } from "./noble_signatures.ts";
 
 // ---- Hashes (RFC 8446 §4.4.1 transcript, RFC 2104 HMAC for HKDF) ----
 
@@ -47,12 +44,37 @@ class NobleTranscript implements TranscriptHash {
   }
 }
 
+type KeyedHmac = ReturnType<typeof hmac.create>;
+
+/**
+ * HMAC with the keyed state kept per key: HKDF expands the same PRK several times (RFC 8446 §7.1), and cloning a
+ * keyed state skips hashing the two key pads again (HMAC-SHA256 of 64 bytes on Deno: 6.0 → 4.6 µs; Node 6.5 → 3.1).
+ * The key's bytes are compared on every hit, so a key changed in place never meets a stale state.
+ */
+function cachedHmac(fn: NobleHashFn): (key: Uint8Array, data: Uint8Array) => Uint8Array {
+  const states = new WeakMap<Uint8Array, { key: Uint8Array; state: KeyedHmac }>();
+  return (key, data) => {
+    let hit = states.get(key);
+    if (!hit || !sameBytes(hit.key, key)) {
+      hit = { key: key.slice(), state: hmac.create(fn, key) };
+      states.set(key, hit);
+    }
+    return hit.state.clone().update(data).digest();
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function nobleHash(name: HashName, fn: NobleHashFn): Hash {
   return {
     name,
     outputLength: fn.outputLen,
     hash: (data) => fn(data),
-    hmac: (key, data) => hmac(fn, key, data),
+    hmac: cachedHmac(fn),
     transcript: () => new NobleTranscript(fn.create()),
   };
 }
@@ -144,162 +166,24 @@ const aeads: Record<AeadName, Aead> = {
   "AES-128-CCM-8": makeAead("AES-128-CCM-8", (k) => new AesCcm(k, 8)),
 };
 
-// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4) ----
+// ---- Key exchange (RFC 8446 §4.2.8.2, §7.4; draft-ietf-tls-ecdhe-mlkem) ----
 
-const isAllZero = (b: Uint8Array) => b.every((x) => x === 0);
-
-/** RFC 8446 §7.4.2: an all-zero X25519 result means the peer sent a low-order point; abort. */
-export function checkX25519Secret(secret: Uint8Array): Uint8Array {
-  if (isAllZero(secret)) throw new TlsAlert("illegal_parameter", "X25519 shared secret is all zeros");
-  return secret;
-}
-
-export function checkX25519Share(peer: Uint8Array): void {
-  if (peer.length !== 32) throw new TlsAlert("illegal_parameter", "X25519 key share must be 32 bytes");
-}
-
-/** RFC 8446 §4.2.8.2: NIST curve shares are uncompressed points, 0x04 || X || Y, nothing else. */
-export function checkEcShare(peer: Uint8Array, fieldLength: number): void {
-  if (peer.length !== 1 + 2 * fieldLength || peer[0] !== 4) {
-    throw new TlsAlert("illegal_parameter", "ECDHE key share is not an uncompressed point");
-  }
-}
-
-const x25519Exchange: KeyExchange = {
-  group: "x25519",
-  generate(): KeyShare {
-    const secret = x25519.utils.randomSecretKey();
-    return {
-      group: "x25519",
-      publicKey: x25519.getPublicKey(secret),
-      agree(peer) {
-        checkX25519Share(peer);
-        let shared: Uint8Array;
-        try {
-          shared = x25519.getSharedSecret(secret, peer);
-        } catch (e) {
-          // noble refuses low-order points up front, which is the same failure as an all-zero result.
-          throw new TlsAlert("illegal_parameter", `invalid X25519 key share: ${(e as Error).message}`);
-        }
-        return checkX25519Secret(shared);
-      },
-    };
-  },
-};
-
-function nistExchange(group: GroupName, curve: typeof p256 | typeof p384, fieldLength: number): KeyExchange {
+function nobleExchanges(): Record<GroupName, KeyExchange> {
+  const dh = (g: keyof typeof nobleDh) => dhExchange(g, nobleDh[g], dhShareChecks[g]);
+  const ecdh = { x25519: dh("x25519"), secp256r1: dh("secp256r1"), secp384r1: dh("secp384r1") };
+  const ffdhe = (g: FfdheGroup) => dhExchange(g, nobleFfdhe(g, randomBytes));
+  const kem768 = nobleMlKem("ML-KEM-768", randomBytes);
   return {
-    group,
-    generate(): KeyShare {
-      const secret = curve.utils.randomSecretKey();
-      return {
-        group,
-        publicKey: curve.getPublicKey(secret, false),
-        agree(peer) {
-          checkEcShare(peer, fieldLength);
-          let point: Uint8Array;
-          try {
-            // fromBytes checks the point is on the curve and not the identity (RFC 8446 §4.2.8.2).
-            point = curve.getSharedSecret(secret, peer, true);
-          } catch (e) {
-            throw new TlsAlert("illegal_parameter", `invalid ECDHE key share: ${(e as Error).message}`);
-          }
-          // RFC 8446 §7.4.2: the shared secret is the X coordinate only.
-          return point.subarray(1);
-        },
-      };
-    },
+    ...ecdh,
+    secp521r1: dh("secp521r1"),
+    x448: dh("x448"),
+    ffdhe2048: ffdhe("ffdhe2048"),
+    ffdhe3072: ffdhe("ffdhe3072"),
+    ffdhe4096: ffdhe("ffdhe4096"),
+    X25519MLKEM768: hybridExchange("X25519MLKEM768", ecdh.x25519, kem768),
+    SecP256r1MLKEM768: hybridExchange("SecP256r1MLKEM768", ecdh.secp256r1, kem768),
+    SecP384r1MLKEM1024: hybridExchange("SecP384r1MLKEM1024", ecdh.secp384r1, nobleMlKem("ML-KEM-1024", randomBytes)),
   };
-}
-
-const exchanges: Record<GroupName, KeyExchange> = {
-  x25519: x25519Exchange,
-  secp256r1: nistExchange("secp256r1", p256, 32),
-  secp384r1: nistExchange("secp384r1", p384, 48),
-};
-
-// ---- Signatures (RFC 8446 §4.2.3, §4.4.3) ----
-
-/** Runs a synchronous step behind the async SigningKey API: a throw becomes a rejection, not a sync throw. */
-export const settle = <T>(step: () => T): Promise<T> => new Promise((resolve) => resolve(step()));
-
-const ecdsaCurves = { "ecdsa-p256": p256, "ecdsa-p384": p384 } as const;
-
-/** A noble signer for the EC kinds: ECDSA signatures DER-encoded as TLS wants them (RFC 8446 §4.2.3). */
-export function nobleSigningKey(info: PrivateKeyInfo): SigningKey {
-  const { kind, key } = info;
-  if (kind === "ed25519") {
-    return {
-      kind,
-      sign: (scheme, msg) =>
-        settle(() => {
-          signingScheme(kind, scheme);
-          return ed25519.sign(msg, key);
-        }),
-    };
-  }
-  if (kind === "rsa") throw new TypeError("noble has no RSA");
-  const curve = ecdsaCurves[kind];
-  if (!curve.utils.isValidSecretKey(key)) throw new TypeError(`invalid ${kind} private key`);
-  return {
-    kind,
-    sign: (scheme, msg) =>
-      settle(() => {
-        signingScheme(kind, scheme);
-        // The curve's own hash is the scheme's hash (SHA-256 for P-256, SHA-384 for P-384).
-        return curve.sign(msg, key, { format: "der", prehash: true });
-      }),
-  };
-}
-
-async function importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey> {
-  const info = readPkcs8(pkcs8, kind);
-  if (kind !== "rsa") return nobleSigningKey(info);
-  const rsa = await WebCryptoRsaSigner.import(pkcs8);
-  return { kind, sign: async (scheme, msg) => await rsa.sign(signingScheme(kind, scheme).hash!, msg) };
-}
-
-/** The digest an ECDSA scheme signs (RFC 8446 §4.2.3; for certificates, the hash of RFC 5758 §3.2). */
-const ecdsaDigests: Record<SchemeHash, (message: Uint8Array) => Uint8Array> = {
-  "SHA-256": sha256,
-  "SHA-384": sha384,
-  "SHA-512": sha512,
-};
-
-/** Verifies EC and Ed25519 signatures with noble. An EC key that is not a valid point is illegal_parameter. */
-function verifyCurve(info: SchemeInfo, publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) {
-  const { kind } = info;
-  if (kind === "ed25519") {
-    // RFC 8032 §5.1.7: a key or signature that does not decode just fails verification.
-    try {
-      return ed25519.verify(sig, message, publicKey, { zip215: false });
-    } catch {
-      return false;
-    }
-  }
-  if (kind === "rsa") throw new TypeError("noble has no RSA");
-  const curve = ecdsaCurves[kind];
-  try {
-    curve.Point.fromBytes(publicKey);
-  } catch (e) {
-    throw new TlsAlert("illegal_parameter", `invalid ${kind} public key: ${(e as Error).message}`);
-  }
-  // The scheme's hash, not the curve's: a certificate may pair P-384 with SHA-256. noble truncates a longer
-  // digest to the bit length of the order (SEC 1 v2 §4.1.4, step 5), as OpenSSL does.
-  const digest = ecdsaDigests[info.hash!](message);
-  try {
-    // lowS: false accepts both halves of s, as OpenSSL and WebCrypto do.
-    return curve.verify(sig, digest, publicKey, { format: "der", prehash: false, lowS: false });
-  } catch {
-    return false;
-  }
-}
-
-async function verify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array) {
-  const key = readSpki(spki);
-  const info = verifyingScheme(key?.kind ?? null, scheme);
-  if (info.kind === "rsa") return await webCryptoRsaVerify(spki, info, message, signature);
-  return verifyCurve(info, key!.key, message, signature);
 }
 
 /** Fills from crypto.getRandomValues, which takes at most 65536 bytes a call. */
@@ -318,15 +202,19 @@ export function pick<T>(table: Record<string, T>, name: string, what: string): T
   return found;
 }
 
+const exchanges = nobleExchanges();
+
 /** The pure TypeScript provider: every primitive from the audited @noble packages, the same on every runtime. */
 export const nobleProvider: CryptoProvider = {
   // noble rebuilds the AES key schedule and GHASH table per call; its ChaCha20-Poly1305 is 2-4x faster.
   preferredAeads: ["CHACHA20-POLY1305", "AES-128-GCM", "AES-256-GCM"],
+  // Server encapsulation, µs (Deno, taskset -c 0, busy machine): x25519 520, P-256 1130, then dearer.
+  preferredGroups: ["x25519", "secp256r1", "secp384r1", "x448", "secp521r1", "ffdhe2048", "ffdhe3072", "ffdhe4096"],
   name: "noble",
   hash: (name) => pick(hashes, name, "hash"),
   aead: (name) => pick(aeads, name, "AEAD"),
   keyExchange: (group) => pick(exchanges, group, "group"),
-  importSigningKey,
-  verify,
+  importSigningKey: nobleImportSigningKey,
+  verify: nobleVerify,
   randomBytes,
 };

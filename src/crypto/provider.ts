@@ -18,11 +18,28 @@ export type AeadName =
   | "AES-128-CCM"
   | "AES-128-CCM-8";
 
-/** Key exchange groups of RFC 8446 §4.2.7 that we implement. */
-export type GroupName = "x25519" | "secp256r1" | "secp384r1";
+/**
+ * Key exchange groups that we implement: RFC 8446 §4.2.7 (ECDHE, X25519/X448), RFC 7919 (FFDHE) and the hybrid
+ * post-quantum groups of draft-ietf-tls-ecdhe-mlkem. The names are the IANA registry's.
+ */
+export type GroupName =
+  | "x25519"
+  | "secp256r1"
+  | "secp384r1"
+  | "secp521r1"
+  | "x448"
+  | "ffdhe2048"
+  | "ffdhe3072"
+  | "ffdhe4096"
+  | "X25519MLKEM768"
+  | "SecP256r1MLKEM768"
+  | "SecP384r1MLKEM1024";
 
-/** What a private key is, as far as choosing a SignatureScheme goes. */
-export type KeyKind = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
+/**
+ * What a private key is, as far as choosing a SignatureScheme goes: "rsa" is an rsaEncryption key (rsa_pss_rsae_*),
+ * "rsa-pss" an id-RSASSA-PSS one (rsa_pss_pss_*, RFC 8446 §4.2.3).
+ */
+export type KeyKind = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "ed25519" | "ed448" | "rsa" | "rsa-pss";
 
 /** A running hash over the handshake transcript (RFC 8446 §4.4.1). */
 export interface TranscriptHash {
@@ -83,25 +100,42 @@ export interface Aead {
   importKey(key: Uint8Array): AeadKey;
 }
 
-/** An ephemeral key pair for one handshake. */
+/**
+ * The client's half of a key exchange for one handshake, shaped for KEMs (draft-ietf-tls-ecdhe-mlkem §3): its
+ * share goes into the ClientHello, and the server's answer completes it. For (EC)DHE the share is a public key and
+ * completing is the agreement; for ML-KEM the share is an encapsulation key and completing is decapsulation.
+ */
 export interface KeyShare {
   /** The group this share belongs to. */
   readonly group: GroupName;
-  /** The KeyShareEntry.key_exchange bytes (RFC 8446 §4.2.8.2: raw X25519, or uncompressed point). */
+  /** The KeyShareEntry.key_exchange bytes (RFC 8446 §4.2.8.2: raw X25519/X448, uncompressed point, padded FFDHE Y). */
   readonly publicKey: Uint8Array;
   /**
-   * The shared secret with the peer's key_exchange bytes. Throws TlsAlert illegal_parameter for a
-   * malformed or invalid point, or an all-zero X25519 result (RFC 8446 §7.4.2).
+   * The shared secret from the server's key_exchange bytes. Rejects with CryptoError invalid_key_share for a
+   * malformed share (wrong length, a point off the curve, an FFDHE value out of range, a ciphertext of the wrong
+   * size), invalid_shared_secret for an all-zero X25519/X448 result (RFC 8446 §7.4.2).
    */
-  agree(peerPublic: Uint8Array): Uint8Array;
+  decapsulate(serverShare: Uint8Array): Promise<Uint8Array>;
+}
+
+/** The server's answer to a client's share: what goes into the ServerHello, and the shared secret. */
+export interface EncapsulatedShare {
+  readonly keyExchange: Uint8Array;
+  readonly sharedSecret: Uint8Array;
 }
 
 /** A key exchange group (RFC 8446 §4.2.7) that makes ephemeral shares. */
 export interface KeyExchange {
   /** The group it makes shares for. */
   readonly group: GroupName;
-  /** A new ephemeral key pair. */
+  /** Client side: a fresh share. Synchronous, because a client builds its ClientHello when it is made. */
   generate(): KeyShare;
+  /**
+   * Server side: answers the client's share. (EC)DHE makes a key pair and agrees; a KEM encapsulates to the
+   * client's key. Rejects with the CryptoErrors of KeyShare.decapsulate, and invalid_key_share for an ML-KEM
+   * encapsulation key that fails the FIPS 203 §7.2 checks.
+   */
+  encapsulate(clientShare: Uint8Array): Promise<EncapsulatedShare>;
 }
 
 /** A private key imported once, able to sign with the schemes its kind allows. */
@@ -121,6 +155,12 @@ export interface CryptoProvider {
    * prefers suites in this order (AES-GCM is slow on some paths, ChaCha20-Poly1305 on others).
    */
   readonly preferredAeads?: readonly AeadName[];
+  /**
+   * (EC)DHE and FFDHE groups from cheapest to dearest for a server on this provider and runtime (its encapsulation:
+   * key generation and agreement): a server that was given no group order picks, among the groups the client sent
+   * shares for, the first in this order, after the hybrid post-quantum groups.
+   */
+  readonly preferredGroups?: readonly GroupName[];
   /** The hash named. */
   hash(name: HashName): Hash;
   /** The AEAD named. */
@@ -131,7 +171,8 @@ export interface CryptoProvider {
   importSigningKey(pkcs8: Uint8Array, kind: KeyKind): Promise<SigningKey>;
   /**
    * Verifies `signature` over `message` under `scheme` with the public key in `spki` (SubjectPublicKeyInfo DER).
-   * Returns false for a bad signature; throws TlsAlert illegal_parameter when the key does not fit the scheme.
+   * Returns false for a bad signature; throws CryptoError unsupported_scheme when the key does not fit the scheme,
+   * invalid_public_key when it does not decode.
    */
   verify(spki: Uint8Array, scheme: number, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
   /** `n` bytes from a cryptographically secure generator. */

@@ -2,7 +2,7 @@
  * RSA through WebCrypto, which Deno, Bun and Node all have: @noble has no RSA. Used by the noble provider for
  * rsa_pss_rsae_* CertificateVerify signatures and for verifying PKCS#1 v1.5 certificate signatures.
  */
-import { TlsAlert } from "../tls/alert.ts";
+import { CryptoError } from "./errors.ts";
 import type { SchemeHash, SchemeInfo } from "./schemes.ts";
 import { schemeHashLength } from "./schemes.ts";
 
@@ -45,7 +45,7 @@ export class WebCryptoRsaSigner {
 }
 
 /**
- * Verifies an RSA signature under `info` (PSS or PKCS#1 v1.5). False for a bad signature; TlsAlert illegal_parameter
+ * Verifies an RSA signature under `info` (PSS or PKCS#1 v1.5). False for a bad signature; CryptoError invalid_public_key
  * when the SPKI does not import as an RSA key.
  */
 export async function webCryptoRsaVerify(
@@ -61,7 +61,7 @@ export async function webCryptoRsaVerify(
   try {
     key = await subtle().importKey("spki", own(spki), { name, hash }, false, ["verify"]);
   } catch (e) {
-    throw new TlsAlert("illegal_parameter", `invalid RSA public key: ${(e as Error).message}`);
+    throw new CryptoError("invalid_public_key", `invalid RSA public key: ${(e as Error).message}`);
   }
   const params = pss ? { name, saltLength: schemeHashLength(hash) } : { name };
   try {

@@ -3,15 +3,17 @@
  * so that they accept and refuse exactly the same combinations. Besides the wire schemes, a few private code
  * points name ECDSA curve/hash pairs that only certificates use (see CertificateSignatureScheme).
  */
-import { TlsAlert } from "../tls/alert.ts";
-import { SignatureScheme } from "../tls/wire/constants.ts";
+import { CryptoError } from "./errors.ts";
+import { SignatureScheme } from "./signature_scheme.ts";
+import type { PublicKeyInfo } from "./key_der.ts";
 import type { KeyKind } from "./provider.ts";
+import { type SchemeHash, schemeHashLength } from "./scheme_hash.ts";
 
-export type SchemeHash = "SHA-256" | "SHA-384" | "SHA-512";
+export { type SchemeHash, schemeHashLength };
 
 export interface SchemeInfo {
   readonly kind: KeyKind;
-  /** The hash the scheme signs with; Ed25519 hashes internally (RFC 8032), so none. */
+  /** The hash the scheme signs with; EdDSA hashes internally (RFC 8032), so none. */
   readonly hash: SchemeHash | null;
   /** RSA only: PSS with salt length = hash length (RFC 8446 §4.2.3), or PKCS#1 v1.5. */
   readonly rsaPadding: "pss" | "pkcs1" | null;
@@ -35,6 +37,8 @@ export const CertificateSignatureScheme = {
   ecdsa_secp256r1_sha512: 0xfe02,
   ecdsa_secp384r1_sha256: 0xfe03,
   ecdsa_secp384r1_sha512: 0xfe04,
+  ecdsa_secp521r1_sha256: 0xfe05,
+  ecdsa_secp521r1_sha384: 0xfe06,
 } as const;
 
 const S = SignatureScheme;
@@ -46,10 +50,18 @@ const table = new Map<number, SchemeInfo>([
   [C.ecdsa_secp256r1_sha512, { kind: "ecdsa-p256", hash: "SHA-512", rsaPadding: null, forHandshake: false }],
   [C.ecdsa_secp384r1_sha256, { kind: "ecdsa-p384", hash: "SHA-256", rsaPadding: null, forHandshake: false }],
   [C.ecdsa_secp384r1_sha512, { kind: "ecdsa-p384", hash: "SHA-512", rsaPadding: null, forHandshake: false }],
+  [S.ecdsa_secp521r1_sha512, { kind: "ecdsa-p521", hash: "SHA-512", rsaPadding: null, forHandshake: true }],
+  [C.ecdsa_secp521r1_sha256, { kind: "ecdsa-p521", hash: "SHA-256", rsaPadding: null, forHandshake: false }],
+  [C.ecdsa_secp521r1_sha384, { kind: "ecdsa-p521", hash: "SHA-384", rsaPadding: null, forHandshake: false }],
   [S.ed25519, { kind: "ed25519", hash: null, rsaPadding: null, forHandshake: true }],
+  [S.ed448, { kind: "ed448", hash: null, rsaPadding: null, forHandshake: true }],
   [S.rsa_pss_rsae_sha256, { kind: "rsa", hash: "SHA-256", rsaPadding: "pss", forHandshake: true }],
   [S.rsa_pss_rsae_sha384, { kind: "rsa", hash: "SHA-384", rsaPadding: "pss", forHandshake: true }],
   [S.rsa_pss_rsae_sha512, { kind: "rsa", hash: "SHA-512", rsaPadding: "pss", forHandshake: true }],
+  // RFC 8446 §4.2.3: rsa_pss_pss_* for keys with the id-RSASSA-PSS OID (RFC 5756), in certificates and handshakes.
+  [S.rsa_pss_pss_sha256, { kind: "rsa-pss", hash: "SHA-256", rsaPadding: "pss", forHandshake: true }],
+  [S.rsa_pss_pss_sha384, { kind: "rsa-pss", hash: "SHA-384", rsaPadding: "pss", forHandshake: true }],
+  [S.rsa_pss_pss_sha512, { kind: "rsa-pss", hash: "SHA-512", rsaPadding: "pss", forHandshake: true }],
   [S.rsa_pkcs1_sha256, { kind: "rsa", hash: "SHA-256", rsaPadding: "pkcs1", forHandshake: false }],
   [S.rsa_pkcs1_sha384, { kind: "rsa", hash: "SHA-384", rsaPadding: "pkcs1", forHandshake: false }],
   [S.rsa_pkcs1_sha512, { kind: "rsa", hash: "SHA-512", rsaPadding: "pkcs1", forHandshake: false }],
@@ -57,12 +69,22 @@ const table = new Map<number, SchemeInfo>([
 
 const hex4 = (v: number) => "0x" + v.toString(16).padStart(4, "0");
 
-/** Byte length of a scheme hash: the RSA-PSS salt length of RFC 8446 §4.2.3. */
-export const schemeHashLength = (hash: SchemeHash) => (hash === "SHA-256" ? 32 : hash === "SHA-384" ? 48 : 64);
+/**
+ * Whether an id-RSASSA-PSS key's parameters allow `info`'s hash (RFC 8446 §4.2.3 via RFC 4055 §3.1: "If the
+ * corresponding public key's parameters are present, then the parameters in the signature MUST be identical").
+ */
+const pssAllows = (pssHash: PssRestriction, info: SchemeInfo) => pssHash === undefined || pssHash === info.hash;
 
-/** The schemes a key of `kind` can sign CertificateVerify with, in our order of preference. */
-export function signatureSchemesFor(kind: KeyKind): number[] {
-  return [...table].filter(([, info]) => info.kind === kind && info.forHandshake).map(([scheme]) => scheme);
+type PssRestriction = PublicKeyInfo["pssHash"];
+
+/**
+ * The schemes a key of `kind` can sign CertificateVerify with, in our order of preference; for an id-RSASSA-PSS key
+ * with parameters, only the scheme of its hash (`pssHash`).
+ */
+export function signatureSchemesFor(kind: KeyKind, pssHash?: PssRestriction): number[] {
+  return [...table]
+    .filter(([, info]) => info.kind === kind && info.forHandshake && pssAllows(pssHash, info))
+    .map(([scheme]) => scheme);
 }
 
 /**
@@ -77,7 +99,7 @@ export function isHandshakeScheme(scheme: number): boolean {
  * The scheme to verify a certificate's ECDSA signature with: the issuer's curve and the hash its signature
  * algorithm names (RFC 5758 §3.2), a wire scheme where TLS 1.3 has one, else a CertificateSignatureScheme.
  */
-export function ecdsaCertificateScheme(kind: "ecdsa-p256" | "ecdsa-p384", hash: SchemeHash): number {
+export function ecdsaCertificateScheme(kind: "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521", hash: SchemeHash): number {
   for (const [scheme, info] of table) {
     if (info.kind === kind && info.hash === hash) return scheme;
   }
@@ -86,26 +108,28 @@ export function ecdsaCertificateScheme(kind: "ecdsa-p256" | "ecdsa-p384", hash: 
 
 /**
  * The scheme our own key signs with. The engine picks it from what the peer offered and what the key allows, so a
- * mismatch here is our bug, not the peer's: internal_error.
+ * mismatch here is our bug, not the peer's: key_cannot_sign (the engine sends internal_error).
  */
-export function signingScheme(kind: KeyKind, scheme: number): SchemeInfo {
+export function signingScheme(kind: KeyKind, scheme: number, pssHash?: PssRestriction): SchemeInfo {
   const info = table.get(scheme);
-  if (!info || info.kind !== kind || !info.forHandshake) {
-    throw new TlsAlert("internal_error", `a ${kind} key cannot sign with signature scheme ${hex4(scheme)}`);
+  if (!info || info.kind !== kind || !info.forHandshake || !pssAllows(pssHash, info)) {
+    throw new CryptoError("key_cannot_sign", `a ${kind} key cannot sign with signature scheme ${hex4(scheme)}`);
   }
   return info;
 }
 
 /**
  * The scheme a peer's signature claims, checked against its public key (`null`: an algorithm we do not implement).
- * RFC 8446 §4.4.3: the signature must use the scheme and the certificate's key must fit it; if not, illegal_parameter.
+ * RFC 8446 §4.4.3: the signature must use the scheme and the certificate's key must fit it (an id-RSASSA-PSS key with
+ * parameters: their hash); if not, unsupported_scheme (the engine sends illegal_parameter).
  */
-export function verifyingScheme(kind: KeyKind | null, scheme: number): SchemeInfo {
+export function verifyingScheme(key: Pick<PublicKeyInfo, "kind" | "pssHash"> | null, scheme: number): SchemeInfo {
+  const kind = key?.kind ?? null;
   const info = table.get(scheme);
-  if (!info) throw new TlsAlert("illegal_parameter", `unsupported signature scheme ${hex4(scheme)}`);
-  if (info.kind !== kind) {
-    throw new TlsAlert(
-      "illegal_parameter",
+  if (!info) throw new CryptoError("unsupported_scheme", `unsupported signature scheme ${hex4(scheme)}`);
+  if (info.kind !== kind || !pssAllows(key?.pssHash, info)) {
+    throw new CryptoError(
+      "unsupported_scheme",
       `a ${kind ?? "unsupported"} key does not fit signature scheme ${hex4(scheme)}`,
     );
   }

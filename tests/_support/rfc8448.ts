@@ -4,8 +4,10 @@
  */
 import { x25519 } from "@noble/curves/ed25519.js";
 import { p256 } from "@noble/curves/nist.js";
+import { dhExchange, type DhKeyPair } from "../../src/crypto/dh_exchange.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
-import type { CryptoProvider, GroupName, KeyShare } from "../../src/crypto/provider.ts";
+import { nobleDh } from "../../src/crypto/noble_groups.ts";
+import type { CryptoProvider } from "../../src/crypto/provider.ts";
 
 interface Step {
   actor: "client" | "server";
@@ -32,27 +34,32 @@ export function field(section: number, actor: string, what: string, name: string
   return hexToBytes(step.fields[name]);
 }
 
-/** A KeyShare with a fixed private key, as the trace generated it. */
-export function fixedKeyShare(group: GroupName, priv: Uint8Array): KeyShare {
+type TraceGroup = "x25519" | "secp256r1";
+
+/** A key pair with a fixed private key, as the trace generated it. */
+export function fixedKeyShare(group: TraceGroup, priv: Uint8Array): DhKeyPair & { group: TraceGroup } {
   if (group === "x25519") {
     return {
       group,
       publicKey: x25519.getPublicKey(priv),
-      agree: (peer) => x25519.getSharedSecret(priv, peer),
+      agree: (peer: Uint8Array) => x25519.getSharedSecret(priv, peer),
     };
   }
   if (group === "secp256r1") {
     return {
       group,
       publicKey: p256.getPublicKey(priv, false),
-      agree: (peer) => p256.getSharedSecret(priv, peer, true).subarray(1),
+      agree: (peer: Uint8Array) => p256.getSharedSecret(priv, peer, true).subarray(1),
     };
   }
   throw new Error(`no fixed share for ${group}`);
 }
 
-/** nobleProvider, except that randomBytes(n) and key generation replay the given values (matched by length, in order). */
-export function replayProvider(randoms: Uint8Array[], shares: KeyShare[]): CryptoProvider {
+/**
+ * nobleProvider, except that randomBytes(n) and key generation (the client's generate, the server's encapsulate)
+ * replay the given values (matched by length and by group, in order).
+ */
+export function replayProvider(randoms: Uint8Array[], shares: (DhKeyPair & { group: TraceGroup })[]): CryptoProvider {
   const rnd = [...randoms];
   const ks = [...shares];
   return {
@@ -63,15 +70,12 @@ export function replayProvider(randoms: Uint8Array[], shares: KeyShare[]): Crypt
       if (next >= 0) return rnd.splice(next, 1)[0];
       return nobleProvider.randomBytes(n);
     },
-    keyExchange(group: GroupName) {
-      const real = nobleProvider.keyExchange(group);
-      return {
-        group,
-        generate: () => {
-          const next = ks.findIndex((k) => k.group === group);
-          return next >= 0 ? ks.splice(next, 1)[0] : real.generate();
-        },
-      };
+    keyExchange(group) {
+      if (group !== "x25519" && group !== "secp256r1") return nobleProvider.keyExchange(group);
+      return dhExchange(group, () => {
+        const next = ks.findIndex((k) => k.group === group);
+        return next >= 0 ? ks.splice(next, 1)[0] : nobleDh[group]();
+      });
     },
   };
 }

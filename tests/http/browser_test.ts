@@ -38,7 +38,7 @@ for (const runtime of runtimes) {
             cell(dom, "cipher-suite") ?? "",
             /^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$/,
           );
-          assert.match(cell(dom, "key-exchange-group") ?? "", /^(x25519|secp256r1|secp384r1)$/);
+          assert.match(cell(dom, "key-exchange-group") ?? "", /^(X25519MLKEM768|x25519|secp256r1|secp384r1)$/);
           // Chromium offers h2 and http/1.1; we only speak http/1.1.
           assert.equal(cell(dom, "alpn"), "http/1.1");
           assert.equal(cell(dom, "sni"), "localhost");

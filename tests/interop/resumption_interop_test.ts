@@ -122,12 +122,12 @@ for (const runtime of runtimes) {
         });
 
         await t.step("early data followed by a HelloRetryRequest is rejected", async () => {
-          // We do not support X448, so its key share gets a HelloRetryRequest for P-256 (RFC 8446 §4.2.10:
+          // We do not implement ffdhe8192, so its key share gets a HelloRetryRequest for P-256 (RFC 8446 §4.2.10:
           // early data is then rejected and skipped).
           const report = await connection(echo, async () => {
             const r = await sClient(echo.port, [
               "-groups",
-              "X448:P-256",
+              "ffdhe8192:P-256",
               "-sess_in",
               sess,
               "-early_data",

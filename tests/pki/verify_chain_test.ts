@@ -247,7 +247,7 @@ Deno.test("ECDSA CAs sign with any SHA-2 on either curve (RFC 5758 §3.2), on ev
   }
 });
 
-Deno.test("a P-521 CA is an unsupported algorithm, and the reason says why", async () => {
+Deno.test("a P-521 CA verifies a leaf it signed with SHA-512 (any SHA-2 goes with any curve, RFC 5758 §3.2)", async () => {
   const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-521" }, true, [
     "sign",
     "verify",
@@ -258,8 +258,8 @@ Deno.test("a P-521 CA is an unsupported algorithm, and the reason says why", asy
   const issuer: Signer = { cert, privateKey: keys.privateKey, type: "ecdsa-p384" };
   const leaf = await makeLeaf(issuer, { signingAlgorithm: ecdsa("SHA-512") });
   for (const provider of providers) {
-    const e = await fails([leaf], "unsupported_algorithm", { anchors: [der(issuer)], provider });
-    assert.match(e.reason, /issuer's key is ECDSA P-521; .* P-256 and P-384 keys only/);
+    const result = await verifyCertificateChain([leaf], options({ anchors: [der(issuer)], provider }));
+    assert.equal(result.path.length, 2, provider.name);
   }
 });
 

@@ -99,11 +99,11 @@ for (const suite of ALL_SUITES) {
   }
 }
 
-Deno.test("memory: defaults (x25519 + secp256r1 shares) negotiate AES-128-GCM over x25519, with compatibility mode", async () => {
+Deno.test("memory: defaults (X25519MLKEM768, x25519, secp256r1 shares) negotiate AES-128-GCM over X25519MLKEM768, with compatibility mode", async () => {
   const pair = await devPair();
   await pair.handshake();
   assert.equal(pair.client.info!.cipherSuite, "TLS_AES_128_GCM_SHA256");
-  assert.equal(pair.client.info!.group, "x25519");
+  assert.equal(pair.client.info!.group, "X25519MLKEM768");
   const hello = records(pair.flights("client")[0]);
   assert.equal(hello[0].version, 0x0301, "legacy_record_version of the first ClientHello");
   assert.equal(hello[0].fragment[4 + 2 + 32], 32, "a 32-byte legacy_session_id");

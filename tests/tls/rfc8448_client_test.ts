@@ -78,6 +78,8 @@ function traceOptions(
     serverName: "server",
     cipherSuites: [0x1301, 0x1303, 0x1302],
     keyShareGroups: ["x25519"],
+    // The traces' clients knew no post-quantum group: the defaults' X25519MLKEM768 would change supported_groups.
+    groups: ["x25519", "secp256r1", "secp384r1"],
     signatureSchemes: traceSchemes,
     compatibilityMode: false,
     recordSizeLimit: 0x4001,

@@ -244,7 +244,7 @@ export class ClientConnection extends TlsConnection {
     this.records.writeApplicationData(data);
   }
 
-  private handleServerHello(msg: HandshakeMessage, s: In<"ExpectServerHello">): void {
+  private async handleServerHello(msg: HandshakeMessage, s: In<"ExpectServerHello">): Promise<void> {
     const sh = decodeServerHello(msg.body);
     if (isHelloRetryRequest(sh)) {
       // RFC 8446 §4.1.4: "If a client receives a second HelloRetryRequest in the same connection (i.e., where
@@ -262,7 +262,7 @@ export class ClientConnection extends TlsConnection {
     if (!resumed) this.early?.reject("the server did not resume our ticket");
     const share = serverKeyShare(sh, s.shares.map((k) => groupCodes[k.group]));
     const mine = s.shares.find((k) => groupCodes[k.group] === share.group)!;
-    const shared = mine.agree(share.keyExchange);
+    const shared = await mine.decapsulate(share.keyExchange);
     const suite = suiteOf(this.provider, params);
     const transcript = suite.hash.transcript();
     for (const m of [...s.prefix, s.hello.raw, msg.raw]) transcript.update(m);

@@ -38,7 +38,7 @@ export const certificateErrorAlerts = {
   path_length: "bad_certificate",
   /** The chain is longer than the depth we are willing to build. */
   chain_too_long: "bad_certificate",
-  /** A signature algorithm or key type we do not verify (SHA-1, DSA, P-521, …). */
+  /** A signature algorithm or key type we do not verify (SHA-1, DSA, brainpool curves, …). */
   unsupported_algorithm: "unsupported_certificate",
   /** A critical extension we do not process (RFC 5280 §4.2: must reject). */
   unknown_critical_extension: "unsupported_certificate",

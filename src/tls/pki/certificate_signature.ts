@@ -5,9 +5,9 @@
  * rsa_pkcs1_* and rsa_pss_pss_*, which are not used for CertificateVerify). ECDSA takes the curve from the
  * issuer's key and the hash from the OID, which certificates combine freely (CertificateSignatureScheme).
  */
+import { CryptoError } from "../../crypto/errors.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { ecdsaCertificateScheme, type SchemeHash } from "../../crypto/schemes.ts";
-import { TlsAlert } from "../alert.ts";
 import { SignatureScheme } from "../wire/constants.ts";
 import type { AlgorithmIdentifier, Certificate } from "./certificate.ts";
 import { CertificateError } from "./certificate_error.ts";
@@ -38,7 +38,7 @@ const pssHashes: Record<string, [number, number, number]> = {
 /**
  * The SignatureScheme for a certificate signed with `algorithm` by a key described by `issuerKey`. Throws
  * CertificateError unsupported_algorithm for SHA-1, DSA, unusual PSS parameters, ECDSA on curves other than
- * P-256 and P-384 (P-521 included), or a key of the wrong type.
+ * P-256, P-384 and P-521, or a key of the wrong type.
  */
 export function certificateSignatureScheme(algorithm: AlgorithmIdentifier, issuerKey: PublicKeyInfo): number {
   const unsupported = (why: string) => new CertificateError("unsupported_algorithm", why);
@@ -48,10 +48,12 @@ export function certificateSignatureScheme(algorithm: AlgorithmIdentifier, issue
   }
   if (oid in ecdsaHashes) {
     const { algorithm: kind, curve } = issuerKey;
-    if (kind === "ecdsa-p256" || kind === "ecdsa-p384") return ecdsaCertificateScheme(kind, ecdsaHashes[oid]);
+    if (kind === "ecdsa-p256" || kind === "ecdsa-p384" || kind === "ecdsa-p521") {
+      return ecdsaCertificateScheme(kind, ecdsaHashes[oid]);
+    }
     if (!kind.startsWith("ecdsa")) throw unsupported("an ECDSA signature from a non-EC issuer key");
     const key = describeAlgorithm(kind, curve);
-    throw unsupported(`the issuer's key is ${key}; ECDSA signatures are checked with P-256 and P-384 keys only`);
+    throw unsupported(`the issuer's key is ${key}; ECDSA signatures are checked with P-256, P-384 and P-521 keys`);
   }
   if (oid in rsaPkcs1Schemes) {
     if (issuerKey.algorithm !== "rsa") throw unsupported("an RSA signature from a non-RSA issuer key");
@@ -67,6 +69,10 @@ export function certificateSignatureScheme(algorithm: AlgorithmIdentifier, issue
   if (oid === Oid.ed25519) {
     if (issuerKey.algorithm !== "ed25519") throw unsupported("an Ed25519 signature from a non-Ed25519 issuer key");
     return SignatureScheme.ed25519;
+  }
+  if (oid === Oid.ed448) {
+    if (issuerKey.algorithm !== "ed448") throw unsupported("an Ed448 signature from a non-Ed448 issuer key");
+    return SignatureScheme.ed448;
   }
   throw unsupported(`signature algorithm ${oid} is not supported`);
 }
@@ -125,7 +131,7 @@ export async function verifyCertificateSignature(
   try {
     ok = await provider.verify(issuer.publicKey.spki, scheme, cert.tbs, cert.signature);
   } catch (e) {
-    if (!(e instanceof TlsAlert)) throw e;
+    if (!(e instanceof CryptoError)) throw e;
     const why =
       `the key of "${issuer.subject.text}" cannot check the signature of "${cert.subject.text}" (${e.message})`;
     throw new CertificateError("unsupported_algorithm", why, depth);

@@ -7,6 +7,7 @@
  * belong to the leaf, a key type TLS 1.3 signing does not cover here.
  */
 import type { CryptoProvider, KeyKind, SigningKey } from "../../crypto/provider.ts";
+import { readSpki } from "../../crypto/key_der.ts";
 import { signatureSchemesFor } from "../../crypto/schemes.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { bytesEqual, DerError } from "./der.ts";
@@ -86,7 +87,11 @@ export async function parseCertifiedKey(
   } catch (e) {
     throw new LoadError("bad_key", keySource.name, `the crypto provider refused the key (${e})`, { cause: e });
   }
-  const schemes = signatureSchemesFor(privateKey.kind);
+  // RFC 8446 §4.2.3: an id-RSASSA-PSS key whose parameters name a hash signs with that hash's scheme only.
+  const schemes = signatureSchemesFor(privateKey.kind, readSpki(leaf.publicKey.spki)?.pssHash);
+  if (schemes.length === 0) {
+    throw new LoadError("unsupported_key", certSource.name, "the RSA-PSS key's parameters allow no TLS 1.3 scheme");
+  }
   await checkKeyMatches(leaf, privateKey, signingKey, schemes[0], provider, keySource.name, certSource.name);
   const names = [...new Set((leaf.subjectAltNames?.dns ?? []).map(sniName))];
   return {
@@ -137,10 +142,12 @@ function readChain(data: string | Uint8Array, source: string): Certificate[] {
   });
 }
 
+const signingKinds = new Set<string>(["ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519", "ed448", "rsa", "rsa-pss"]);
+
 function checkKeyKind(leaf: Certificate, key: PrivateKey, keyName: string, certName: string): void {
   const leafKind = leaf.publicKey.algorithm;
   const leafText = describeAlgorithm(leafKind, leaf.publicKey.curve);
-  if (leafKind !== "ecdsa-p256" && leafKind !== "ecdsa-p384" && leafKind !== "ed25519" && leafKind !== "rsa") {
+  if (!signingKinds.has(leafKind)) {
     throw new LoadError(
       "unsupported_key",
       certName,
@@ -182,7 +189,8 @@ async function checkKeyMatches(
   }
   // EC points compare when both are uncompressed (SEC 1 §2.3.3: first byte 4); a compressed point in the
   // certificate is checked by signing instead.
-  const comparable = key.kind === "ed25519" || (key.publicKey?.[0] === 4 && leafKey.key[0] === 4);
+  const comparable = key.kind === "ed25519" || key.kind === "ed448" ||
+    (key.publicKey?.[0] === 4 && leafKey.key[0] === 4);
   if (key.publicKey && comparable) {
     if (!bytesEqual(key.publicKey, leafKey.key)) throw mismatch();
     return;

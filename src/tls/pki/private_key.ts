@@ -2,8 +2,8 @@
  * Private keys as people have them on disk, normalized to what the crypto provider imports: PKCS#8 DER
  * (RFC 5208 / RFC 5958) plus its KeyKind.
  *
- * Accepted: PKCS#8 "PRIVATE KEY" (EC, Ed25519, RSA), SEC1 "EC PRIVATE KEY" (RFC 5915) on P-256 and P-384,
- * PKCS#1 "RSA PRIVATE KEY" (RFC 8017 §A.1.2), as PEM or as DER. Encrypted keys are refused by name: a server
+ * Accepted: PKCS#8 "PRIVATE KEY" (EC, Ed25519, Ed448, RSA, RSA-PSS), SEC1 "EC PRIVATE KEY" (RFC 5915) on P-256,
+ * P-384 and P-521, PKCS#1 "RSA PRIVATE KEY" (RFC 8017 §A.1.2), as PEM or as DER. Encrypted keys are refused by name: a server
  * has no one to ask for the password.
  */
 import type { KeyKind } from "../../crypto/provider.ts";
@@ -149,7 +149,8 @@ function parsePkcs8(der: Uint8Array, source: string): PrivateKey {
   }
   const version = decodeSmallInt(first);
   if (version > 1) throw new DerError(`unknown PKCS#8 version ${version}`);
-  const alg = DerReader.of(fields.next(Tag.SEQUENCE, "privateKeyAlgorithm"), Tag.SEQUENCE, "privateKeyAlgorithm");
+  const algTlv = fields.next(Tag.SEQUENCE, "privateKeyAlgorithm");
+  const alg = DerReader.of(algTlv, Tag.SEQUENCE, "privateKeyAlgorithm");
   const oid = decodeOid(alg.next(Tag.OID, "algorithm"));
   const params = alg.done ? undefined : alg.next();
   const inner = fields.next(Tag.OCTET_STRING, "privateKey");
@@ -164,31 +165,40 @@ function parsePkcs8(der: Uint8Array, source: string): PrivateKey {
     }
     case Oid.rsaEncryption:
       return fromRsaPrivateKey(parseDer(inner.value), "pkcs8", source);
+    case Oid.rsassaPss: {
+      // RFC 4055 §1.2: the same RSAPrivateKey under id-RSASSA-PSS, whose parameters (kept) restrict the hash.
+      const key = fromRsaPrivateKey(parseDer(inner.value), "pkcs8", source);
+      const pkcs8 = encodeSequence(encodeUnsigned(0), algTlv.raw, encodeOctetString(inner.value));
+      return { ...key, kind: "rsa-pss", pkcs8 };
+    }
     case Oid.ed25519:
-      return fromEd25519(inner.value, embeddedPublic);
+      return fromEdDsa("ed25519", inner.value, embeddedPublic);
+    case Oid.ed448:
+      return fromEdDsa("ed448", inner.value, embeddedPublic);
     default:
       throw new LoadError("unsupported_key", source, `unsupported key algorithm ${keyAlgorithmName(oid)}`);
   }
 }
 
 function keyAlgorithmName(oid: string): string {
-  if (oid === Oid.rsassaPss) return "RSA-PSS (id-RSASSA-PSS); use an rsaEncryption key";
-  if (oid === Oid.ed448) return "Ed448";
   if (oid === Oid.pbes2) return "PBES2 (an encrypted key)";
   return `with OID ${oid}`;
 }
 
-/** RFC 8410 §7: the PKCS#8 privateKey holds CurvePrivateKey, itself an OCTET STRING of the 32-byte seed. */
-function fromEd25519(innerDer: Uint8Array, embeddedPublic: Tlv | undefined): PrivateKey {
+/** RFC 8410 §7: the PKCS#8 privateKey holds CurvePrivateKey, an OCTET STRING of the seed (32 or 57 bytes). */
+function fromEdDsa(kind: "ed25519" | "ed448", innerDer: Uint8Array, embeddedPublic: Tlv | undefined): PrivateKey {
+  const size = kind === "ed25519" ? 32 : 57;
   const seed = parseDer(innerDer);
-  if (seed.tag !== Tag.OCTET_STRING || seed.value.length !== 32) throw new DerError("Ed25519 seed is not 32 bytes");
+  if (seed.tag !== Tag.OCTET_STRING || seed.value.length !== size) {
+    throw new DerError(`${kind} seed is not ${size} bytes`);
+  }
   const publicKey = embeddedPublic ? embeddedPublic.value.subarray(1) : undefined;
   const pkcs8 = encodeSequence(
     encodeUnsigned(0),
-    encodeSequence(encodeOid(Oid.ed25519)),
+    encodeSequence(encodeOid(kind === "ed25519" ? Oid.ed25519 : Oid.ed448)),
     encodeOctetString(encodeOctetString(seed.value)),
   );
-  return { kind: "ed25519", pkcs8, format: "pkcs8", publicKey };
+  return { kind, pkcs8, format: "pkcs8", publicKey };
 }
 
 /** RFC 5915 §3 ECPrivateKey ::= SEQUENCE { 1, privateKey OCTET STRING, [0] parameters, [1] publicKey } */
@@ -207,10 +217,10 @@ function fromEcPrivateKey(
   if (outerCurve && innerCurve && outerCurve !== innerCurve) throw new DerError("the key names two different curves");
   const curve = outerCurve ?? innerCurve ?? curveFromScalarLength(scalar.length);
   const kind = ecAlgorithm(curve);
-  if (kind !== "ecdsa-p256" && kind !== "ecdsa-p384") {
+  if (kind !== "ecdsa-p256" && kind !== "ecdsa-p384" && kind !== "ecdsa-p521") {
     throw new LoadError("unsupported_key", source, `unsupported key: ${describeAlgorithm(kind, curve)}`);
   }
-  const size = kind === "ecdsa-p256" ? 32 : 48;
+  const size = kind === "ecdsa-p256" ? 32 : kind === "ecdsa-p384" ? 48 : 66;
   if (scalar.length > size) throw new DerError("EC private scalar is longer than the curve order");
   // RFC 5915 §3: the scalar is a fixed-length octet string; some writers drop leading zeros, so pad it back.
   const d = new Uint8Array(size);

@@ -93,14 +93,44 @@ export interface ServerConfigOptions {
   clientAuth?: ClientAuthConfig | null;
 }
 
-export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
+/** The hybrid post-quantum groups (draft-ietf-tls-ecdhe-mlkem), X25519MLKEM768 first: what browsers send. */
+const HYBRID_GROUPS: readonly GroupName[] = ["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024"];
+
+/** The other groups, for a provider that gives no cost order: ECDHE, then FFDHE (RFC 7919), whose exponentiations
+ * cost milliseconds. */
+export const DEFAULT_GROUPS: readonly GroupName[] = [
+  ...HYBRID_GROUPS,
+  "x25519",
+  "secp256r1",
+  "secp384r1",
+  "secp521r1",
+  "x448",
+  "ffdhe2048",
+  "ffdhe3072",
+  "ffdhe4096",
+];
+
+/**
+ * The server's group order when none is given: the hybrid post-quantum groups first, so that a client that sent a
+ * share for one gets it whatever else it sent; then the provider's cheapest-first order for this runtime
+ * (CryptoProvider.preferredGroups). chooseGroup takes the first of these the client sent a share for, so a
+ * HelloRetryRequest happens only when no share is usable.
+ */
+export function defaultGroups(provider: Pick<CryptoProvider, "preferredGroups">): readonly GroupName[] {
+  const preferred = (provider.preferredGroups ?? []).filter((g) => !HYBRID_GROUPS.includes(g));
+  return [
+    ...HYBRID_GROUPS,
+    ...preferred,
+    ...DEFAULT_GROUPS.filter((g) => !HYBRID_GROUPS.includes(g) && !preferred.includes(g)),
+  ];
+}
 
 export function serverConfig(o: ServerConfigOptions): ServerConfig {
   return {
     provider: o.provider,
     certificates: "certificates" in o.certificates ? o.certificates : staticResolver(o.certificates),
     cipherSuites: o.cipherSuites ?? DEFAULT_SUITES,
-    groups: o.groups ?? DEFAULT_GROUPS,
+    groups: o.groups ?? defaultGroups(o.provider),
     alpnProtocols: o.alpnProtocols ?? [],
     advertisedGroups: o.advertisedGroups ?? [],
     maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? MAX_CLIENT_HELLO,

@@ -181,7 +181,7 @@ export class ServerConnection extends TlsConnection {
   // ----- the server's flight -----
 
   /** ServerHello, EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished. */
-  private sendServerFlight(n: Negotiated, early: EarlyDataDecision | null): void | Promise<void> {
+  private async sendServerFlight(n: Negotiated, early: EarlyDataDecision | null): Promise<void> {
     const ctx: HandshakeContext = {
       suite: n.suite,
       transcript: n.transcript,
@@ -191,7 +191,7 @@ export class ServerConnection extends TlsConnection {
     const earlySecret = n.psk?.early ?? EarlySecret.fromPsk(n.suite.hash);
     const clientEarlySecret = early?.accept ? earlySecret.clientEarlyTrafficSecret(ctx.transcript.digest()) : null;
     if (clientEarlySecret) ctx.log("CLIENT_EARLY_TRAFFIC_SECRET", clientEarlySecret);
-    const handshake = this.sendServerHello(n, ctx, earlySecret);
+    const handshake = await this.sendServerHello(n, ctx, earlySecret);
     this.sendEncryptedExtensions(n, ctx, clientEarlySecret !== null);
     // RFC 8446 §4.3.2: a server authenticating with a PSK does not send CertificateRequest in the handshake.
     const clientAuth = this.config.clientAuth;
@@ -204,23 +204,20 @@ export class ServerConnection extends TlsConnection {
       );
     }
     const hs = { ...ctx, info, offersPostHandshakeAuth: n.hello.postHandshakeAuth };
-    const finish = () => this.sendServerFinished(hs, handshake, n, clientEarlySecret, askCertificate);
-    if (n.certificate) {
-      return this.sendCertificateAndVerify(ctx, n.certificate, n.hello.statusRequest).then(finish);
-    }
-    finish();
+    if (n.certificate) await this.sendCertificateAndVerify(ctx, n.certificate, n.hello.statusRequest);
+    this.sendServerFinished(hs, handshake, n, clientEarlySecret, askCertificate);
   }
 
-  private sendServerHello(n: Negotiated, ctx: HandshakeContext, early: EarlySecret): HandshakeTraffic {
+  private async sendServerHello(n: Negotiated, ctx: HandshakeContext, early: EarlySecret): Promise<HandshakeTraffic> {
     const extensions: Extension[] = [];
     if (n.psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(n.psk.index) });
     let shared: Uint8Array | undefined;
     if (n.group) {
-      const ours = this.provider.keyExchange(n.group.group).generate();
-      shared = ours.agree(n.group.share.keyExchange);
+      const ours = await this.provider.keyExchange(n.group.group).encapsulate(n.group.share.keyExchange);
+      shared = ours.sharedSecret;
       extensions.push({
         type: ExtensionType.key_share,
-        data: encodeServerKeyShare({ group: n.group.share.group, keyExchange: ours.publicKey }),
+        data: encodeServerKeyShare({ group: n.group.share.group, keyExchange: ours.keyExchange }),
       });
     }
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSelectedVersion(ProtocolVersion.TLS1_3) });

@@ -2,6 +2,7 @@
  * Wire code points (RFC 8446 §4, Appendix B) as plain numbers with `as const` name tables, so that unknown
  * and GREASE values (RFC 8701) still parse and print.
  */
+import { SignatureScheme } from "../../crypto/signature_scheme.ts";
 
 /** RFC 8446 §5.1 ContentType */
 export const ContentType = {
@@ -68,7 +69,10 @@ export const CipherSuite = {
   TLS_AES_128_CCM_8_SHA256: 0x1305,
 } as const;
 
-/** RFC 8446 §4.2.7 NamedGroup (the ones we implement, plus names for printing). */
+/**
+ * RFC 8446 §4.2.7 NamedGroup, RFC 7919 §2 (ffdhe*), draft-ietf-tls-ecdhe-mlkem §6 (the hybrids). The keys are the
+ * IANA names, which are also the crypto layer's GroupNames, so `NamedGroup[group]` is a group's code point.
+ */
 export const NamedGroup = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
@@ -76,28 +80,15 @@ export const NamedGroup = {
   x25519: 0x001d,
   x448: 0x001e,
   ffdhe2048: 0x0100,
+  ffdhe3072: 0x0101,
+  ffdhe4096: 0x0102,
+  SecP256r1MLKEM768: 0x11eb,
   X25519MLKEM768: 0x11ec,
+  SecP384r1MLKEM1024: 0x11ed,
 } as const;
 
-/** RFC 8446 §4.2.3 SignatureScheme */
-export const SignatureScheme = {
-  rsa_pkcs1_sha256: 0x0401,
-  rsa_pkcs1_sha384: 0x0501,
-  rsa_pkcs1_sha512: 0x0601,
-  ecdsa_secp256r1_sha256: 0x0403,
-  ecdsa_secp384r1_sha384: 0x0503,
-  ecdsa_secp521r1_sha512: 0x0603,
-  rsa_pss_rsae_sha256: 0x0804,
-  rsa_pss_rsae_sha384: 0x0805,
-  rsa_pss_rsae_sha512: 0x0806,
-  ed25519: 0x0807,
-  ed448: 0x0808,
-  rsa_pss_pss_sha256: 0x0809,
-  rsa_pss_pss_sha384: 0x080a,
-  rsa_pss_pss_sha512: 0x080b,
-  rsa_pkcs1_sha1: 0x0201,
-  ecdsa_sha1: 0x0203,
-} as const;
+/** RFC 8446 §4.2.3 SignatureScheme: the table lives in the crypto layer, which maps each scheme to its primitive. */
+export { SignatureScheme };
 
 /** RFC 8446 §4.2.9 PskKeyExchangeMode */
 export const PskKeyExchangeMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
