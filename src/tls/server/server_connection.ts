@@ -225,6 +225,7 @@ export class ServerConnection extends TlsConnection {
     if (psk) this.negotiated.peerCertificates = psk.state.clientCertificates;
     if (cert) await this.sendCertificateAndVerify(cert);
     const next = this.sendServerFinished(handshake);
+    if (!askCertificate && !early?.accept && this.config.tickets?.withServerFlight) this.sendTicketsWithFlight(next);
     this.startReading(
       hello,
       psk,
@@ -356,6 +357,21 @@ export class ServerConnection extends TlsConnection {
     return { name: "ExpectFinished", clientHandshakeSecret: handshake.client, clientTrafficSecret: app.client, master };
   }
 
+  /** RFC 8446 §4.6.1: without client authentication, tickets "MAY" go right after our Finished. */
+  private sendTicketsWithFlight(next: ExpectFinished): void {
+    const count = this.config.tickets!.count;
+    if (count === 0) return;
+    const clientFinished = encodeHandshake(
+      HandshakeType.finished,
+      finishedVerifyData(this.hash!, next.clientHandshakeSecret, this.transcript!.digest()),
+    );
+    const transcript = this.transcript!.clone();
+    transcript.update(clientFinished);
+    this.resumptionMasterSecret = next.master.resumptionMasterSecret(transcript.digest());
+    for (let i = 0; i < count; i++) this.sendTicket();
+    this.flushHandshake();
+  }
+
   /** Reads early data under the early key when 0-RTT was accepted, else the client's handshake flight. */
   private startReading(
     hello: ClientHello,
@@ -437,7 +453,9 @@ export class ServerConnection extends TlsConnection {
     this.emit({ type: "handshake_complete", info: this.negotiated! });
     const chain = this.negotiated!.peerCertificates;
     if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
-    if (this.config.tickets && this.config.tickets.count > 0) this.sendTickets(this.config.tickets.count);
+    const tickets = this.config.tickets;
+    // Unless they went out with our flight already (sendTicketsWithFlight).
+    if (tickets && tickets.count > 0 && this.ticketsSent === 0) this.sendTickets(tickets.count);
     this.closeIfDeferred();
   }
 
