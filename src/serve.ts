@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import { listen } from "./transport/mod.ts";
+import { currentRuntime, listen } from "./transport/mod.ts";
 import type { Duplex, NetAddr } from "./transport/types.ts";
 import { listenTls, type ListenTlsOptions, type ServerTlsSocket, type TlsListener } from "./io/tls_listener.ts";
 import { serveHttpConnection } from "./http/server_loop.ts";
@@ -70,7 +70,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
   setMaxListeners(0, stop.signal);
   options.signal?.addEventListener("abort", () => server.shutdown(), { once: true });
   const handler = requestHandler(options);
-  const httpOptions: HttpOptions = { ...options.http, scheme: "https", signal: stop.signal, onError };
+  // Node's Response builds a web stream at construction; there, Responses are built only when needed.
+  const responses = options.http?.responses ?? (currentRuntime() === "node" ? "defer" : "record");
+  const httpOptions: HttpOptions = { ...options.http, responses, scheme: "https", signal: stop.signal, onError };
   const open = new Set<Promise<unknown>>();
   const redirect = options.redirectHttpPort !== undefined
     ? await redirectToHttps(hostname, options.redirectHttpPort, listener.addr.port, stop.signal, open)

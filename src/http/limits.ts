@@ -70,10 +70,17 @@ export interface ServerOptions extends Partial<HttpLimits>, Partial<ServerTimeou
   maxDrainSize?: number;
   /** Told about handler failures (answered with 500). Default: `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * How the global `Response` learns which bodies are whole in memory (see known_body.ts): "record" (a
+   * subclass of the runtime's own, the default) or "defer" (built only when needed: for runtimes whose
+   * Response is costly to construct). Process-wide; the first server loop's choice wins.
+   */
+  responses?: "record" | "defer";
 }
 
 export interface ResolvedServerOptions extends HttpLimits, ServerTimeouts {
   scheme: "https" | "http";
+  responses: "record" | "defer";
   signal: AbortSignal | undefined;
   maxDrainSize: number;
   onError: (error: unknown) => void;
@@ -87,6 +94,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     bodyTimeout: options.bodyTimeout ?? defaultTimeouts.bodyTimeout,
     lingerTimeout: options.lingerTimeout ?? defaultTimeouts.lingerTimeout,
     scheme: options.scheme ?? "https",
+    responses: options.responses ?? "record",
     signal: options.signal,
     maxDrainSize: options.maxDrainSize ?? 256 * 1024,
     onError: options.onError ?? ((error) => console.error("http handler failed:", error)),

@@ -22,9 +22,10 @@ export interface BodyIo {
 }
 
 export class RequestBody {
-  /** What `Request.body` is built from; null when the handler is not given the body (GET, HEAD, none). */
-  readonly stream: ReadableStream<Uint8Array> | null;
   readonly #io: BodyIo;
+  /** Whether the handler is given the body at all (not for GET, HEAD, or a message without one). */
+  readonly #exposed: boolean;
+  #stream: ReadableStream<Uint8Array> | null = null;
   #ended = false;
   #error: unknown = null;
   #readStarted = false;
@@ -40,7 +41,42 @@ export class RequestBody {
       io.parser.next();
       this.#ended = true;
     }
-    this.stream = exposeToHandler && !this.#ended ? this.#makeStream() : null;
+    this.#exposed = exposeToHandler && !this.#ended;
+  }
+
+  /** Whether the handler gets a body (so `Request.body` is not null). */
+  get exposed(): boolean {
+    return this.#exposed;
+  }
+
+  /**
+   * What `Request.body` is built from, made on first use (most handlers never ask); null when the
+   * handler is not given the body (GET, HEAD, none).
+   */
+  get stream(): ReadableStream<Uint8Array> | null {
+    if (!this.#exposed) return null;
+    return this.#stream ??= this.#makeStream();
+  }
+
+  /**
+   * The whole body in one buffer, without a stream: what `text()`, `json()` and `arrayBuffer()` need.
+   * Bounded by the parser's `maxBodySize`; rejects like `next()` when the body breaks.
+   */
+  async readAll(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
   }
 
   /** The whole body has been received (and handed out or discarded). */

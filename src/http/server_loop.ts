@@ -15,6 +15,8 @@ import type { Duplex, NetAddr } from "../transport/types.ts";
 import { ConnReader } from "./conn_reader.ts";
 import { HttpError } from "./errors.ts";
 import { fieldValues } from "./field_lines.ts";
+import { incomingRequest, installRequestInterop } from "./incoming_request.ts";
+import { installResponseInterop } from "./known_body.ts";
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from "./limits.ts";
 import { RequestBody } from "./request_body.ts";
 import { type RequestHead, RequestParser } from "./request_parser.ts";
@@ -77,13 +79,18 @@ class ServerConnection {
   readonly #parser: RequestParser;
   readonly #reader: ConnReader;
   readonly #stats: ConnectionStats = { requestsServed: 0, bytesRead: 0, closeReason: "peer_closed" };
+  /** The last write issued (writes go out in call order; this one settles last). */
   #writeTail: Promise<void> = Promise.resolve();
+  /** Our half-close, started with the last bytes of a response that ends the connection. */
+  #closing: Promise<void> | null = null;
   /** A write failed: the peer is gone, nothing more goes out. */
   #lost = false;
   /** The current response's head has started to go out (so no 100 Continue, no error response). */
   #headWritten = false;
   #continueSent = false;
-  #requestAbort: AbortController | null = null;
+  /** Aborted when the connection is lost or closed; one per connection, made when a handler asks. */
+  #abort: AbortController | null = null;
+  readonly #signal = () => (this.#abort ??= new AbortController()).signal;
 
   constructor(conn: Duplex, handler: HttpHandler, options: ResolvedServerOptions) {
     this.#conn = conn;
@@ -92,6 +99,8 @@ class ServerConnection {
     this.#info = { remoteAddr: conn.remoteAddr, localAddr: conn.localAddr };
     this.#parser = new RequestParser(options);
     this.#reader = new ConnReader(conn);
+    installRequestInterop();
+    installResponseInterop(options.responses);
   }
 
   async run(): Promise<ConnectionStats> {
@@ -152,9 +161,12 @@ class ServerConnection {
     const request = this.#buildRequest(head, body);
     const response = await this.#callHandler(request, body);
     const wanted = this.#wantsKeepAlive(head, body, expectContinue, response);
-    const write = (bytes: Uint8Array) => {
+    const write = (bytes: Uint8Array, last: boolean) => {
       this.#headWritten = true;
-      return this.#write(bytes);
+      const written = bytes.length > 0 ? this.#write(bytes) : this.#writeTail;
+      // Closing after this response: the close goes out with its last bytes (one TLS write for both).
+      if (last && !wanted) this.#startClose();
+      return written;
     };
     const context = { requestMethod: head.method, requestVersion: head.version, keepAlive: wanted };
     const keepAlive = await sendResponse(write, response, context);
@@ -189,11 +201,7 @@ class ServerConnection {
       throw new HttpError("method_not_implemented", head.method);
     }
     const url = targetUri(head, this.#options.scheme, this.#conn.localAddr);
-    const headers = new Headers();
-    for (const [name, value] of head.headers) headers.append(name, value);
-    this.#requestAbort = new AbortController();
-    const init = { method: head.method, headers, body: body.stream, duplex: "half", signal: this.#requestAbort.signal };
-    return new Request(url, init as RequestInit);
+    return incomingRequest({ method: head.method, url, fields: head.headers, body, signal: this.#signal });
   }
 
   /** The handler's Response; a throw, or anything but a Response, becomes a 500 (reported to `onError`). */
@@ -236,15 +244,22 @@ class ServerConnection {
     await this.#write(continueResponse);
   }
 
-  /** Writes in call order (a 100 Continue from a body read may race the response head). */
+  /**
+   * Writes go to the Duplex at once and leave it in call order (its contract), so a 100 Continue from a
+   * body read and the response head cannot cross.
+   */
   #write(bytes: Uint8Array): Promise<void> {
-    const done = this.#writeTail.then(() => this.#conn.write(bytes));
-    this.#writeTail = done.catch(() => {});
-    return done.catch((error) => {
+    const done = this.#conn.write(bytes).catch((error) => {
       this.#lost = true;
-      this.#requestAbort?.abort(error);
+      this.#abort?.abort(error);
       throw error;
     });
+    this.#writeTail = done.catch(() => {});
+    return done;
+  }
+
+  #startClose(): void {
+    this.#closing ??= this.#conn.closeWrite().catch(() => {});
   }
 
   async #answerError(error: unknown): Promise<void> {
@@ -255,20 +270,24 @@ class ServerConnection {
       this.#stats.closeReason = "response_failed";
     }
     if (this.#headWritten || this.#lost) return;
+    const written = this.#write(errorResponse(error instanceof HttpError ? error.status : 500));
+    this.#startClose();
     try {
-      await this.#write(errorResponse(error instanceof HttpError ? error.status : 500));
+      await written;
     } catch { /* the peer is gone */ }
   }
 
   async #close(): Promise<void> {
-    this.#requestAbort?.abort(new Error("connection closed"));
+    this.#abort?.abort(new Error("connection closed"));
     if (!this.#lost) {
       try {
+        this.#startClose();
         await this.#writeTail;
-        await this.#conn.closeWrite();
+        await this.#closing;
         await this.#linger();
       } catch { /* closing anyway */ }
     }
+    this.#reader.dispose();
     this.#conn.close();
   }
 

@@ -18,9 +18,12 @@ export interface Duplex {
   readonly remoteAddr: NetAddr;
   /** The next chunk from the peer, or null once the peer has closed its side (EOF) or the socket is gone. */
   read(): Promise<Uint8Array | null>;
-  /** Resolves when the bytes are handed to the runtime; rejects if the socket is closed. The caller must not reuse `data`. */
+  /**
+   * Resolves when the bytes are handed to the runtime; rejects if the socket is closed. The caller must not reuse
+   * `data`. A write may be issued before the previous one resolved: writes go out in call order.
+   */
   write(data: Uint8Array): Promise<void>;
-  /** Half-close: no more writes from us (FIN). Reads continue. */
+  /** Half-close: no more writes from us (FIN), after the writes already issued. Reads continue. */
   closeWrite(): Promise<void>;
   /** Tears the socket down; pending reads resolve null and pending writes reject. Idempotent. */
   close(): void;
