@@ -10,7 +10,8 @@ export { AlertDescription, TlsAlert } from "./src/tls/alert.ts";
 export { CertificateError } from "./src/tls/pki/certificate_error.ts";
 export { defaultProvider, nativeProvider, nobleProvider } from "./src/crypto/mod.ts";
 export type { CryptoProvider, GroupName } from "./src/crypto/provider.ts";
-export { describeClientCertificate, type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
+export { type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
+export { describeClientCertificate } from "./src/hono/tls_env.ts";
 export {
   type ClientCertificateInfo,
   type ConnInfo,

@@ -11,7 +11,7 @@ import { TlsSocket } from "./io/tls_socket.ts";
 import type { TlsAlert } from "./tls/alert.ts";
 import { CertificateError } from "./tls/pki/certificate_error.ts";
 import { connect } from "./transport/mod.ts";
-import type { Duplex } from "./transport/types.ts";
+import type { Duplex } from "./net/duplex.ts";
 
 export interface ProbeOptions {
   /** Trust anchors (PEM text, a path, bytes, or several); default: the system bundle. */

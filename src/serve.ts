@@ -5,17 +5,16 @@
  * Per connection: the TLS listener completes the handshake (or accepts 0-RTT), the HTTP/1.1 loop parses
  * requests, and each request reaches the handler with `env.tls` (what TLS negotiated) and the addresses.
  */
-import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { currentRuntime, listen } from "./transport/mod.ts";
-import type { Duplex, NetAddr } from "./transport/types.ts";
+import type { NetAddr } from "./net/duplex.ts";
 import { listenTls, type ListenTlsOptions, type ServerTlsSocket, type TlsListener } from "./io/tls_listener.ts";
 import { serveHttpConnection } from "./http/server_loop.ts";
 import type { ServerOptions as HttpOptions } from "./http/limits.ts";
-import { parseCertificate } from "./tls/pki/certificate.ts";
-import type { ClientCertificateInfo, TlsBindings, TlsInfo } from "./hono/bindings.ts";
+import type { TlsBindings } from "./hono/bindings.ts";
 import { SAFE_METHODS, tooEarlyResponse } from "./hono/early_data.ts";
-import { requestClientCertificate } from "./io/client_certificate.ts";
+import { tlsEnv } from "./hono/tls_env.ts";
+import { EarlyDataSocket } from "./io/early_data_socket.ts";
 
 export type FetchHandler = (request: Request, env: TlsBindings) => Response | Promise<Response>;
 
@@ -80,7 +79,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
 
   const accepting = (async () => {
     for await (const socket of listener) {
-      const conn = new EarlyDataAwareSocket(socket);
+      const conn = new EarlyDataSocket(socket);
       const done = serveHttpConnection(conn, (req) => handler(req, socket, conn.requestIsEarly), httpOptions).catch(
         onError,
       );
@@ -126,7 +125,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
 function requestHandler(options: ServeOptions) {
   const hsts = hstsValue(options.hsts);
   return async (request: Request, socket: ServerTlsSocket, early: boolean): Promise<Response> => {
-    const tls = tlsInfo(socket, early, options.clientCertificateTimeout);
+    const tls = tlsEnv(socket, early, options.clientCertificateTimeout);
     const env: TlsBindings = { tls, remoteAddr: socket.remoteAddr, localAddr: socket.localAddr };
     if (early) {
       // RFC 8470 §5.1: tell the application this request arrived in early data.
@@ -136,49 +135,6 @@ function requestHandler(options: ServeOptions) {
       }
     }
     return withHsts(await options.fetch(request, env), hsts);
-  };
-}
-
-function tlsInfo(socket: ServerTlsSocket, earlyData: boolean, clientAuthTimeout?: number): TlsInfo {
-  const info = socket.info!;
-  const tls: TlsInfo = {
-    version: info.version,
-    cipherSuite: info.cipherSuite,
-    group: info.group,
-    alpn: info.alpn,
-    serverName: info.serverName,
-    resumed: info.resumed,
-    earlyData,
-    clientCertificate: info.peerCertificates.length ? describedOnce(info.peerCertificates) : null,
-    async requestClientCertificate() {
-      if (tls.clientCertificate) return tls.clientCertificate;
-      const chain = await requestClientCertificate(socket, { timeout: clientAuthTimeout });
-      return (tls.clientCertificate = describedOnce(chain));
-    },
-  };
-  return tls;
-}
-
-/** A connection's chain is the same array for every request on it: parse and hash it once, not per request. */
-const described = new WeakMap<Uint8Array[], ClientCertificateInfo>();
-
-function describedOnce(chain: Uint8Array[]): ClientCertificateInfo {
-  let info = described.get(chain);
-  if (!info) described.set(chain, info = describeClientCertificate(chain));
-  return info;
-}
-
-/** Summarizes a verified client chain for `env.tls.clientCertificate`. */
-export function describeClientCertificate(chain: Uint8Array[]): ClientCertificateInfo {
-  const leaf = parseCertificate(chain[0]);
-  return {
-    subject: leaf.subject.text,
-    issuer: leaf.issuer.text,
-    serialNumber: leaf.serial,
-    dnsNames: [...(leaf.subjectAltNames?.dns ?? [])],
-    notAfter: leaf.notAfter,
-    fingerprint256: createHash("sha256").update(chain[0]).digest("hex"),
-    chain,
   };
 }
 
@@ -200,47 +156,6 @@ function withHsts(response: Response, value: string | null): Response {
     const copy = new Response(response.body, response);
     copy.headers.set("strict-transport-security", value);
     return copy;
-  }
-}
-
-/**
- * A TLS socket seen by the HTTP loop, which also marks whether the request being read arrived in early
- * data: until the handshake completes, every byte is early; after it, bytes already read as early data
- * (pipelined requests) still count until a byte that was not early is read.
- */
-class EarlyDataAwareSocket implements Duplex {
-  private sawEarly = false;
-  /** Whether the request whose bytes were read last arrived (at least partly) as early data. */
-  requestIsEarly = false;
-
-  constructor(private readonly socket: ServerTlsSocket) {}
-
-  get localAddr() {
-    return this.socket.localAddr;
-  }
-  get remoteAddr() {
-    return this.socket.remoteAddr;
-  }
-  get closed() {
-    return this.socket.closed;
-  }
-
-  async read(): Promise<Uint8Array | null> {
-    const chunk = await this.socket.read();
-    if (chunk !== null) {
-      this.sawEarly = this.socket.lastReadWasEarlyData || (this.sawEarly && !this.socket.engine.isHandshakeComplete);
-    }
-    this.requestIsEarly = this.sawEarly || !this.socket.engine.isHandshakeComplete;
-    return chunk;
-  }
-  write(data: Uint8Array) {
-    return this.socket.write(data);
-  }
-  closeWrite() {
-    return this.socket.closeWrite();
-  }
-  close() {
-    this.socket.close();
   }
 }
 

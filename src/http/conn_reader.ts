@@ -9,7 +9,7 @@
  * earliest deadline and re-armed lazily when it fires early (deadlines mostly move later, so that is
  * rare), one abort listener per connection, and no `Promise.race`.
  */
-import type { Duplex } from "../transport/types.ts";
+import type { Duplex } from "../net/duplex.ts";
 
 export type ReadResult =
   | { kind: "data"; data: Uint8Array }

@@ -1,5 +1,5 @@
 /** Reconstructing the target URI of a request (RFC 9112 §3.3), which becomes `Request.url`. */
-import type { NetAddr } from "../transport/types.ts";
+import type { NetAddr } from "../net/duplex.ts";
 import { HttpError } from "./errors.ts";
 import type { RequestHead } from "./request_parser.ts";
 

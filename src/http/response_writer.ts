@@ -5,6 +5,7 @@
 import { reasonPhrases } from "./errors.ts";
 import type { Fields } from "./field_lines.ts";
 import type { BodyFraming } from "./framing.ts";
+import { hopByHopFields } from "./hop_by_hop.ts";
 import type { HttpVersion } from "./keep_alive.ts";
 import { fieldValuePattern, latin1Bytes, latin1Into, tokenPattern } from "./syntax.ts";
 
@@ -54,19 +55,6 @@ export function chooseResponseFraming(input: FramingInput): BodyFraming {
   return input.requestVersion === "1.1" ? { kind: "chunked" } : { kind: "close" };
 }
 
-/**
- * Fields that describe this hop's connection or framing (RFC 9110 §7.6.1, RFC 9112 §6): the handler
- * does not get to set them; we write them from what we actually send.
- */
-const hopByHop = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "content-length",
-  "proxy-connection",
-  "upgrade",
-]);
-
 /** A Content-Length the handler set, if it is a valid one (RFC 9110 §8.6); otherwise null. */
 export function declaredContentLength(headers: Headers): number | null {
   const value = headers.get("content-length");
@@ -89,7 +77,7 @@ export function responseFields(input: HeadInput): Fields {
   // forEach, not for-of: no iterator objects (a third of this function's time on Deno).
   input.headers.forEach((value, name) => {
     if (name === "set-cookie") cookies = true;
-    else if (!hopByHop.has(name)) {
+    else if (!hopByHopFields.has(name)) {
       if (name === "date") date = true;
       fields.push([name, value]);
     }

@@ -11,7 +11,7 @@
  * `Connection: close`), half-close (`closeWrite()`, which under TLS sends close_notify), read and discard
  * for a short while so that the peer receives our last bytes before a reset (RFC 9112 §9.6), close.
  */
-import type { Duplex, NetAddr } from "../transport/types.ts";
+import type { Duplex, NetAddr } from "../net/duplex.ts";
 import { ConnReader } from "./conn_reader.ts";
 import { HttpError } from "./errors.ts";
 import { fieldValues } from "./field_lines.ts";

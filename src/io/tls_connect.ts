@@ -31,7 +31,7 @@ import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
 import type { PemSource } from "../tls/pki/pem_source.ts";
 import { systemTrustStore, TrustStore } from "../tls/pki/trust_store.ts";
 import { connect as connectTransport } from "../transport/mod.ts";
-import type { NetAddr } from "../transport/types.ts";
+import type { NetAddr } from "../net/duplex.ts";
 import { TlsSocket } from "./tls_socket.ts";
 
 /** Trust anchors: PEM text, a file path, PEM or DER bytes, `{ path }`, or several of these. */

@@ -5,7 +5,8 @@
  */
 import { listen } from "../transport/mod.ts";
 import { AcceptQueue } from "../transport/accept_queue.ts";
-import type { Listener, NetAddr } from "../transport/types.ts";
+import type { NetAddr } from "../net/duplex.ts";
+import type { Listener } from "../transport/types.ts";
 import { ServerConnection } from "../tls/server/server_connection.ts";
 import type { ServerConfig } from "../tls/server/server_config.ts";
 import { TlsSocket } from "./tls_socket.ts";

@@ -8,7 +8,7 @@
  * (several writes, a response and the close_notify after it, tickets and a first response) goes out in
  * one transport write.
  */
-import type { Duplex, NetAddr } from "../transport/types.ts";
+import type { Duplex, NetAddr } from "../net/duplex.ts";
 import type { TlsConnection } from "../tls/connection.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import type { TlsEvent } from "../tls/events.ts";
@@ -55,6 +55,11 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
 
   get closed(): Promise<void> {
     return this.transport.closed;
+  }
+
+  /** The handshake is complete (the peer's Finished verified): no more early data can arrive. */
+  get established(): boolean {
+    return this.handshakeInfo !== null;
   }
 
   /** What the handshake negotiated; null before the server's flight (or, for 0-RTT, its acceptance). */
