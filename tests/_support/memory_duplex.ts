@@ -6,7 +6,7 @@
  * buffer would. `closeWrite()` ends one direction (the peer reads what is queued, then null); `close()`
  * tears both directions down (our reads end, the peer's writes reject).
  */
-import type { Duplex, NetAddr } from "../../src/transport/types.ts";
+import type { Duplex, NetAddr } from "../../src/net/duplex.ts";
 
 class Pipe {
   readonly #chunks: Uint8Array[] = [];
