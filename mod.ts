@@ -3,6 +3,7 @@
  * Everything else under src/ is internal and may change.
  */
 export { listenTls, type ListenTlsOptions, type ServerTlsSocket, TlsListener } from "./src/io/tls_listener.ts";
+export { type BudgetLimits, ConnectionsReclaimed } from "./src/io/connection_budget.ts";
 export type { TlsServerOptions } from "./src/io/tls_server_config.ts";
 export { TlsSocket } from "./src/io/tls_socket.ts";
 export type { ConnectionInfo } from "./src/tls/connection_info.ts";

@@ -7,7 +7,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { currentRuntime, listen } from "./transport/mod.ts";
-import type { NetAddr } from "./net/duplex.ts";
+import type { Duplex, NetAddr } from "./net/duplex.ts";
 import { listenTls, type ListenTlsOptions, type ServerTlsSocket, type TlsListener } from "./io/tls_listener.ts";
 import { serveHttpConnection } from "./http/server_loop.ts";
 import type { ServerOptions as HttpOptions } from "./http/limits.ts";
@@ -63,7 +63,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const port = options.port ?? 8443;
   const hostname = options.hostname ?? "0.0.0.0";
   const onError = options.onError ?? ((e: unknown) => console.error(e));
-  const listener = await listenTls({ alpn: ["http/1.1"], ...options.tls, port, hostname });
+  const listener = await listenTls({ alpn: ["http/1.1"], onReclaim: onError, ...options.tls, port, hostname });
   const stop = new AbortController();
   // Each idle connection listens for shutdown on this one signal; many connections are expected.
   setMaxListeners(0, stop.signal);
@@ -71,7 +71,16 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const handler = requestHandler(options);
   // Node's Response builds a web stream at construction; there, Responses are built only when needed.
   const responses = options.http?.responses ?? (currentRuntime() === "node" ? "defer" : "record");
-  const httpOptions: HttpOptions = { ...options.http, responses, scheme: "https", signal: stop.signal, onError };
+  // Idle keep-alive connections are the first the listener reclaims when its connection budget is full.
+  const onIdle = (conn: Duplex, idle: boolean) => listener.markIdle((conn as EarlyDataSocket).socket, idle);
+  const httpOptions: HttpOptions = {
+    ...options.http,
+    responses,
+    scheme: "https",
+    signal: stop.signal,
+    onError,
+    onIdle,
+  };
   const open = new Set<Promise<unknown>>();
   const redirect = options.redirectHttpPort !== undefined
     ? await redirectToHttps(hostname, options.redirectHttpPort, listener.addr.port, stop.signal, open)

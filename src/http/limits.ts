@@ -2,6 +2,7 @@
  * Limits and timeouts of the HTTP/1.1 codec and server loop: the defaults, and the options type that
  * overrides them. Every limit answers a named status (see errors.ts), so a peer learns which one it hit.
  */
+import type { Duplex } from "../net/duplex.ts";
 
 /** Sizes the parsers enforce. RFC 9112 §2.3 and §3: a server has to bound what it buffers. */
 export interface HttpLimits {
@@ -37,7 +38,10 @@ export const defaultClientLimits: Readonly<HttpLimits> = {
 
 /** Timeouts of the server loop, in milliseconds. */
 export interface ServerTimeouts {
-  /** The whole head must arrive this long after we start waiting for it (slowloris). Then 408. */
+  /**
+   * The whole head must arrive this long after the connection opened (first request) or after its first
+   * byte (later ones): slowloris. Then 408.
+   */
   headersTimeout: number;
   /** A kept-alive connection with no byte of a next request is closed after this long, silently. */
   idleTimeout: number;
@@ -71,6 +75,11 @@ export interface ServerOptions extends Partial<HttpLimits>, Partial<ServerTimeou
   /** Told about handler failures (answered with 500). Default: `console.error`. */
   onError?: (error: unknown) => void;
   /**
+   * Told when a connection starts waiting for a next request with nothing of it received (true), and when
+   * that request starts to arrive (false): a server under pressure closes the longest-idle ones first.
+   */
+  onIdle?: (conn: Duplex, idle: boolean) => void;
+  /**
    * How the global `Response` learns which bodies are whole in memory (see known_body.ts): "record" (a
    * subclass of the runtime's own, the default) or "defer" (built only when needed: for runtimes whose
    * Response is costly to construct). Process-wide; the first server loop's choice wins.
@@ -79,6 +88,7 @@ export interface ServerOptions extends Partial<HttpLimits>, Partial<ServerTimeou
 }
 
 export interface ResolvedServerOptions extends HttpLimits, ServerTimeouts {
+  onIdle: ((conn: Duplex, idle: boolean) => void) | undefined;
   scheme: "https" | "http";
   responses: "record" | "defer";
   signal: AbortSignal | undefined;
@@ -95,6 +105,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     lingerTimeout: options.lingerTimeout ?? defaultTimeouts.lingerTimeout,
     scheme: options.scheme ?? "https",
     responses: options.responses ?? "record",
+    onIdle: options.onIdle,
     signal: options.signal,
     maxDrainSize: options.maxDrainSize ?? 256 * 1024,
     onError: options.onError ?? ((error) => console.error("http handler failed:", error)),

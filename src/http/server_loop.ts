@@ -88,6 +88,8 @@ class ServerConnection {
   /** The current response's head has started to go out (so no 100 Continue, no error response). */
   #headWritten = false;
   #continueSent = false;
+  /** What `onIdle` was last told. */
+  #idle = false;
   /** Aborted when the connection is lost or closed; one per connection, made when a handler asks. */
   #abort: AbortController | null = null;
   readonly #signal = () => (this.#abort ??= new AbortController()).signal;
@@ -126,27 +128,38 @@ class ServerConnection {
 
   /**
    * The next request head, or null when the connection should just close: the peer closed, nothing came
-   * within the idle timeout, or shutdown began while idle. The whole head must arrive within
-   * `headersTimeout` of starting to wait for it (slowloris); a partial head that misses it gets 408.
+   * within the idle timeout, or shutdown began while idle. A head must arrive whole within
+   * `headersTimeout` (slowloris) of the connection opening, for the first request, or of its first byte,
+   * for a kept-alive connection's next one (which may idle for `idleTimeout` before that); a partial head
+   * that misses it gets 408.
    */
   async #awaitHead(first: boolean): Promise<RequestHead | null> {
     const { headersTimeout, idleTimeout, signal } = this.#options;
-    const deadline = Date.now() + headersTimeout;
+    let deadline = first ? Date.now() + headersTimeout : Infinity;
     for (;;) {
       const event = this.#parser.next();
       if (event?.type === "head") return event.head;
       if (event?.type === "eof") return this.#ending("peer_closed");
       const idle = this.#parser.idle;
       if (idle && this.#shuttingDown) return this.#ending("shutdown");
-      const left = deadline - Date.now();
-      const wait = idle && !first ? Math.min(idleTimeout, left) : left;
+      if (!idle && deadline === Infinity) deadline = Date.now() + headersTimeout;
+      const wait = idle && !first ? idleTimeout : deadline - Date.now();
+      if (idle) this.#markIdle(true);
       const result = await this.#reader.read(wait, idle ? signal : undefined);
-      if (result.kind === "data") this.#parser.feed(result.data);
-      else if (result.kind === "eof") this.#parser.feedEof();
+      if (result.kind === "data") {
+        this.#markIdle(false);
+        this.#parser.feed(result.data);
+      } else if (result.kind === "eof") this.#parser.feedEof();
       else if (result.kind === "aborted") return this.#ending("shutdown");
       else if (idle) return this.#ending("idle_timeout");
       else throw new HttpError("request_timeout", `head not complete within ${headersTimeout} ms`);
     }
+  }
+
+  #markIdle(idle: boolean): void {
+    if (this.#idle === idle) return;
+    this.#idle = idle;
+    this.#options.onIdle?.(this.#conn, idle);
   }
 
   #ending(reason: CloseReason): null {

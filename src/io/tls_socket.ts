@@ -37,6 +37,8 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   private failure: Error | null = null;
   private handshakeInfo: ConnectionInfo | null = null;
   private reading: Promise<void> | null = null;
+  /** Transport bytes received so far (the connection budget tells a silent connection by it). */
+  bytesReceived = 0;
   /** Events other than data (key updates, tickets, client certificates) for whoever wants them. */
   onEvent?: (event: TlsEvent) => void;
   private readonly watchers = new Set<(event: TlsEvent) => boolean>();
@@ -170,6 +172,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
       if (!this.handshakeInfo) this.rejectComplete(new Error("connection closed before the handshake completed"));
       return;
     }
+    this.bytesReceived += chunk.length;
     const events = await this.engine.receive(chunk);
     this.flush().catch(() => {});
     for (const e of events) this.dispatch(e);

@@ -127,6 +127,9 @@ class DenoDuplex implements Duplex {
   }
 }
 
+/** Milliseconds an accept loop waits when the process has no file descriptor left. */
+const outOfFilesPause = 50;
+
 class DenoListener implements Listener {
   readonly addr: NetAddr;
   #listener: Deno.TcpListener;
@@ -146,6 +149,12 @@ class DenoListener implements Listener {
         if (this.#closed || err instanceof Deno.errors.BadResource) return;
         // A client that gave up between SYN and accept is its own problem, not the listener's.
         if (err instanceof Deno.errors.ConnectionAborted || err instanceof Deno.errors.ConnectionReset) continue;
+        // Out of file descriptors (EMFILE, ENFILE): the pending connections wait in the backlog until some
+        // close; the listener itself must not die of it.
+        if (/os error 2[34]\b/.test(String(err))) {
+          await new Promise((resolve) => setTimeout(resolve, outOfFilesPause));
+          continue;
+        }
         throw err;
       }
       yield new DenoDuplex(conn);

@@ -447,6 +447,20 @@ Deno.test("timeouts: an idle kept-alive connection closes silently; so does a si
   assert.equal((await silent.done).closeReason, "idle_timeout");
 });
 
+Deno.test("timeouts: a kept-alive connection idles for idleTimeout, then its next head has headersTimeout", async () => {
+  const { client, done } = serve(hello, { headersTimeout: 100, idleTimeout: 1_000 });
+  await writeText(client, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await readUntil(client, "hello /1");
+  await delay(250); // longer than headersTimeout, shorter than idleTimeout: still open
+  await writeText(client, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await readUntil(client, "hello /2");
+  await writeText(client, "GET /3 HTTP/1.1\r\n"); // a head started, then stalled
+  assert.match(await readToEnd(client), /^HTTP\/1\.1 408 /);
+  const stats = await done;
+  assert.equal(stats.requestsServed, 2);
+  assert.equal(stats.closeReason, "request_timeout");
+});
+
 Deno.test("timeouts: a stalled request body gets 408", async () => {
   const { client, done } = serve(async (req) => new Response(await req.text()), { bodyTimeout: 80 });
   await writeText(client, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
