@@ -72,8 +72,11 @@ export interface ServerOptions extends Partial<HttpLimits>, Partial<ServerTimeou
    * can be reused. A larger remainder closes the connection instead. Default 256 KiB.
    */
   maxDrainSize?: number;
-  /** Told about handler failures (answered with 500). Default: `console.error`. */
-  onError?: (error: unknown) => void;
+  /**
+   * Told about handler failures; a Response it returns is sent instead of the default 500 (as with
+   * `Deno.serve`'s onError). Default: `console.error`, then the 500.
+   */
+  onError?: (error: unknown) => Response | void | Promise<Response | void>;
   /**
    * Told when a connection starts waiting for a next request with nothing of it received (true), and when
    * that request starts to arrive (false): a server under pressure closes the longest-idle ones first.
@@ -93,7 +96,7 @@ export interface ResolvedServerOptions extends HttpLimits, ServerTimeouts {
   responses: "record" | "defer";
   signal: AbortSignal | undefined;
   maxDrainSize: number;
-  onError: (error: unknown) => void;
+  onError: (error: unknown) => Response | void | Promise<Response | void>;
 }
 
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {

@@ -217,20 +217,28 @@ class ServerConnection {
     return incomingRequest({ method: head.method, url, fields: head.headers, body, signal: this.#signal });
   }
 
-  /** The handler's Response; a throw, or anything but a Response, becomes a 500 (reported to `onError`). */
+  /**
+   * The handler's Response; a throw, or anything but a Response, goes to `onError`, whose Response (if it
+   * gives one) is sent instead of the default 500.
+   */
   async #callHandler(request: Request, body: RequestBody): Promise<Response> {
+    let failure: unknown;
     try {
       const response = await this.#handler(request, this.#info);
       // The body broke while the handler read it, and the handler (an app framework) turned that into its
       // own answer: what broke the body decides the status (413, 400, 408), and the connection closes.
       if (body.error instanceof HttpError) throw body.error;
       if (response instanceof Response && response.status !== 101) return response;
-      this.#options.onError(new TypeError("handler did not return a Response (or returned 101)"));
+      failure = new TypeError("handler did not return a Response (or returned 101)");
     } catch (error) {
       // The body broke while the handler read it: answer what broke it (413, 400, 408), and close.
       if (body.error instanceof HttpError) throw body.error;
-      this.#options.onError(error);
+      failure = error;
     }
+    try {
+      const shaped = await this.#options.onError(failure);
+      if (shaped instanceof Response) return shaped;
+    } catch { /* the hook failed too: the default answer */ }
     const text = "500 Internal Server Error\n";
     return new Response(text, { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
   }
