@@ -23,7 +23,11 @@ interface Served {
 function serve(handler: HttpHandler, options: ServerOptions = {}, capacity?: number): Served {
   const [client, server] = memoryDuplexPair({ capacity });
   const errors: unknown[] = [];
-  const done = serveHttpConnection(server, handler, { lingerTimeout: 50, onError: (e) => void errors.push(e), ...options });
+  const done = serveHttpConnection(server, handler, {
+    lingerTimeout: 50,
+    onError: (e) => void errors.push(e),
+    ...options,
+  });
   return { client, server, done, errors };
 }
 
