@@ -17,7 +17,9 @@
  *
  * @module
  */
-export { describeClientCertificate, type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
+export { type FetchHandler, serve, type ServeOptions, type Server } from "./src/serve.ts";
+export { describeClientCertificate } from "./src/hono/tls_env.ts";
+export { type BudgetLimits, ConnectionsReclaimed } from "./src/io/connection_budget.ts";
 export {
   type ClientCertificateInfo,
   type ConnInfo,

@@ -65,7 +65,7 @@ async function start(): Promise<void> {
     case "ours-noble":
     case "ours-native": {
       const provider = impl === "ours-noble" ? nobleProvider : nativeProvider();
-      const server = await serve({
+      const server = serve({
         fetch: app.fetch,
         port,
         hostname,
@@ -81,6 +81,7 @@ async function start(): Promise<void> {
         onListen: () => {},
         onError: () => {},
       });
+      await server.ready;
       ready(server.addr.port, `serve() ${provider.name}`);
       return;
     }

@@ -41,7 +41,7 @@ export { app };
 
 if (import.meta.main ?? process.argv[1]?.endsWith("client-certs.ts")) {
   const certs = await ensureDevCerts();
-  await serve({
+  serve({
     fetch: app.fetch,
     port: Number(process.env.PORT ?? 8443),
     tls: {

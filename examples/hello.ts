@@ -117,7 +117,7 @@ export { app };
 
 if (import.meta.main ?? process.argv[1]?.endsWith("hello.ts")) {
   const certs = await ensureDevCerts(undefined, { log: (l) => console.log(l) });
-  await serve({
+  serve({
     fetch: app.fetch,
     port: Number(process.env.PORT ?? 8443),
     tls: {

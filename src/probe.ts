@@ -12,7 +12,7 @@ import type { TlsAlert } from "./tls/alert.ts";
 import { CertificateError } from "./tls/pki/certificate_error.ts";
 import type { OcspCheck } from "./tls/client/ocsp_staple.ts";
 import { connect } from "./transport/mod.ts";
-import type { Duplex } from "./transport/types.ts";
+import type { Duplex } from "./net/duplex.ts";
 
 /** Options of `probe()`. */
 export interface ProbeOptions {

@@ -5,17 +5,17 @@
  * Per connection: the TLS listener completes the handshake (or accepts 0-RTT), the HTTP/1.1 loop parses
  * requests, and each request reaches the handler with `env.tls` (what TLS negotiated) and the addresses.
  */
-import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import { listen } from "./transport/mod.ts";
-import type { Duplex, NetAddr } from "./transport/types.ts";
+import { currentRuntime, listen } from "./transport/mod.ts";
+import type { Listener } from "./transport/types.ts";
+import type { Duplex, NetAddr } from "./net/duplex.ts";
 import { listenTls, type ListenTlsOptions, type ServerTlsSocket, type TlsListener } from "./io/tls_listener.ts";
 import { serveHttpConnection } from "./http/server_loop.ts";
 import type { ServerOptions as HttpOptions } from "./http/limits.ts";
-import { parseCertificate } from "./tls/pki/certificate.ts";
-import type { ClientCertificateInfo, TlsBindings, TlsInfo } from "./hono/bindings.ts";
+import type { TlsBindings } from "./hono/bindings.ts";
 import { SAFE_METHODS, tooEarlyResponse } from "./hono/early_data.ts";
-import { requestClientCertificate } from "./io/client_certificate.ts";
+import { tlsEnv } from "./hono/tls_env.ts";
+import { EarlyDataSocket } from "./io/early_data_socket.ts";
 
 /** What `serve()` calls for every request: a Hono app's `app.fetch`, or any fetch-style handler. */
 export type FetchHandler = (request: Request, env: TlsBindings) => Response | Promise<Response>;
@@ -31,7 +31,7 @@ export interface ServeOptions {
   /** Certificates, suites, tickets, key log: see TlsServerOptions. ALPN defaults to ["http/1.1"]. */
   tls: Omit<ListenTlsOptions, "port" | "hostname">;
   /** HTTP/1.1 limits and timeouts (head size, body size, slowloris and idle timeouts, ...). */
-  http?: Omit<HttpOptions, "signal" | "scheme">;
+  http?: Omit<HttpOptions, "signal" | "scheme" | "onError" | "onIdle">;
   /** Adds Strict-Transport-Security (RFC 6797) to every response. `true` means one year. */
   hsts?: boolean | { maxAge?: number; includeSubDomains?: boolean; preload?: boolean };
   /** Also listen for plain HTTP on this port and redirect every request to HTTPS (308). */
@@ -42,94 +42,174 @@ export interface ServeOptions {
   earlyData?: { allowUnsafeMethods?: boolean };
   /** Called once listening, with the address. Default: prints the URL. */
   onListen?: (addr: NetAddr) => void;
-  /** Handler failures (answered with 500) and other errors. Default: console.error. */
-  onError?: (error: unknown) => void;
+  /**
+   * Handler failures, as in `Deno.serve`: a Response returned here is sent instead of the default 500 (a
+   * failure here too sends the default). Also told, return value ignored, about other errors and about
+   * connections reclaimed under a flood (`ConnectionsReclaimed`). Default: console.error, then the 500.
+   */
+  onError?: (error: unknown) => Response | void | Promise<Response | void>;
   /** Aborting it starts a graceful shutdown. */
   signal?: AbortSignal;
   /** Milliseconds a graceful shutdown waits for requests in flight before closing them (default 10000). */
   shutdownTimeout?: number;
 }
 
-/** A running server, as `serve()` returns it. */
+/**
+ * What `serve()` returns at once, as `Deno.serve` and `Bun.serve` do. Unlike theirs, ours learns its
+ * address only once it is listening: loading the certificates and binding are asynchronous on every
+ * runtime here, so `addr` and `url` throw until `ready` has resolved.
+ */
 export interface Server {
-  /** The address it listens on (with the port picked when `port` was 0). */
-  readonly addr: NetAddr;
-  /** https://host:port/ */
-  readonly url: string;
-  /** Resolves once the server has shut down and every connection has closed. */
+  /** Resolves once listening; rejects if the server could not start (a bad certificate, a port in use). */
+  readonly ready: Promise<void>;
+  /** Resolves once the server has shut down and every connection has closed; rejects as `ready` does. */
   readonly finished: Promise<void>;
+  /** Where it listens (after `ready`). */
+  readonly addr: NetAddr;
+  /** https://host:port/ (after `ready`). */
+  readonly url: string;
   /** Stops accepting, lets requests in flight finish, closes idle connections; resolves when all are closed. */
   shutdown(): Promise<void>;
-  /** Connections currently open. */
+  /** Connections currently open (in their handshake or established). */
   readonly connections: number;
 }
 
-/** Serves `options.fetch` over HTTPS with our TLS 1.3 stack and HTTP/1.1, on Deno, Bun or Node: the `Deno.serve` / `Bun.serve` of this package. */
-export async function serve(options: ServeOptions): Promise<Server> {
-  const port = options.port ?? 8443;
-  const hostname = options.hostname ?? "0.0.0.0";
-  const onError = options.onError ?? ((e: unknown) => console.error(e));
-  const listener = await listenTls({ alpn: ["http/1.1"], ...options.tls, port, hostname });
-  const stop = new AbortController();
-  // Each idle connection listens for shutdown on this one signal; many connections are expected.
-  setMaxListeners(0, stop.signal);
-  options.signal?.addEventListener("abort", () => server.shutdown(), { once: true });
-  const handler = requestHandler(options);
-  const httpOptions: HttpOptions = { ...options.http, scheme: "https", signal: stop.signal, onError };
-  const open = new Set<Promise<unknown>>();
-  const redirect = options.redirectHttpPort !== undefined
-    ? await redirectToHttps(hostname, options.redirectHttpPort, listener.addr.port, stop.signal, open)
-    : null;
+/** Starts serving `options.fetch` over HTTPS and returns the server at once (see `Server.ready`). */
+export function serve(options: ServeOptions): Server {
+  return new HttpsServer(options);
+}
 
-  const accepting = (async () => {
-    for await (const socket of listener) {
-      const conn = new EarlyDataAwareSocket(socket);
-      const done = serveHttpConnection(conn, (req) => handler(req, socket, conn.requestIsEarly), httpOptions).catch(
-        onError,
-      );
-      open.add(done);
-      done.finally(() => open.delete(done));
-    }
-  })();
+class HttpsServer implements Server {
+  readonly ready: Promise<void>;
+  readonly finished: Promise<void>;
+  readonly #options: ServeOptions;
+  readonly #stop = new AbortController();
+  /** The HTTP loops of open connections, for shutdown. */
+  readonly #open = new Set<Promise<unknown>>();
+  #listener: TlsListener | null = null;
+  #redirect: Listener | null = null;
+  #accepting: Promise<void> = Promise.resolve();
+  #shutdown: Promise<void> | null = null;
+  #finish!: { resolve: () => void; reject: (e: unknown) => void };
 
-  let finishing: Promise<void> | null = null;
-  const server: Server = {
-    addr: listener.addr,
-    url: `https://${hostLabel(listener.addr, hostname)}:${listener.addr.port}/`,
-    get connections() {
-      return listener.active.size;
-    },
-    get finished() {
-      return accepting.then(() => finishing ?? new Promise<void>(() => {}));
-    },
-    shutdown() {
-      finishing ??= (async () => {
-        stop.abort();
+  constructor(options: ServeOptions) {
+    this.#options = options;
+    // Each idle connection listens for shutdown on this one signal; many connections are expected.
+    setMaxListeners(0, this.#stop.signal);
+    this.finished = new Promise((resolve, reject) => this.#finish = { resolve, reject });
+    // Observed through `ready` (whose rejection is the caller's to handle) or by awaiting it.
+    this.finished.catch(() => {});
+    this.ready = this.#start();
+    this.ready.catch((e) => this.#finish.reject(e));
+    if (options.signal?.aborted) this.shutdown();
+    else options.signal?.addEventListener("abort", () => this.shutdown(), { once: true });
+  }
+
+  get addr(): NetAddr {
+    if (!this.#listener) throw new Error("the server is not listening yet: await server.ready first");
+    return this.#listener.addr;
+  }
+
+  get url(): string {
+    const addr = this.addr;
+    const hostname = this.#options.hostname ?? "0.0.0.0";
+    const host = hostname === "0.0.0.0" || hostname === "::"
+      ? "localhost"
+      : addr.family === "IPv6"
+      ? `[${addr.address}]`
+      : addr.address;
+    return `https://${host}:${addr.port}/`;
+  }
+
+  get connections(): number {
+    return this.#listener?.active.size ?? 0;
+  }
+
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#shutDown();
+    return this.#shutdown;
+  }
+
+  async #start(): Promise<void> {
+    const options = this.#options;
+    const port = options.port ?? 8443;
+    const hostname = options.hostname ?? "0.0.0.0";
+    const onError = options.onError ?? ((e: unknown) => void console.error(e));
+    const tls = { alpn: ["http/1.1"], onReclaim: (r: unknown) => void onError(r), ...options.tls, port, hostname };
+    const listener = await listenTls(tls);
+    if (options.redirectHttpPort !== undefined) {
+      try {
+        this.#redirect = await redirectToHttps(
+          hostname,
+          options.redirectHttpPort,
+          listener.addr.port,
+          this.#stop.signal,
+          this.#open,
+        );
+      } catch (error) {
         await listener.close();
-        await redirect?.close();
-        await accepting;
-        // Handshakes still running when we stopped are not HTTP connections yet: drop them.
-        for (const s of listener.active) if (!s.info) s.close();
-        // A response that streams forever must not hold shutdown forever.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const deadline = new Promise<void>((r) => (timer = setTimeout(r, options.shutdownTimeout ?? 10_000)));
-        await Promise.race([Promise.allSettled([...open]), deadline]);
-        clearTimeout(timer);
-        for (const s of listener.active) s.close();
-        await Promise.allSettled([...open]);
-      })();
-      return finishing;
-    },
-  };
-  (options.onListen ?? ((a: NetAddr) => console.log(`Listening on ${server.url} (${a.address})`)))(listener.addr);
-  return server;
+        throw error;
+      }
+    }
+    this.#listener = listener;
+    this.#accepting = this.#accept(listener, this.#httpOptions(listener, onError));
+    (options.onListen ?? ((a: NetAddr) => console.log(`Listening on ${this.url} (${a.address})`)))(listener.addr);
+  }
+
+  #httpOptions(listener: TlsListener, onError: NonNullable<ServeOptions["onError"]>): HttpOptions {
+    const hsts = hstsValue(this.#options.hsts);
+    return {
+      ...this.#options.http,
+      // Node's Response builds a web stream at construction; there, Responses are built only when needed.
+      responses: this.#options.http?.responses ?? (currentRuntime() === "node" ? "defer" : "record"),
+      scheme: "https",
+      signal: this.#stop.signal,
+      onError: async (error) => {
+        const shaped = await onError(error);
+        return shaped instanceof Response ? withHsts(shaped, hsts) : undefined;
+      },
+      // Idle keep-alive connections are the first the listener reclaims when its connection budget is full.
+      onIdle: (conn: Duplex, idle: boolean) => listener.markIdle((conn as EarlyDataSocket).socket, idle),
+    };
+  }
+
+  async #accept(listener: TlsListener, httpOptions: HttpOptions): Promise<void> {
+    const handler = requestHandler(this.#options);
+    for await (const socket of listener) {
+      const conn = new EarlyDataSocket(socket);
+      const done = serveHttpConnection(conn, (req) => handler(req, socket, conn.requestIsEarly), httpOptions);
+      this.#open.add(done);
+      done.finally(() => this.#open.delete(done));
+    }
+  }
+
+  async #shutDown(): Promise<void> {
+    await this.ready.catch(() => {});
+    this.#stop.abort();
+    const listener = this.#listener;
+    if (listener) {
+      await listener.close();
+      await this.#redirect?.close();
+      await this.#accepting;
+      // Handshakes still running when we stopped are not HTTP connections yet: drop them.
+      for (const s of listener.active) if (!s.info) s.close();
+      // A response that streams forever must not hold shutdown forever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((r) => (timer = setTimeout(r, this.#options.shutdownTimeout ?? 10_000)));
+      await Promise.race([Promise.allSettled([...this.#open]), deadline]);
+      clearTimeout(timer);
+      for (const s of listener.active) s.close();
+      await Promise.allSettled([...this.#open]);
+    }
+    this.#finish.resolve();
+  }
 }
 
 /** Builds `env`, applies RFC 8470 and HSTS, and calls the app. */
 function requestHandler(options: ServeOptions) {
   const hsts = hstsValue(options.hsts);
   return async (request: Request, socket: ServerTlsSocket, early: boolean): Promise<Response> => {
-    const tls = tlsInfo(socket, early, options.clientCertificateTimeout);
+    const tls = tlsEnv(socket, early, options.clientCertificateTimeout);
     const env: TlsBindings = { tls, remoteAddr: socket.remoteAddr, localAddr: socket.localAddr };
     if (early) {
       // RFC 8470 §5.1: tell the application this request arrived in early data.
@@ -139,49 +219,6 @@ function requestHandler(options: ServeOptions) {
       }
     }
     return withHsts(await options.fetch(request, env), hsts);
-  };
-}
-
-function tlsInfo(socket: ServerTlsSocket, earlyData: boolean, clientAuthTimeout?: number): TlsInfo {
-  const info = socket.info!;
-  const tls: TlsInfo = {
-    version: info.version,
-    cipherSuite: info.cipherSuite,
-    group: info.group,
-    alpn: info.alpn,
-    serverName: info.serverName,
-    resumed: info.resumed,
-    earlyData,
-    clientCertificate: info.peerCertificates.length ? describedOnce(info.peerCertificates) : null,
-    async requestClientCertificate() {
-      if (tls.clientCertificate) return tls.clientCertificate;
-      const chain = await requestClientCertificate(socket, { timeout: clientAuthTimeout });
-      return (tls.clientCertificate = describedOnce(chain));
-    },
-  };
-  return tls;
-}
-
-/** A connection's chain is the same array for every request on it: parse and hash it once, not per request. */
-const described = new WeakMap<Uint8Array[], ClientCertificateInfo>();
-
-function describedOnce(chain: Uint8Array[]): ClientCertificateInfo {
-  let info = described.get(chain);
-  if (!info) described.set(chain, info = describeClientCertificate(chain));
-  return info;
-}
-
-/** Summarizes a verified client chain for `env.tls.clientCertificate`. */
-export function describeClientCertificate(chain: Uint8Array[]): ClientCertificateInfo {
-  const leaf = parseCertificate(chain[0]);
-  return {
-    subject: leaf.subject.text,
-    issuer: leaf.issuer.text,
-    serialNumber: leaf.serial,
-    dnsNames: [...(leaf.subjectAltNames?.dns ?? [])],
-    notAfter: leaf.notAfter,
-    fingerprint256: createHash("sha256").update(chain[0]).digest("hex"),
-    chain,
   };
 }
 
@@ -206,47 +243,6 @@ function withHsts(response: Response, value: string | null): Response {
   }
 }
 
-/**
- * A TLS socket seen by the HTTP loop, which also marks whether the request being read arrived in early
- * data: until the handshake completes, every byte is early; after it, bytes already read as early data
- * (pipelined requests) still count until a byte that was not early is read.
- */
-class EarlyDataAwareSocket implements Duplex {
-  private sawEarly = false;
-  /** Whether the request whose bytes were read last arrived (at least partly) as early data. */
-  requestIsEarly = false;
-
-  constructor(private readonly socket: ServerTlsSocket) {}
-
-  get localAddr() {
-    return this.socket.localAddr;
-  }
-  get remoteAddr() {
-    return this.socket.remoteAddr;
-  }
-  get closed() {
-    return this.socket.closed;
-  }
-
-  async read(): Promise<Uint8Array | null> {
-    const chunk = await this.socket.read();
-    if (chunk !== null) {
-      this.sawEarly = this.socket.lastReadWasEarlyData || (this.sawEarly && !this.socket.engine.isHandshakeComplete);
-    }
-    this.requestIsEarly = this.sawEarly || !this.socket.engine.isHandshakeComplete;
-    return chunk;
-  }
-  write(data: Uint8Array) {
-    return this.socket.write(data);
-  }
-  closeWrite() {
-    return this.socket.closeWrite();
-  }
-  close() {
-    this.socket.close();
-  }
-}
-
 /** The optional plain-HTTP listener: every request is redirected to the same path over HTTPS (RFC 9110 §15.4.9). */
 async function redirectToHttps(
   hostname: string,
@@ -254,7 +250,7 @@ async function redirectToHttps(
   httpsPort: number,
   signal: AbortSignal,
   open: Set<Promise<unknown>>,
-) {
+): Promise<Listener> {
   const plain = await listen({ hostname, port });
   (async () => {
     for await (const conn of plain) {
@@ -269,11 +265,6 @@ async function redirectToHttps(
     }
   })();
   return plain;
-}
-
-function hostLabel(addr: NetAddr, hostname: string): string {
-  if (hostname === "0.0.0.0" || hostname === "::") return "localhost";
-  return addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
 }
 
 export type { TlsListener };

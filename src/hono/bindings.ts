@@ -2,7 +2,7 @@
  * What a Hono handler sees of the connection: `c.env.tls` and the addresses, under a named bindings type
  * (`Hono<{ Bindings: TlsBindings }>`), and `getConnInfo(c)` in the shape of Hono's own adapters.
  */
-import type { NetAddr } from "../transport/types.ts";
+import type { NetAddr } from "../net/duplex.ts";
 
 /** The verified client certificate (RFC 8446 §4.4.2), when the client presented one. */
 export interface ClientCertificateInfo {

@@ -50,8 +50,9 @@ export function clientCertificate(
 const advice: Record<string, string> = {
   not_offered:
     "Your TLS client did not offer post-handshake authentication, so the server cannot ask it for a certificate now. " +
-    "Browsers do not support it; use a client that does (for example `openssl s_client -enable_pha -cert ... -key ...`, " +
-    "or Python's ssl with post_handshake_auth = True), with a certificate issued by a CA this server trusts.",
+    "Firefox offers it once security.tls.enable_post_handshake_auth is set to true in about:config; other clients " +
+    "that do: `openssl s_client -enable_pha -cert ... -key ...`, Python's ssl with post_handshake_auth = True. Use " +
+    "one of them with a certificate issued by a CA this server trusts.",
   not_configured: "This server has no client certificate authority configured.",
   no_certificate: "Your client has no certificate to present. Configure one issued by a CA this server trusts.",
   bad_certificate: "The certificate your client presented could not be verified.",

@@ -8,7 +8,8 @@
  * closes, or one whose response was delimited by closing, is not reused: `request` then rejects. The
  * Duplex stays the caller's to close.
  */
-import type { Duplex } from "../transport/types.ts";
+import type { Duplex } from "../net/duplex.ts";
+import { PulledBody } from "./body_stream.ts";
 import { HttpError } from "./errors.ts";
 import type { HttpLimits } from "./limits.ts";
 import { peekBody, type PeekedBody, writeMessage } from "./outgoing_body.ts";
@@ -102,9 +103,8 @@ class Exchange {
   readonly #unusable: () => void;
   #head!: ResponseHead;
   #done = false;
-  #detached = false;
   #markFinished!: () => void;
-  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #body: PulledBody | null = null;
   #busy: Promise<unknown> = Promise.resolve();
 
   constructor(conn: Duplex, parser: ResponseParser, unusable: () => void) {
@@ -129,7 +129,9 @@ class Exchange {
       if (!event.head.keepAlive) this.#unusable();
       const hasBody = event.head.framing.kind !== "none";
       const init = { status: event.head.status, statusText: event.head.reason, headers: event.head.headers };
-      this.response = new Response(hasBody ? this.#bodyStream() : null, init);
+      // The rest of a body nobody will read: the connection cannot carry another message.
+      if (hasBody) this.#body = new PulledBody(() => this.#next(), () => this.#fail());
+      this.response = new Response(this.#body?.stream ?? null, init);
       if (!hasBody) await this.#next();
     } catch (error) {
       this.#fail();
@@ -139,7 +141,7 @@ class Exchange {
 
   /** Ends this exchange before the next request: drains the rest of the body, up to `limit` bytes. */
   async finish(limit: number): Promise<void> {
-    this.#detach();
+    this.#body?.detach(new TypeError("response body discarded: a new request was started"));
     let drained = 0;
     try {
       for (let chunk = await this.#next(); chunk !== null; chunk = await this.#next()) {
@@ -153,41 +155,9 @@ class Exchange {
   }
 
   abort(reason: unknown): void {
-    this.#controller?.error(reason);
-    this.#controller = null;
+    this.#body?.detach(reason);
     this.#fail();
     this.#conn.close();
-  }
-
-  #bodyStream(): ReadableStream<Uint8Array> {
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: async (controller) => {
-        try {
-          const chunk = await this.#next();
-          if (this.#detached) return;
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        } catch (error) {
-          if (!this.#detached) controller.error(error);
-        }
-      },
-      cancel: () => {
-        // The rest of the body is never read: the connection cannot carry another message.
-        this.#controller = null;
-        this.#fail();
-      },
-    }, { highWaterMark: 0 });
-  }
-
-  #detach(): void {
-    this.#detached = true;
-    try {
-      this.#controller?.error(new TypeError("response body discarded: a new request was started"));
-    } catch { /* already closed */ }
-    this.#controller = null;
   }
 
   /** The next body chunk, or null at the end; serialized between the body stream and `finish`. */

@@ -1,11 +1,15 @@
 /**
  * Reads from a Duplex with a deadline, for the server loop's timeouts.
  *
- * A Duplex read cannot be cancelled, so a read that loses the race against its timer stays pending and
- * is the one the next `read` waits on: there is never more than one outstanding `conn.read()`, and no
- * chunk is lost.
+ * A Duplex read cannot be cancelled, so a read that outlives its deadline stays pending and is the one
+ * the next `read` waits on: there is never more than one outstanding `conn.read()`, and no chunk is
+ * lost.
+ *
+ * Cost per read matters here (it runs for every request): one timer per connection, armed for the
+ * earliest deadline and re-armed lazily when it fires early (deadlines mostly move later, so that is
+ * rare), one abort listener per connection, and no `Promise.race`.
  */
-import type { Duplex } from "../transport/types.ts";
+import type { Duplex } from "../net/duplex.ts";
 
 export type ReadResult =
   | { kind: "data"; data: Uint8Array }
@@ -14,12 +18,26 @@ export type ReadResult =
   | { kind: "aborted" };
 
 const eofResult: ReadResult = { kind: "eof" };
+const timeoutResult: ReadResult = { kind: "timeout" };
+const abortedResult: ReadResult = { kind: "aborted" };
 
 export class ConnReader {
   readonly #conn: Duplex;
-  /** The outstanding read; it is cleared only by the `read` call that hands its result out. */
-  #pending: Promise<ReadResult> | null = null;
+  /** A `conn.read()` is outstanding. */
+  #reading = false;
+  /** What that read gave while nobody waited (its waiter timed out): the next `read` takes it. */
+  #arrived: ReadResult | null = null;
   #eof = false;
+  /** The caller waiting in `read`, and whether shutdown may interrupt it. */
+  #waiter: ((result: ReadResult) => void) | null = null;
+  #abortable = false;
+  #deadline = Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  #signal: AbortSignal | undefined;
+  readonly #onAbort = () => {
+    if (this.#abortable) this.#settle(abortedResult);
+  };
   /** Bytes read so far. */
   bytesRead = 0;
 
@@ -32,42 +50,77 @@ export class ConnReader {
     return this.#eof;
   }
 
-  /** The next chunk, unless `timeoutMs` passes or `signal` aborts first. */
-  async read(timeoutMs: number, signal?: AbortSignal): Promise<ReadResult> {
-    if (this.#pending === null && this.#eof) return eofResult;
-    if (signal?.aborted) return { kind: "aborted" };
-    this.#pending ??= this.#startRead();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const interrupt = new Promise<ReadResult>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: "timeout" }), Math.max(0, timeoutMs));
-      onAbort = () => resolve({ kind: "aborted" });
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-    try {
-      const result = await Promise.race([this.#pending, interrupt]);
-      if (result.kind === "data" || result.kind === "eof") this.#pending = null;
-      return result;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
+  /**
+   * The next chunk, unless `timeoutMs` passes or `signal` aborts first. One signal per reader: the
+   * first one given is watched for the reader's lifetime (`dispose` stops that).
+   */
+  read(timeoutMs: number, signal?: AbortSignal): Promise<ReadResult> {
+    const arrived = this.#arrived;
+    if (arrived !== null) {
+      this.#arrived = null;
+      return Promise.resolve(arrived);
     }
+    if (!this.#reading && this.#eof) return Promise.resolve(eofResult);
+    if (signal?.aborted) return Promise.resolve(abortedResult);
+    if (signal !== undefined && this.#signal === undefined) {
+      this.#signal = signal;
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    this.#abortable = signal !== undefined;
+    this.#deadline = Date.now() + Math.max(0, timeoutMs);
+    if (this.#timerAt > this.#deadline) this.#arm(this.#deadline);
+    const waiting = new Promise<ReadResult>((resolve) => this.#waiter = resolve);
+    if (!this.#reading) this.#startRead();
+    return waiting;
   }
 
-  #startRead(): Promise<ReadResult> {
+  /** Stops the timer and the abort listener; a read still outstanding is left to finish on its own. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#settle(eofResult);
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, at - Date.now()));
+  }
+
+  readonly #onTimer = () => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (this.#waiter === null) return;
+    if (Date.now() >= this.#deadline) this.#settle(timeoutResult);
+    else this.#arm(this.#deadline);
+  };
+
+  #settle(result: ReadResult): void {
+    const waiter = this.#waiter;
+    if (waiter === null) return;
+    this.#waiter = null;
+    waiter(result);
+  }
+
+  #startRead(): void {
+    this.#reading = true;
     // A socket error is the end of the stream for us; the Duplex reports it as null where it can.
-    return this.#conn.read().then(
-      (data): ReadResult => {
-        if (data === null) return this.#end();
-        this.bytesRead += data.length;
-        return { kind: "data", data };
-      },
-      () => this.#end(),
-    );
+    this.#conn.read().then((data) => this.#delivered(data), () => this.#delivered(null));
   }
 
-  #end(): ReadResult {
-    this.#eof = true;
-    return eofResult;
+  #delivered(data: Uint8Array | null): void {
+    this.#reading = false;
+    let result: ReadResult;
+    if (data === null) {
+      this.#eof = true;
+      result = eofResult;
+    } else {
+      this.bytesRead += data.length;
+      result = { kind: "data", data };
+    }
+    if (this.#waiter !== null) this.#settle(result);
+    else this.#arrived = result;
   }
 }

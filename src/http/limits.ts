@@ -2,6 +2,7 @@
  * Limits and timeouts of the HTTP/1.1 codec and server loop: the defaults, and the options type that
  * overrides them. Every limit answers a named status (see errors.ts), so a peer learns which one it hit.
  */
+import type { Duplex } from "../net/duplex.ts";
 
 /** Sizes the parsers enforce. RFC 9112 §2.3 and §3: a server has to bound what it buffers. */
 export interface HttpLimits {
@@ -37,7 +38,10 @@ export const defaultClientLimits: Readonly<HttpLimits> = {
 
 /** Timeouts of the server loop, in milliseconds. */
 export interface ServerTimeouts {
-  /** The whole head must arrive this long after we start waiting for it (slowloris). Then 408. */
+  /**
+   * The whole head must arrive this long after the connection opened (first request) or after its first
+   * byte (later ones): slowloris. Then 408.
+   */
   headersTimeout: number;
   /** A kept-alive connection with no byte of a next request is closed after this long, silently. */
   idleTimeout: number;
@@ -68,15 +72,31 @@ export interface ServerOptions extends Partial<HttpLimits>, Partial<ServerTimeou
    * can be reused. A larger remainder closes the connection instead. Default 256 KiB.
    */
   maxDrainSize?: number;
-  /** Told about handler failures (answered with 500). Default: `console.error`. */
-  onError?: (error: unknown) => void;
+  /**
+   * Told about handler failures; a Response it returns is sent instead of the default 500 (as with
+   * `Deno.serve`'s onError). Default: `console.error`, then the 500.
+   */
+  onError?: (error: unknown) => Response | void | Promise<Response | void>;
+  /**
+   * Told when a connection starts waiting for a next request with nothing of it received (true), and when
+   * that request starts to arrive (false): a server under pressure closes the longest-idle ones first.
+   */
+  onIdle?: (conn: Duplex, idle: boolean) => void;
+  /**
+   * How the global `Response` learns which bodies are whole in memory (see known_body.ts): "record" (a
+   * subclass of the runtime's own, the default) or "defer" (built only when needed: for runtimes whose
+   * Response is costly to construct). Process-wide; the first server loop's choice wins.
+   */
+  responses?: "record" | "defer";
 }
 
 export interface ResolvedServerOptions extends HttpLimits, ServerTimeouts {
+  onIdle: ((conn: Duplex, idle: boolean) => void) | undefined;
   scheme: "https" | "http";
+  responses: "record" | "defer";
   signal: AbortSignal | undefined;
   maxDrainSize: number;
-  onError: (error: unknown) => void;
+  onError: (error: unknown) => Response | void | Promise<Response | void>;
 }
 
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
@@ -87,6 +107,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     bodyTimeout: options.bodyTimeout ?? defaultTimeouts.bodyTimeout,
     lingerTimeout: options.lingerTimeout ?? defaultTimeouts.lingerTimeout,
     scheme: options.scheme ?? "https",
+    responses: options.responses ?? "record",
+    onIdle: options.onIdle,
     signal: options.signal,
     maxDrainSize: options.maxDrainSize ?? 256 * 1024,
     onError: options.onError ?? ((error) => console.error("http handler failed:", error)),

@@ -8,7 +8,13 @@
 import { encodeChunk, encodeLastChunk } from "./chunked.ts";
 import type { BodyFraming } from "./framing.ts";
 
-export type Write = (bytes: Uint8Array) => Promise<void>;
+/**
+ * Hands bytes to the connection; resolves when it has taken them. `last` marks the final write of a
+ * message (it may be empty), so that a connection about to close can send its close along with it.
+ */
+export type Write = (bytes: Uint8Array, last: boolean) => Promise<void>;
+
+const empty = new Uint8Array(0);
 
 /** A body whose first chunks were read ahead, to learn its length when it is short and ready. */
 export interface PeekedBody {
@@ -90,7 +96,7 @@ export class BodyLengthError extends Error {
 export async function writeMessage(write: Write, head: Uint8Array, body: PeekedBody | null, framing: BodyFraming) {
   if (body === null || framing.kind === "none") {
     body?.reader.cancel().catch(() => {});
-    await write(head);
+    await write(head, true);
     return;
   }
   const sink = new FramedSink(write, framing);
@@ -133,27 +139,34 @@ class FramedSink {
     if (complete && this.#framing.kind === "chunked") pieces.push(encodeLastChunk());
     for (const piece of pieces) {
       if (size + piece.length > coalesceBytes && batch.length > 0) {
-        await this.#write(concat(batch, size));
+        await this.#write(concat(batch, size), false);
         batch = [];
         size = 0;
       }
       batch.push(piece);
       size += piece.length;
     }
-    if (batch.length > 0) await this.#write(concat(batch, size));
+    if (complete) this.#checkLength();
+    if (batch.length > 0) await this.#write(concat(batch, size), complete);
     if (complete) this.#finished = true;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
-    await this.#write(this.#encode(chunk));
+    await this.#write(this.#encode(chunk), false);
   }
 
   async finish(): Promise<void> {
+    if (this.#finished) return;
+    this.#checkLength();
+    this.#finished = true;
+    await this.#write(this.#framing.kind === "chunked" ? encodeLastChunk() : empty, true);
+  }
+
+  #checkLength(): void {
     if (this.#framing.kind === "length" && this.#sent !== this.#framing.length) {
       throw new BodyLengthError(this.#framing.length, this.#sent);
     }
-    if (this.#framing.kind === "chunked" && !this.#finished) await this.#write(encodeLastChunk());
   }
 
   /** Throws when a chunk would pass the announced length (after keeping the part that fits). */

@@ -1,13 +1,12 @@
 /**
- * A request body as the handler sees it: a ReadableStream fed from the parser as bytes arrive.
- *
- * Backpressure: the stream has a high-water mark of zero, so it is pulled only when the handler reads,
- * and each pull reads the socket only when the parser has no decoded bytes left. The most buffered on
- * the handler's behalf is therefore one transport chunk, however fast the client sends.
+ * A request body as the handler sees it: decoded chunks pulled from the parser as bytes arrive, either
+ * through a ReadableStream (body_stream.ts, made only when the handler asks for `Request.body`) or read
+ * whole (`readAll`, for `text()` and friends).
  *
  * After the response is sent, the server detaches the stream (a handler still reading it gets an error)
  * and drains what is left of the body, so that the next request on the connection can be parsed.
  */
+import { PulledBody } from "./body_stream.ts";
 import type { ConnReader } from "./conn_reader.ts";
 import { HttpError } from "./errors.ts";
 import type { RequestParser } from "./request_parser.ts";
@@ -22,14 +21,13 @@ export interface BodyIo {
 }
 
 export class RequestBody {
-  /** What `Request.body` is built from; null when the handler is not given the body (GET, HEAD, none). */
-  readonly stream: ReadableStream<Uint8Array> | null;
   readonly #io: BodyIo;
+  /** Whether the handler is given the body at all (not for GET, HEAD, or a message without one). */
+  readonly #exposed: boolean;
+  #pulled: PulledBody | null = null;
   #ended = false;
   #error: unknown = null;
   #readStarted = false;
-  #detached = false;
-  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   /** Serializes parser access between the handler's pulls and the final drain. */
   #busy: Promise<unknown> = Promise.resolve();
 
@@ -40,7 +38,42 @@ export class RequestBody {
       io.parser.next();
       this.#ended = true;
     }
-    this.stream = exposeToHandler && !this.#ended ? this.#makeStream() : null;
+    this.#exposed = exposeToHandler && !this.#ended;
+  }
+
+  /** Whether the handler gets a body (so `Request.body` is not null). */
+  get exposed(): boolean {
+    return this.#exposed;
+  }
+
+  /**
+   * What `Request.body` is built from, made on first use (most handlers never ask); null when the
+   * handler is not given the body (GET, HEAD, none).
+   */
+  get stream(): ReadableStream<Uint8Array> | null {
+    if (!this.#exposed) return null;
+    return (this.#pulled ??= new PulledBody(() => this.next())).stream;
+  }
+
+  /**
+   * The whole body in one buffer, without a stream: what `text()`, `json()` and `arrayBuffer()` need.
+   * Bounded by the parser's `maxBodySize`; rejects like `next()` when the body breaks.
+   */
+  async readAll(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
   }
 
   /** The whole body has been received (and handed out or discarded). */
@@ -70,7 +103,7 @@ export class RequestBody {
    * Resolves true when the body ended within the limit (the connection can be reused).
    */
   async drain(limit: number): Promise<boolean> {
-    this.#detach();
+    this.#pulled?.detach(new TypeError("request body is no longer readable: the response was sent"));
     this.#readStarted = true; // no 100 Continue just to discard a body
     let discarded = 0;
     try {
@@ -113,37 +146,5 @@ export class RequestBody {
     if (result.kind === "data") this.#io.parser.feed(result.data);
     else if (result.kind === "eof") this.#io.parser.feedEof();
     else throw new HttpError("request_timeout", `no body bytes for ${this.#io.bodyTimeout} ms`);
-  }
-
-  #makeStream(): ReadableStream<Uint8Array> {
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: async (controller) => {
-        try {
-          const chunk = await this.next();
-          if (this.#detached) return;
-          if (chunk === null) {
-            this.#controller = null;
-            controller.close();
-          } else controller.enqueue(chunk);
-        } catch (error) {
-          if (!this.#detached) controller.error(error);
-          this.#controller = null;
-        }
-      },
-      cancel: () => {
-        this.#controller = null;
-      },
-    }, { highWaterMark: 0 });
-  }
-
-  #detach(): void {
-    this.#detached = true;
-    try {
-      this.#controller?.error(new TypeError("request body is no longer readable: the response was sent"));
-    } catch { /* already closed */ }
-    this.#controller = null;
   }
 }

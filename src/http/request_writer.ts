@@ -1,20 +1,8 @@
 /** Serializing request heads (RFC 9112 §3), for the client, sans-IO. */
 import type { Fields } from "./field_lines.ts";
 import type { BodyFraming } from "./framing.ts";
+import { hopByHopFields } from "./hop_by_hop.ts";
 import { fieldValuePattern, latin1Bytes, splitList, tokenPattern } from "./syntax.ts";
-
-/** Fields the client writes itself from what it sends (RFC 9110 §7.6.1; RFC 9112 §6, §3.2). */
-const managed = new Set([
-  "host",
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "content-length",
-  "proxy-connection",
-  "upgrade",
-  "te",
-  "trailer",
-]);
 
 /** Methods whose requests carry content by definition: they get `Content-Length: 0` when empty (RFC 9110 §8.6). */
 const contentMethods = new Set(["POST", "PUT", "PATCH"]);
@@ -46,7 +34,8 @@ export function serializeRequestHead(request: Request, framing: BodyFraming, clo
   if (!tokenPattern.test(request.method)) throw new TypeError(`bad method ${JSON.stringify(request.method)}`);
   const fields: Fields = [["host", url.host]];
   for (const [name, value] of request.headers) {
-    if (!managed.has(name)) fields.push([name, value]);
+    // Host, framing and connection fields are ours to write (hop_by_hop.ts).
+    if (name !== "host" && !hopByHopFields.has(name)) fields.push([name, value]);
   }
   if (framing.kind === "length") fields.push(["content-length", String(framing.length)]);
   if (framing.kind === "chunked") fields.push(["transfer-encoding", "chunked"]);

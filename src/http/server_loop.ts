@@ -11,10 +11,12 @@
  * `Connection: close`), half-close (`closeWrite()`, which under TLS sends close_notify), read and discard
  * for a short while so that the peer receives our last bytes before a reset (RFC 9112 §9.6), close.
  */
-import type { Duplex, NetAddr } from "../transport/types.ts";
+import type { Duplex, NetAddr } from "../net/duplex.ts";
 import { ConnReader } from "./conn_reader.ts";
 import { HttpError } from "./errors.ts";
 import { fieldValues } from "./field_lines.ts";
+import { incomingRequest, installRequestInterop } from "./incoming_request.ts";
+import { installResponseInterop } from "./known_body.ts";
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from "./limits.ts";
 import { RequestBody } from "./request_body.ts";
 import { type RequestHead, RequestParser } from "./request_parser.ts";
@@ -80,13 +82,20 @@ class ServerConnection {
   readonly #parser: RequestParser;
   readonly #reader: ConnReader;
   readonly #stats: ConnectionStats = { requestsServed: 0, bytesRead: 0, closeReason: "peer_closed" };
+  /** The last write issued (writes go out in call order; this one settles last). */
   #writeTail: Promise<void> = Promise.resolve();
+  /** Our half-close, started with the last bytes of a response that ends the connection. */
+  #closing: Promise<void> | null = null;
   /** A write failed: the peer is gone, nothing more goes out. */
   #lost = false;
   /** The current response's head has started to go out (so no 100 Continue, no error response). */
   #headWritten = false;
   #continueSent = false;
-  #requestAbort: AbortController | null = null;
+  /** What `onIdle` was last told. */
+  #idle = false;
+  /** Aborted when the connection is lost or closed; one per connection, made when a handler asks. */
+  #abort: AbortController | null = null;
+  readonly #signal = () => (this.#abort ??= new AbortController()).signal;
   /** After a 101 the connection is the new protocol's, which closes it itself. */
   #handedOver = false;
 
@@ -97,6 +106,8 @@ class ServerConnection {
     this.#info = { remoteAddr: conn.remoteAddr, localAddr: conn.localAddr };
     this.#parser = new RequestParser(options);
     this.#reader = new ConnReader(conn);
+    installRequestInterop();
+    installResponseInterop(options.responses);
   }
 
   async run(): Promise<ConnectionStats> {
@@ -122,27 +133,38 @@ class ServerConnection {
 
   /**
    * The next request head, or null when the connection should just close: the peer closed, nothing came
-   * within the idle timeout, or shutdown began while idle. The whole head must arrive within
-   * `headersTimeout` of starting to wait for it (slowloris); a partial head that misses it gets 408.
+   * within the idle timeout, or shutdown began while idle. A head must arrive whole within
+   * `headersTimeout` (slowloris) of the connection opening, for the first request, or of its first byte,
+   * for a kept-alive connection's next one (which may idle for `idleTimeout` before that); a partial head
+   * that misses it gets 408.
    */
   async #awaitHead(first: boolean): Promise<RequestHead | null> {
     const { headersTimeout, idleTimeout, signal } = this.#options;
-    const deadline = Date.now() + headersTimeout;
+    let deadline = first ? Date.now() + headersTimeout : Infinity;
     for (;;) {
       const event = this.#parser.next();
       if (event?.type === "head") return event.head;
       if (event?.type === "eof") return this.#ending("peer_closed");
       const idle = this.#parser.idle;
       if (idle && this.#shuttingDown) return this.#ending("shutdown");
-      const left = deadline - Date.now();
-      const wait = idle && !first ? Math.min(idleTimeout, left) : left;
+      if (!idle && deadline === Infinity) deadline = Date.now() + headersTimeout;
+      const wait = idle && !first ? idleTimeout : deadline - Date.now();
+      if (idle) this.#markIdle(true);
       const result = await this.#reader.read(wait, idle ? signal : undefined);
-      if (result.kind === "data") this.#parser.feed(result.data);
-      else if (result.kind === "eof") this.#parser.feedEof();
+      if (result.kind === "data") {
+        this.#markIdle(false);
+        this.#parser.feed(result.data);
+      } else if (result.kind === "eof") this.#parser.feedEof();
       else if (result.kind === "aborted") return this.#ending("shutdown");
       else if (idle) return this.#ending("idle_timeout");
       else throw new HttpError("request_timeout", `head not complete within ${headersTimeout} ms`);
     }
+  }
+
+  #markIdle(idle: boolean): void {
+    if (this.#idle === idle) return;
+    this.#idle = idle;
+    this.#options.onIdle?.(this.#conn, idle);
   }
 
   #ending(reason: CloseReason): null {
@@ -159,9 +181,12 @@ class ServerConnection {
     const protocolSwitch = claimedSwitch(request, response);
     if (protocolSwitch) return await this.#switchProtocols(head, body, protocolSwitch, response);
     const wanted = this.#wantsKeepAlive(head, body, expectContinue, response);
-    const write = (bytes: Uint8Array) => {
+    const write = (bytes: Uint8Array, last: boolean) => {
       this.#headWritten = true;
-      return this.#write(bytes);
+      const written = bytes.length > 0 ? this.#write(bytes) : this.#writeTail;
+      // Closing after this response: the close goes out with its last bytes (one TLS write for both).
+      if (last && !wanted) this.#startClose();
+      return written;
     };
     const context = { requestMethod: head.method, requestVersion: head.version, keepAlive: wanted };
     const keepAlive = await sendResponse(write, response, context);
@@ -213,27 +238,31 @@ class ServerConnection {
       throw new HttpError("method_not_implemented", head.method);
     }
     const url = targetUri(head, this.#options.scheme, this.#conn.localAddr);
-    const headers = new Headers();
-    for (const [name, value] of head.headers) headers.append(name, value);
-    this.#requestAbort = new AbortController();
-    const init = { method: head.method, headers, body: body.stream, duplex: "half", signal: this.#requestAbort.signal };
-    return new Request(url, init as RequestInit);
+    return incomingRequest({ method: head.method, url, fields: head.headers, body, signal: this.#signal });
   }
 
-  /** The handler's Response; a throw, or anything but a Response, becomes a 500 (reported to `onError`). */
+  /**
+   * The handler's Response; a throw, or anything but a Response, goes to `onError`, whose Response (if it
+   * gives one) is sent instead of the default 500.
+   */
   async #callHandler(request: Request, body: RequestBody): Promise<Response> {
+    let failure: unknown;
     try {
       const response = await this.#handler(request, this.#info);
       // The body broke while the handler read it, and the handler (an app framework) turned that into its
       // own answer: what broke the body decides the status (413, 400, 408), and the connection closes.
       if (body.error instanceof HttpError) throw body.error;
       if (response instanceof Response && response.status !== 101) return response;
-      this.#options.onError(new TypeError("handler did not return a Response (or returned 101)"));
+      failure = new TypeError("handler did not return a Response (or returned 101)");
     } catch (error) {
       // The body broke while the handler read it: answer what broke it (413, 400, 408), and close.
       if (body.error instanceof HttpError) throw body.error;
-      this.#options.onError(error);
+      failure = error;
     }
+    try {
+      const shaped = await this.#options.onError(failure);
+      if (shaped instanceof Response) return shaped;
+    } catch { /* the hook failed too: the default answer */ }
     const text = "500 Internal Server Error\n";
     return new Response(text, { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
   }
@@ -260,15 +289,22 @@ class ServerConnection {
     await this.#write(continueResponse);
   }
 
-  /** Writes in call order (a 100 Continue from a body read may race the response head). */
+  /**
+   * Writes go to the Duplex at once and leave it in call order (its contract), so a 100 Continue from a
+   * body read and the response head cannot cross.
+   */
   #write(bytes: Uint8Array): Promise<void> {
-    const done = this.#writeTail.then(() => this.#conn.write(bytes));
-    this.#writeTail = done.catch(() => {});
-    return done.catch((error) => {
+    const done = this.#conn.write(bytes).catch((error) => {
       this.#lost = true;
-      this.#requestAbort?.abort(error);
+      this.#abort?.abort(error);
       throw error;
     });
+    this.#writeTail = done.catch(() => {});
+    return done;
+  }
+
+  #startClose(): void {
+    this.#closing ??= this.#conn.closeWrite().catch(() => {});
   }
 
   async #answerError(error: unknown): Promise<void> {
@@ -279,21 +315,25 @@ class ServerConnection {
       this.#stats.closeReason = "response_failed";
     }
     if (this.#headWritten || this.#lost) return;
+    const written = this.#write(errorResponse(error instanceof HttpError ? error.status : 500));
+    this.#startClose();
     try {
-      await this.#write(errorResponse(error instanceof HttpError ? error.status : 500));
+      await written;
     } catch { /* the peer is gone */ }
   }
 
   async #close(): Promise<void> {
-    this.#requestAbort?.abort(new Error("connection closed"));
+    this.#abort?.abort(new Error("connection closed"));
     if (this.#handedOver) return;
     if (!this.#lost) {
       try {
+        this.#startClose();
         await this.#writeTail;
-        await this.#conn.closeWrite();
+        await this.#closing;
         await this.#linger();
       } catch { /* closing anyway */ }
     }
+    this.#reader.dispose();
     this.#conn.close();
   }
 

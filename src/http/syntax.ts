@@ -54,19 +54,45 @@ export function splitList(values: readonly string[]): string[] {
   return out;
 }
 
-/** Decodes bytes one char per byte (field values may carry obs-text, which is not UTF-8 by contract). */
+const latin1Slice = 4096;
+
+/**
+ * Decodes bytes one char per byte (field values may carry obs-text, which is not UTF-8 by contract).
+ * `apply` takes the typed array as an array-like, so no iterator runs per byte; slices keep the
+ * argument count far below any engine's limit.
+ */
 export function latin1(bytes: Uint8Array): string {
+  if (bytes.length <= latin1Slice) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let out = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  for (let i = 0; i < bytes.length; i += latin1Slice) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + latin1Slice) as unknown as number[]);
   }
   return out;
 }
 
+const nonAscii = /[\u0080-\uffff]/;
+
+/** True when every char of `text` is ASCII (so its UTF-8 and latin1 encodings are the chars themselves). */
+export function isAscii(text: string): boolean {
+  return !nonAscii.test(text);
+}
+const utf8 = new TextEncoder();
+
 /** Encodes a head string (ASCII and obs-text only, already validated) one byte per char. */
 export function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return latin1Into(text, new Uint8Array(text.length), 0);
+}
+
+/**
+ * Writes `text` one byte per char into `out` at `offset` (room for `text.length` bytes is the caller's
+ * to make) and returns `out`. ASCII, the usual case, goes through the runtime's native encoder.
+ */
+export function latin1Into(text: string, out: Uint8Array, offset: number): Uint8Array {
+  if (isAscii(text)) {
+    utf8.encodeInto(text, out.subarray(offset, offset + text.length));
+    return out;
+  }
+  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
   return out;
 }
 

@@ -8,7 +8,7 @@ import type { ServerTlsSocket } from "./tls_listener.ts";
 
 /** Why a client certificate could not be had; the 403 page of `clientCertificate()` names it. */
 export type ClientCertificateFailure =
-  /** The client did not send post_handshake_auth (browsers never do). */
+  /** The client did not send post_handshake_auth (most browsers do not; Firefox does behind a pref). */
   | "not_offered"
   /** The server has no `clientAuth.ca` configured. */
   | "not_configured"
@@ -46,6 +46,12 @@ export async function requestClientCertificate(
 ): Promise<Uint8Array[]> {
   const engine = socket.engine;
   if (!engine.config.clientAuth) throw new ClientCertificateError("not_configured", "the server trusts no client CA");
+  const timeout = options.timeout ?? 30_000;
+  const maxBuffered = options.maxBuffered ?? 1024 * 1024;
+  // A request that came in 0-RTT early data is being served before the client's Finished. RFC 8446 §4.6.2:
+  // a CertificateRequest goes only after the handshake is complete, so wait for it; a replayed early request
+  // never gets that far (completing the handshake takes the PSK the attacker lacks).
+  if (!socket.established) await untilEstablished(socket, timeout, maxBuffered);
   if (!engine.canRequestClientCertificate) {
     throw new ClientCertificateError(
       "not_offered",
@@ -59,10 +65,7 @@ export async function requestClientCertificate(
     e.context.length === context.length && e.context.every((b, i) => b === context[i]);
   let answer: Answer;
   try {
-    answer = await socket.waitForEvent(sameContext, {
-      timeout: options.timeout ?? 30_000,
-      maxBuffered: options.maxBuffered ?? 1024 * 1024,
-    });
+    answer = await socket.waitForEvent(sameContext, { timeout, maxBuffered });
   } catch (err) {
     const failure = /within/.test((err as Error).message) ? "timeout" : "connection_failed";
     throw new ClientCertificateError(failure, (err as Error).message);
@@ -72,4 +75,15 @@ export async function requestClientCertificate(
     answer.code === "no_certificate" ? "no_certificate" : "bad_certificate",
     answer.reason,
   );
+}
+
+async function untilEstablished(socket: ServerTlsSocket, timeout: number, maxBuffered: number): Promise<void> {
+  const complete = (e: TlsEvent): e is Extract<TlsEvent, { type: "handshake_complete" }> =>
+    e.type === "handshake_complete";
+  try {
+    await socket.waitForEvent(complete, { timeout, maxBuffered });
+  } catch (err) {
+    const failure = /within/.test((err as Error).message) ? "timeout" : "connection_failed";
+    throw new ClientCertificateError(failure, `the handshake did not complete: ${(err as Error).message}`);
+  }
 }

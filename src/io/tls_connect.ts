@@ -31,7 +31,7 @@ import { LoadError } from "../tls/pki/load_error.ts";
 import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
 import { TrustStore } from "../tls/pki/trust_store.ts";
 import { connect as connectTransport } from "../transport/mod.ts";
-import type { NetAddr } from "../transport/types.ts";
+import type { NetAddr } from "../net/duplex.ts";
 import { loadCertifiedKey, type PemSource, systemTrustStore } from "./pki_files.ts";
 import { TlsSocket } from "./tls_socket.ts";
 

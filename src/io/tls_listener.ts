@@ -1,14 +1,17 @@
 /**
  * A TLS listener: accepts transport connections, runs each handshake concurrently with its own deadline,
  * and yields the sockets whose handshake completed. A client that fails or stalls is dropped (after its
- * alert is sent) without disturbing any other connection.
+ * alert is sent) without disturbing any other connection. How many it keeps, and which it lets go under a
+ * flood, is the connection budget's call (connection_budget.ts).
  */
 import { listen } from "../transport/mod.ts";
 import { AcceptQueue } from "../transport/accept_queue.ts";
-import type { Listener, NetAddr } from "../transport/types.ts";
+import type { Listener } from "../transport/types.ts";
+import type { NetAddr } from "../net/duplex.ts";
 import { ServerConnection } from "../tls/server/server_connection.ts";
 import { ACME_TLS_ALPN } from "../tls/server/negotiate.ts";
 import type { ServerConfig } from "../tls/server/server_config.ts";
+import { ConnectionBudget, type ConnectionsReclaimed } from "./connection_budget.ts";
 import { TlsSocket } from "./tls_socket.ts";
 import { createServerConfig, type TlsServerOptions } from "./tls_server_config.ts";
 
@@ -20,10 +23,18 @@ export interface ListenTlsOptions extends TlsServerOptions {
   port: number;
   /** Milliseconds a client has to complete its handshake (default 10 s). */
   handshakeTimeout?: number;
-  /** Called for every connection whose handshake failed; the default ignores them. */
+  /** Called for every connection whose handshake failed (not those the budget dropped); the default ignores them. */
   onHandshakeError?: (error: Error, remote: NetAddr) => void;
-  /** Connections open at once (handshaking or established); more are closed on accept. Default 10000. */
+  /**
+   * Established connections kept at once; beyond it the connection idle the longest is closed (close_notify).
+   * Default: from memory and the open-file limit (connection_budget.ts).
+   */
   maxConnections?: number;
+  /** Connections in their handshake at once; beyond it a silent (else the oldest) handshake is dropped. Default: derived too. */
+  maxHandshakes?: number;
+  /** Counts of connections reclaimed under pressure, at most once per `reclaimReportInterval` (default 10 s). */
+  onReclaim?: (report: ConnectionsReclaimed) => void;
+  reclaimReportInterval?: number;
 }
 
 /** A server-side TLS socket, as `listenTls` yields them. */
@@ -32,8 +43,8 @@ export type ServerTlsSocket = TlsSocket<ServerConnection>;
 /** Accepts connections and yields each one whose handshake completed; see `listenTls`. */
 export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   private readonly ready = new AcceptQueue<ServerTlsSocket>((s) => s.close());
-  /** Connections accepted and not yet closed, for graceful shutdown. */
-  readonly active: Set<ServerTlsSocket> = new Set();
+  /** Connections per kind (handshaking, idle, busy), and which to reclaim when a budget is full. */
+  readonly budget: ConnectionBudget<ServerTlsSocket>;
 
   /** Starts accepting on `listener` at once; `listenTls` makes it. */
   constructor(
@@ -41,6 +52,11 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
     readonly config: ServerConfig,
     private readonly options: ListenTlsOptions,
   ) {
+    this.budget = new ConnectionBudget(
+      { maxConnections: options.maxConnections, maxHandshakes: options.maxHandshakes },
+      options.onReclaim,
+      options.reclaimReportInterval,
+    );
     this.acceptLoop();
   }
 
@@ -49,9 +65,20 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
     return this.listener.addr;
   }
 
+  /** Connections accepted and not yet closed (handshaking or established), for graceful shutdown. */
+  get active(): ReadonlySet<ServerTlsSocket> {
+    return this.budget.all;
+  }
+
+  /** The HTTP layer (or another protocol) says a connection waits for its next request, or serves one. */
+  markIdle(socket: ServerTlsSocket, idle: boolean): void {
+    this.budget.markIdle(socket, idle);
+  }
+
   /** Stops accepting; connections already yielded stay open. */
   async close(): Promise<void> {
     this.ready.close();
+    this.budget.dispose();
     await this.listener.close();
   }
 
@@ -64,14 +91,11 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
   private async acceptLoop(): Promise<void> {
     try {
       for await (const conn of this.listener) {
-        if (this.active.size >= (this.options.maxConnections ?? 10_000)) {
-          this.options.onHandshakeError?.(new Error("too many connections"), conn.remoteAddr);
-          conn.close();
-          continue;
-        }
         const socket = new TlsSocket(conn, new ServerConnection(this.config), {
           handshakeTimeout: this.options.handshakeTimeout,
         });
+        this.budget.admit(socket);
+        socket.closed.finally(() => this.budget.remove(socket));
         this.handshake(socket);
       }
     } catch (err) {
@@ -82,17 +106,15 @@ export class TlsListener implements AsyncIterable<ServerTlsSocket> {
 
   /** One connection's handshake under its deadline; a failure is reported and dropped. */
   private async handshake(socket: ServerTlsSocket): Promise<void> {
-    this.active.add(socket);
-    socket.closed.finally(() => this.active.delete(socket));
     try {
       await socket.handshake();
     } catch (err) {
-      this.options.onHandshakeError?.(err as Error, socket.remoteAddr);
+      if (!this.budget.wasReclaimed(socket)) this.options.onHandshakeError?.(err as Error, socket.remoteAddr);
       return;
     }
     // RFC 8737 §3: a tls-alpn-01 validation ends with the handshake; it is no application connection.
     if (socket.info?.alpn === ACME_TLS_ALPN) return socket.close();
-    this.ready.push(socket);
+    if (this.budget.establish(socket)) this.ready.push(socket);
   }
 }
 

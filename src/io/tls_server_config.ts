@@ -140,6 +140,7 @@ async function ticketConfig(o: TlsServerOptions, provider: CryptoProvider): Prom
     replayStore: o.earlyData?.replayStore ?? new MemoryReplayStore(),
     singleUse: o.earlyData?.singleUseTickets ?? false,
     allowPskKe: t.allowPskKe ?? false,
+    withServerFlight: true,
   };
 }
 

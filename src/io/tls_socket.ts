@@ -4,8 +4,11 @@
  * socket, and where the handshake deadline lives (the engine has no timers).
  *
  * Writes are serialized through one chain, so records reach the socket in the order the engine made them.
+ * Engine output is taken when the chain gets to it, not when it was made: everything queued meanwhile
+ * (several writes, a response and the close_notify after it, tickets and a first response) goes out in
+ * one transport write.
  */
-import type { Duplex, NetAddr } from "../transport/types.ts";
+import type { Duplex, NetAddr } from "../net/duplex.ts";
 import type { TlsConnection } from "../tls/connection.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import type { TlsEvent } from "../tls/events.ts";
@@ -33,10 +36,14 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   lastReadWasEarlyData = false;
   private earlyInfo: ConnectionInfo | null = null;
   private writeChain: Promise<void> = Promise.resolve();
+  /** The transport write that will carry whatever the engine queues before it starts; null once it has. */
+  private pendingFlush: Promise<void> | null = null;
   private eof = false;
   private failure: Error | null = null;
   private handshakeInfo: ConnectionInfo | null = null;
   private reading: Promise<void> | null = null;
+  /** Transport bytes received so far (the connection budget tells a silent connection by it). */
+  bytesReceived = 0;
   /** Events other than data (key updates, tickets, client certificates) for whoever wants them. */
   onEvent?: (event: TlsEvent) => void;
   private readonly watchers = new Set<(event: TlsEvent) => boolean>();
@@ -58,6 +65,11 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
 
   get closed(): Promise<void> {
     return this.transport.closed;
+  }
+
+  /** The handshake is complete (the peer's Finished verified): no more early data can arrive. */
+  get established(): boolean {
+    return this.handshakeInfo !== null;
   }
 
   /** What the handshake negotiated; null before the server's flight (or, for 0-RTT, its acceptance). */
@@ -144,15 +156,22 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     return this.flush();
   }
 
-  /** Hands everything the engine produced to the transport, in order. */
+  /**
+   * Hands everything the engine produced (and whatever it produces before the write starts) to the
+   * transport, in order; resolves once the transport has taken it.
+   */
   flush(): Promise<void> {
-    const out = this.engine.takeOutput();
-    if (out.length > 0) {
-      this.writeChain = this.writeChain.then(() => this.transport.write(out));
-      // A failed write is reported to the writer; readers learn of it through EOF.
-      this.writeChain.catch(() => {});
-    }
-    return this.writeChain;
+    if (this.pendingFlush !== null) return this.pendingFlush;
+    if (!this.engine.hasOutput) return this.writeChain;
+    const flush = this.writeChain.then(() => {
+      this.pendingFlush = null;
+      const out = this.engine.takeOutput();
+      return out.length > 0 ? this.transport.write(out) : undefined;
+    });
+    this.pendingFlush = flush;
+    // A failed write is reported to the writer; readers learn of it through EOF.
+    this.writeChain = flush.catch(() => {});
+    return flush;
   }
 
   /** Reads one transport chunk into the engine. Concurrent callers share the same read. */
@@ -168,6 +187,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
       if (!this.handshakeInfo) this.rejectComplete(new Error("connection closed before the handshake completed"));
       return;
     }
+    this.bytesReceived += chunk.length;
     const events = await this.engine.receive(chunk);
     this.flush().catch(() => {});
     for (const e of events) this.dispatch(e);

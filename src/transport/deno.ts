@@ -4,9 +4,13 @@
  */
 import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
-/** One TLS record (16 KiB plus overhead) fits several times over. */
-/** A TLS record and its header fit the first buffer; a connection whose reads fill it gets bigger ones. */
-const FIRST_READ_SIZE = 17 * 1024;
+/**
+ * Deno reads into a buffer we give it, and an idle connection holds its buffer for as long as its read
+ * waits: so reads start small (a ClientHello, even with a post-quantum key share, or a request fits), a
+ * connection whose reads fill the buffer gets one twice as big (up to four full TLS records), and one
+ * whose reads stay small goes back down.
+ */
+const MIN_READ_SIZE = 2 * 1024;
 const MAX_READ_SIZE = 64 * 1024;
 
 function netAddr(addr: Deno.Addr): NetAddr {
@@ -19,7 +23,7 @@ class DenoDuplex implements Duplex {
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   #conn: Deno.TcpConn;
-  #buffer = new Uint8Array(FIRST_READ_SIZE);
+  #buffer = new Uint8Array(MIN_READ_SIZE);
   #reading = false;
   #eof = false;
   #writeClosed = false;
@@ -100,15 +104,31 @@ class DenoDuplex implements Duplex {
     }
   }
 
-  /** Hands out the filled part of the read buffer; a small read is copied so the big buffer can be reused. */
+  /**
+   * Hands out the filled part of the read buffer and sizes the next one: twice as big after a full read,
+   * half as big after one that used less than a quarter. A small read is copied out, so that its buffer
+   * (already the right size, or soon smaller) is not kept alive by a chunk of a few bytes.
+   */
   #take(n: number): Uint8Array {
     const size = this.#buffer.length;
-    if (n < size / 4) return this.#buffer.slice(0, n);
+    const next = n === size
+      ? Math.min(size * 2, MAX_READ_SIZE)
+      : n < size / 4
+      ? Math.max(size / 2, MIN_READ_SIZE)
+      : size;
+    if (n < size / 4) {
+      const chunk = this.#buffer.slice(0, n);
+      if (next !== size) this.#buffer = new Uint8Array(next);
+      return chunk;
+    }
     const chunk = this.#buffer.subarray(0, n);
-    this.#buffer = new Uint8Array(n === size ? Math.min(size * 2, MAX_READ_SIZE) : size);
+    this.#buffer = new Uint8Array(next);
     return chunk;
   }
 }
+
+/** Milliseconds an accept loop waits when the process has no file descriptor left. */
+const outOfFilesPause = 50;
 
 class DenoListener implements Listener {
   readonly addr: NetAddr;
@@ -129,6 +149,12 @@ class DenoListener implements Listener {
         if (this.#closed || err instanceof Deno.errors.BadResource) return;
         // A client that gave up between SYN and accept is its own problem, not the listener's.
         if (err instanceof Deno.errors.ConnectionAborted || err instanceof Deno.errors.ConnectionReset) continue;
+        // Out of file descriptors (EMFILE, ENFILE): the pending connections wait in the backlog until some
+        // close; the listener itself must not die of it.
+        if (/os error 2[34]\b/.test(String(err))) {
+          await new Promise((resolve) => setTimeout(resolve, outOfFilesPause));
+          continue;
+        }
         throw err;
       }
       yield new DenoDuplex(conn);

@@ -1,39 +1,12 @@
 /**
- * The one byte-duplex interface that every runtime's sockets are turned into (Deno.listen, Bun.listen,
- * node:net). Adapters only move bytes; nothing above this line names a runtime.
- *
- * Backpressure both ways: `read()` pulls one chunk when the caller is ready for it (the adapter pauses the
- * socket while nobody reads), and `write()` resolves only once the runtime has taken the bytes into its
- * send buffer, so a peer that stops reading stops the writer instead of growing memory.
+ * What a runtime adapter (deno.ts, bun.ts, node.ts) offers: listeners and outgoing connections whose sockets
+ * are turned into the one byte duplex of src/net/duplex.ts. Adapters only move bytes; nothing above this
+ * line names a runtime.
  */
 
-/** A TCP endpoint. */
-export interface NetAddr {
-  /** IP address, e.g. "127.0.0.1" or "::1". */
-  address: string;
-  /** TCP port. */
-  port: number;
-  /** Address family. */
-  family: "IPv4" | "IPv6";
-}
+import type { Duplex, NetAddr } from "../net/duplex.ts";
 
-/** A connection as bytes in and out, with backpressure: a runtime's TCP socket, or a TLS socket over one. */
-export interface Duplex {
-  /** Our end. */
-  readonly localAddr: NetAddr;
-  /** The peer's end. */
-  readonly remoteAddr: NetAddr;
-  /** The next chunk from the peer, or null once the peer has closed its side (EOF) or the socket is gone. */
-  read(): Promise<Uint8Array | null>;
-  /** Resolves when the bytes are handed to the runtime; rejects if the socket is closed. The caller must not reuse `data`. */
-  write(data: Uint8Array): Promise<void>;
-  /** Half-close: no more writes from us (FIN). Reads continue. */
-  closeWrite(): Promise<void>;
-  /** Tears the socket down; pending reads resolve null and pending writes reject. Idempotent. */
-  close(): void;
-  /** Resolves once the socket is fully closed. */
-  readonly closed: Promise<void>;
-}
+export type { Duplex, NetAddr };
 
 export interface Listener extends AsyncIterable<Duplex> {
   readonly addr: NetAddr;

@@ -6,7 +6,7 @@
  * buffer would. `closeWrite()` ends one direction (the peer reads what is queued, then null); `close()`
  * tears both directions down (our reads end, the peer's writes reject).
  */
-import type { Duplex, NetAddr } from "../../src/transport/types.ts";
+import type { Duplex, NetAddr } from "../../src/net/duplex.ts";
 
 class Pipe {
   readonly #chunks: Uint8Array[] = [];
@@ -18,6 +18,8 @@ class Pipe {
   readonly capacity: number;
   /** Bytes that went through this pipe in total. */
   written = 0;
+  /** Non-empty writes in total. */
+  writes = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -32,6 +34,7 @@ class Pipe {
     if (data.length === 0) return Promise.resolve();
     const copy = data.slice();
     this.written += copy.length;
+    this.writes++;
     const reader = this.#readers.shift();
     if (reader) {
       reader(copy);
@@ -102,6 +105,11 @@ export class MemoryDuplex implements Duplex {
   /** Bytes we have written in total. */
   get bytesWritten(): number {
     return this.#outbound.written;
+  }
+
+  /** Non-empty `write()` calls we have made in total. */
+  get writeCount(): number {
+    return this.#outbound.writes;
   }
 
   get isClosed(): boolean {

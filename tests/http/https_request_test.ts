@@ -15,7 +15,7 @@ const tls = { cert: { path: certs.server["ecdsa-p256"].cert }, key: { path: cert
 
 Deno.test("0-RTT GET is answered in early data; 0-RTT POST gets 425 and is retried once after the handshake", async () => {
   const seen: { method: string; early: string | null }[] = [];
-  const server = await serve({
+  const server = serve({
     fetch: (req, env) => {
       seen.push({ method: req.method, early: req.headers.get("early-data") });
       return app.fetch(req, env);
@@ -25,6 +25,7 @@ Deno.test("0-RTT GET is answered in early data; 0-RTT POST gets 425 and is retri
     tls: { ...tls, earlyData: {} },
     onListen: () => {},
   });
+  await server.ready;
   // Single-use tickets: the first handshake leaves two, one for each 0-RTT request below. (A 0-RTT exchange
   // closed right after its response never reads the tickets that follow the client Finished.)
   const sessionCache = new ClientSessionCache();
@@ -56,7 +57,7 @@ Deno.test("0-RTT GET is answered in early data; 0-RTT POST gets 425 and is retri
 
 Deno.test("a server without 0-RTT answers an early request once, after the handshake", async () => {
   let calls = 0;
-  const server = await serve({
+  const server = serve({
     fetch: (req, env) => {
       calls++;
       return app.fetch(req, env);
@@ -66,6 +67,7 @@ Deno.test("a server without 0-RTT answers an early request once, after the hands
     tls,
     onListen: () => {},
   });
+  await server.ready;
   const sessionCache = new ClientSessionCache({ reuse: true });
   const url = `https://127.0.0.1:${server.addr.port}/json`;
   const common = { ca: { path: certs.ca.cert }, sessionCache };

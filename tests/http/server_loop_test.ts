@@ -23,7 +23,11 @@ interface Served {
 function serve(handler: HttpHandler, options: ServerOptions = {}, capacity?: number): Served {
   const [client, server] = memoryDuplexPair({ capacity });
   const errors: unknown[] = [];
-  const done = serveHttpConnection(server, handler, { lingerTimeout: 50, onError: (e) => errors.push(e), ...options });
+  const done = serveHttpConnection(server, handler, {
+    lingerTimeout: 50,
+    onError: (e) => void errors.push(e),
+    ...options,
+  });
   return { client, server, done, errors };
 }
 
@@ -445,6 +449,20 @@ Deno.test("timeouts: an idle kept-alive connection closes silently; so does a si
   const silent = serve(hello, { headersTimeout: 60 });
   assert.equal(await readToEnd(silent.client), "");
   assert.equal((await silent.done).closeReason, "idle_timeout");
+});
+
+Deno.test("timeouts: a kept-alive connection idles for idleTimeout, then its next head has headersTimeout", async () => {
+  const { client, done } = serve(hello, { headersTimeout: 100, idleTimeout: 1_000 });
+  await writeText(client, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await readUntil(client, "hello /1");
+  await delay(250); // longer than headersTimeout, shorter than idleTimeout: still open
+  await writeText(client, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await readUntil(client, "hello /2");
+  await writeText(client, "GET /3 HTTP/1.1\r\n"); // a head started, then stalled
+  assert.match(await readToEnd(client), /^HTTP\/1\.1 408 /);
+  const stats = await done;
+  assert.equal(stats.requestsServed, 2);
+  assert.equal(stats.closeReason, "request_timeout");
 });
 
 Deno.test("timeouts: a stalled request body gets 408", async () => {

@@ -348,7 +348,7 @@ Deno.test({
       handled++;
       return c.text("secret\n");
     });
-    const server = await serve({
+    const server = serve({
       fetch: app.fetch,
       port: 0,
       hostname: "127.0.0.1",
@@ -360,6 +360,7 @@ Deno.test({
       clientCertificateTimeout: 500,
       onListen: () => {},
     });
+    await server.ready;
     // deno-lint-ignore no-explicit-any
     const proto = ClientConnection.prototype as any;
     const original = proto.answerPostHandshakeRequest;

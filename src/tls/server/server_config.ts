@@ -26,6 +26,12 @@ export interface TicketConfig {
   singleUse: boolean;
   /** Also accept psk_ke (no forward secrecy); psk_dhe_ke is always accepted. */
   allowPskKe: boolean;
+  /**
+   * Send the tickets with our first flight, right after our Finished, when the handshake asks for no client
+   * certificate and accepts no early data (RFC 8446 §4.6.1 allows it; Go's crypto/tls does it): a client that
+   * leaves right after its handshake still gets them. Otherwise (and by default) they follow the client Finished.
+   */
+  withServerFlight?: boolean;
 }
 
 /** A certificate chain with its private key, as the PKI layer loads it. */

@@ -70,6 +70,8 @@ interface ServerHandshake extends HandshakeContext {
   app: ApplicationTraffic;
   /** The client offered post_handshake_auth (RFC 8446 §4.2.6). */
   offersPostHandshakeAuth: boolean;
+  /** Tickets already sent with our flight (sendTicketsWithFlight); the client Finished sends none then. */
+  ticketsSent: number;
 }
 
 /** What an established connection keeps for tickets and post-handshake authentication. */
@@ -286,7 +288,7 @@ export class ServerConnection extends TlsConnection {
    * flight under its handshake key.
    */
   private sendServerFinished(
-    ctx: Omit<ServerHandshake, "clientHandshakeSecret" | "app">,
+    ctx: Omit<ServerHandshake, "clientHandshakeSecret" | "app" | "ticketsSent">,
     handshake: HandshakeTraffic,
     n: Negotiated,
     clientEarlySecret: Uint8Array | null,
@@ -294,7 +296,8 @@ export class ServerConnection extends TlsConnection {
   ): void {
     this.records.queueHandshake(finishedMessage(ctx.suite.hash, ctx.transcript, handshake.server));
     const app = this.enterApplicationTraffic(ctx, handshake.secret);
-    const hs: ServerHandshake = { ...ctx, clientHandshakeSecret: handshake.client, app };
+    const hs: ServerHandshake = { ...ctx, clientHandshakeSecret: handshake.client, app, ticketsSent: 0 };
+    if (!clientEarlySecret && !askCertificate && this.config.tickets?.withServerFlight) this.sendTicketsWithFlight(hs);
     if (clientEarlySecret) {
       this.keyClientDirection(ctx.suite, clientEarlySecret);
       this.state = { name: "ExpectEndOfEarlyData", hs, received: 0, limit: this.config.tickets?.maxEarlyDataSize ?? 0 };
@@ -362,6 +365,28 @@ export class ServerConnection extends TlsConnection {
   }
 
   /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets go out with it (§4.6.1). */
+  /**
+   * RFC 8446 §4.6.1: "a server which does not request client authentication MAY compute the remainder of the
+   * transcript independently and then send a NewSessionTicket immediately upon sending its Finished rather than
+   * waiting for the client Finished" (as Go does): a client that leaves right after its handshake still gets
+   * them. Not with 0-RTT accepted, whose EndOfEarlyData is part of the transcript too.
+   */
+  private sendTicketsWithFlight(hs: ServerHandshake): void {
+    const tickets = this.config.tickets!;
+    if (tickets.count === 0) return;
+    const transcript = hs.transcript.clone();
+    finishedMessage(hs.suite.hash, transcript, hs.clientHandshakeSecret);
+    const session = {
+      suite: hs.suite,
+      info: hs.info,
+      resumptionMasterSecret: hs.app.master.resumptionMasterSecret(transcript.digest()),
+    };
+    for (; hs.ticketsSent < tickets.count; hs.ticketsSent++) {
+      this.records.queueHandshake(newSessionTicket(session, hs.ticketsSent, tickets, this.provider, this.config.now()));
+    }
+    this.records.flushHandshake();
+  }
+
   private handleClientFinished(msg: HandshakeMessage, { hs }: { hs: ServerHandshake }): void {
     checkFinished(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret, msg, "client");
     this.keyClientDirection(hs.suite, hs.app.client);
@@ -371,7 +396,7 @@ export class ServerConnection extends TlsConnection {
       transcript: hs.transcript,
       resumptionMasterSecret: hs.app.master.resumptionMasterSecret(hs.transcript.digest()),
       offersPostHandshakeAuth: hs.offersPostHandshakeAuth,
-      ticketsSent: 0,
+      ticketsSent: hs.ticketsSent,
       requests: [],
     };
     this.state = { name: "Established", session };
@@ -379,8 +404,9 @@ export class ServerConnection extends TlsConnection {
       this.emit({ type: "handshake_complete", info: hs.info });
       const chain = hs.info.peerCertificates;
       if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
+      // Unless they went out with our flight already (sendTicketsWithFlight).
       const count = this.config.tickets?.count ?? 0;
-      if (count > 0 && this.canSend) this.sendTickets(count);
+      if (count > 0 && hs.ticketsSent === 0 && this.canSend) this.sendTickets(count);
     });
   }
 

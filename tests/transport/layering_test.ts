@@ -1,0 +1,135 @@
+/**
+ * Claims about which layer may import which (DESIGN.md, "Data flows one way"; issue 12), read from the
+ * import statements of src/: the TLS engine stays sans-IO, the crypto layer below it, and the HTTP codec
+ * runs over the neutral Duplex of src/net without knowing about transports, TLS sockets or the engine.
+ * (tests/transport/isolation_test.ts enforces the other half: only src/transport names a runtime.)
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+interface Rule {
+  /** Files under this folder (or this file)... */
+  layer: string;
+  /** ...import nothing under these folders or files, and none of these modules. */
+  forbidden: string[];
+  why: string;
+}
+
+const rules: Rule[] = [
+  {
+    layer: "src/tls/",
+    forbidden: [
+      "src/io/",
+      "src/http/",
+      "src/transport/",
+      "src/hono/",
+      "src/serve.ts",
+      "node:fs",
+      "node:fs/promises",
+      "node:net",
+      "node:process",
+      "redis",
+    ],
+    why: "the engine is sans-IO: no sockets, files, environment or stores with I/O, and nothing above it",
+  },
+  { layer: "src/crypto/", forbidden: ["src/tls/"], why: "the crypto provider sits below the engine" },
+  {
+    layer: "src/http/",
+    forbidden: ["src/transport/", "src/io/", "src/tls/"],
+    why: "the HTTP codec runs over any Duplex (src/net), plain TCP or TLS alike",
+  },
+];
+
+/**
+ * Violations that exist on purpose until other branches land; each names who removes it. The test fails
+ * when one of them disappears (delete its line then), as it does for any violation not listed here.
+ */
+const knownViolations = new Set([
+  // Packaging: PEM-from-path loading and the trust store's file and SSL_CERT_FILE reading move out of src/tls.
+  "src/tls/pki/pem_source.ts -> node:fs/promises",
+  "src/tls/pki/trust_store.ts -> node:process",
+  // Packaging: RedisReplayStore moves out of src/tls (to a stores folder or src/io).
+  "src/tls/tickets/redis_replay_store.ts -> redis",
+  // Crypto: the provider throws its own CryptoError (src/crypto/errors.ts) instead of the engine's TlsAlert.
+  "src/crypto/key_der.ts -> src/tls/alert.ts",
+  "src/crypto/native.ts -> src/tls/alert.ts",
+  "src/crypto/noble.ts -> src/tls/alert.ts",
+  "src/crypto/rsa_webcrypto.ts -> src/tls/alert.ts",
+  "src/crypto/schemes.ts -> src/tls/alert.ts",
+  // Crypto: the signature scheme code points it needs are its own, not the engine's wire constants.
+  "src/crypto/schemes.ts -> src/tls/wire/constants.ts",
+]);
+
+function sources(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync(`${root}${dir}`)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) found.push(...sources(path));
+    else if (/\.(ts|js|mjs)$/.test(entry.name)) found.push(path);
+  }
+  return found;
+}
+
+/** Every module a file imports, statically, for types, re-exported or dynamically; relative paths resolved. */
+function importsOf(file: string, text = Deno.readTextFileSync(`${root}${file}`)): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+  const specifiers = [
+    ...code.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/gm),
+    ...code.matchAll(/^\s*import\s*["']([^"']+)["']/gm),
+    ...code.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => m[1]);
+  return specifiers.map((s) => s.startsWith(".") ? new URL(s, `file:///${file}`).pathname.slice(1) : s);
+}
+
+function matches(target: string, forbidden: string): boolean {
+  return forbidden.endsWith("/") ? target.startsWith(forbidden) : target === forbidden;
+}
+
+function violations(): string[] {
+  const found: string[] = [];
+  for (const file of sources("src")) {
+    for (const rule of rules) {
+      if (!(rule.layer.endsWith("/") ? file.startsWith(rule.layer) : file === rule.layer)) continue;
+      for (const target of importsOf(file)) {
+        if (rule.forbidden.some((f) => matches(target, f))) found.push(`${file} -> ${target}`);
+      }
+    }
+  }
+  return [...new Set(found)].sort();
+}
+
+Deno.test("layers import only downwards: no new violation of the import rules", () => {
+  const unexpected = violations().filter((v) => !knownViolations.has(v));
+  const why = (v: string) => rules.find((r) => v.startsWith(r.layer))?.why;
+  assert.deepEqual(unexpected.map((v) => `${v} (${why(v)})`), []);
+});
+
+Deno.test("every violation allowed above still exists (delete the lines that no longer do)", () => {
+  const found = new Set(violations());
+  assert.deepEqual([...knownViolations].filter((v) => !found.has(v)), []);
+});
+
+Deno.test("the import reader sees static, type-only, multi-line, re-exported and dynamic imports", () => {
+  const text = [
+    `import { a } from "./a.ts";`,
+    `import type { B } from "../b/b.ts";`,
+    `import {\n  c,\n  d,\n} from "node:fs";`,
+    `export { e } from "./e.ts";`,
+    `export type * from "../f.ts";`,
+    `import "./side_effect.ts";`,
+    `const g = await import("redis");`,
+    `// import { no } from "./comment.ts";`,
+    `/* import { no } from "./block.ts"; */`,
+    `const url = "https://example.com/"; // import("./after_url.ts")`,
+  ].join("\n");
+  assert.deepEqual(importsOf("src/x/y.ts", text).sort(), [
+    "node:fs",
+    "redis",
+    "src/b/b.ts",
+    "src/f.ts",
+    "src/x/a.ts",
+    "src/x/e.ts",
+    "src/x/side_effect.ts",
+  ]);
+});
