@@ -11,7 +11,7 @@
  * old response's fields into the one that replaces it, so the Upgrade field alone would not tell. After the
  * 101 the connection belongs to the claim's `run`.
  */
-import type { Duplex } from "../transport/types.ts";
+import type { Duplex } from "../net/duplex.ts";
 import type { Fields } from "./field_lines.ts";
 import { httpDate, serializeResponseHead } from "./response_writer.ts";
 

@@ -41,26 +41,6 @@ const rules: Rule[] = [
   },
 ];
 
-/**
- * Violations that exist on purpose until other branches land; each names who removes it. The test fails
- * when one of them disappears (delete its line then), as it does for any violation not listed here.
- */
-const knownViolations = new Set([
-  // Packaging: PEM-from-path loading and the trust store's file and SSL_CERT_FILE reading move out of src/tls.
-  "src/tls/pki/pem_source.ts -> node:fs/promises",
-  "src/tls/pki/trust_store.ts -> node:process",
-  // Packaging: RedisReplayStore moves out of src/tls (to a stores folder or src/io).
-  "src/tls/tickets/redis_replay_store.ts -> redis",
-  // Crypto: the provider throws its own CryptoError (src/crypto/errors.ts) instead of the engine's TlsAlert.
-  "src/crypto/key_der.ts -> src/tls/alert.ts",
-  "src/crypto/native.ts -> src/tls/alert.ts",
-  "src/crypto/noble.ts -> src/tls/alert.ts",
-  "src/crypto/rsa_webcrypto.ts -> src/tls/alert.ts",
-  "src/crypto/schemes.ts -> src/tls/alert.ts",
-  // Crypto: the signature scheme code points it needs are its own, not the engine's wire constants.
-  "src/crypto/schemes.ts -> src/tls/wire/constants.ts",
-]);
-
 function sources(dir: string): string[] {
   const found: string[] = [];
   for (const entry of Deno.readDirSync(`${root}${dir}`)) {
@@ -99,15 +79,49 @@ function violations(): string[] {
   return [...new Set(found)].sort();
 }
 
-Deno.test("layers import only downwards: no new violation of the import rules", () => {
-  const unexpected = violations().filter((v) => !knownViolations.has(v));
+Deno.test("layers import only downwards: no violation of the import rules", () => {
   const why = (v: string) => rules.find((r) => v.startsWith(r.layer))?.why;
-  assert.deepEqual(unexpected.map((v) => `${v} (${why(v)})`), []);
+  assert.deepEqual(violations().map((v) => `${v} (${why(v)})`), []);
 });
 
-Deno.test("every violation allowed above still exists (delete the lines that no longer do)", () => {
-  const found = new Set(violations());
-  assert.deepEqual([...knownViolations].filter((v) => !found.has(v)), []);
+Deno.test("src/crypto imports only its own files, node:crypto/node:buffer and the audited primitives", () => {
+  const allowed = [
+    /^src\/crypto\/[\w.]+\.ts$/,
+    /^node:(crypto|buffer)$/,
+    /^@noble\/(hashes|ciphers|curves|post-quantum)\//,
+  ];
+  const files = sources("src/crypto");
+  assert.ok(files.length >= 8, `read ${files.length} files`);
+  const offenders = files.flatMap((f) =>
+    importsOf(f).filter((t) => !allowed.some((re) => re.test(t))).map((t) => `${f} -> ${t}`)
+  );
+  assert.deepEqual(offenders, []);
+});
+
+/** Code without comments, so that prose naming a forbidden thing does not count. */
+function code(file: string): string {
+  return Deno.readTextFileSync(`${root}${file}`).replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
+}
+
+/** What the engine may not use even without an import (a global, a dynamic require). */
+const sansIo: [string, RegExp][] = [
+  ["file system", /["']node:fs(\/promises)?["']|\breadFile(Sync)?\(|\bDeno\.(readFile|readTextFile|open)/],
+  ["environment", /["']node:process["']|\bprocess\.env\b|\bDeno\.env\b/],
+  ["Redis", /["']redis["']|\bcreateClient\(/],
+];
+
+Deno.test("src/tls reads no file, no environment variable and loads no Redis client, imported or global", () => {
+  const offenders = sources("src/tls").flatMap((file) => {
+    const text = code(file);
+    return sansIo.filter(([, re]) => re.test(text)).map(([what]) => `${file}: ${what}`);
+  });
+  assert.deepEqual(offenders, []);
+  const samples = [
+    'import { readFile } from "node:fs/promises";',
+    "const p = process.env.SSL_CERT_FILE;",
+    'import("redis")',
+  ];
+  samples.forEach((sample, i) => assert.ok(sansIo[i][1].test(sample), `the pattern catches ${sample}`));
 });
 
 Deno.test("the import reader sees static, type-only, multi-line, re-exported and dynamic imports", () => {
