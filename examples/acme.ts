@@ -39,12 +39,13 @@ const manager = new AcmeManager({
 });
 
 // Listening first: the CA validates tls-alpn-01 by connecting to this very port.
-const server = await serve({
+const server = serve({
   fetch: app.fetch,
   port: Number(env("PORT") ?? 443),
   tls: { resolver: manager.resolver },
   onListen: (addr) => console.log(`LISTENING ${addr.port} for ${domains.join(", ")}`),
 });
+await server.ready;
 await manager.start();
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -21,12 +21,13 @@ const key = process.env.KEY ?? `${dir}ocsp-good-key.pem`;
 const stapled = await stapleCertificates([{ cert: { path: cert }, key: { path: key } }], {
   onEvent: (e) => console.log(formatEvent(e)),
 });
-const server = await serve({
+const server = serve({
   fetch: app.fetch,
   port: Number(process.env.PORT ?? 8443),
   tls: { resolver: stapled.resolver },
   onListen: (addr) => console.log(`LISTENING ${addr.port}`),
 });
+await server.ready;
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {

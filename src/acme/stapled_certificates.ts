@@ -3,7 +3,7 @@
  * CertificateSet and keeps a verified, current staple on each whose leaf names a responder.
  *
  *   const stapled = await stapleCertificates([{ cert: { path: "chain.pem" }, key: { path: "key.pem" } }]);
- *   await serve({ fetch, tls: { resolver: stapled.resolver } });
+ *   serve({ fetch, tls: { resolver: stapled.resolver } });
  *   ...
  *   stapled.stop();
  *

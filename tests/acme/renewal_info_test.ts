@@ -23,7 +23,7 @@ Deno.test({
     const pebble = await startPebble({ tlsPort: port, validity: 3600 });
     const dev = await ensureDevCerts();
     const asked: string[] = [];
-    const front = await serve({
+    const front = serve({
       port: 0,
       hostname: "127.0.0.1",
       tls: { cert: { path: dev.server["ecdsa-p256"].cert }, key: { path: dev.server["ecdsa-p256"].key } },
@@ -46,6 +46,7 @@ Deno.test({
         return Response.json({ suggestedWindow: window });
       },
     });
+    await front.ready;
     const dir = await Deno.makeTempDir({ prefix: "acme-ari-" });
     const trust = `${dir}/trust.pem`;
     await Deno.writeTextFile(

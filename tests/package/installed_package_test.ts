@@ -58,7 +58,8 @@ const options: ServeOptions = {
   fetch: app.fetch,
   tls: { cert: { path: certs.server.cert }, key: { path: certs.server.key }, earlyData: { maxSize: 16384 } },
 };
-const server: Server = await serve(options);
+const server: Server = serve(options);
+await server.ready;
 const response: HttpsResponse = await httpsRequest(server.url, { ca: { path: certs.ca.cert }, earlyData: true });
 const resumed: boolean = response.tls.resumed;
 const report: ProbeReport = await probe("localhost:443");
