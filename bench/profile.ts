@@ -2,7 +2,7 @@
  * CPU profiles of our server on the slow paths, summarized by function and by file:
  *
  *   deno run -A bench/profile.ts [--runtime deno|bun|node]... [--impl ours-native|ours-noble]...
- *                                [--path handshake|resume|keepalive|download|upload]... [--seconds 8] [--top 25]
+ *                                [--path handshake|resume|keepalive|download|bytes|upload]... [--seconds 8] [--top 25]
  *   deno run -A bench/profile.ts --summarize bench/results/profile-....cpuprofile   (summarize a saved profile again)
  *
  * Each (runtime, impl, path) gets a fresh server on CPU 0 and one kind of load on CPU 1 (the same load generators
@@ -23,11 +23,11 @@ const values = (name: string) =>
     .flatMap((v) => v.split(","));
 const runtimes = (values("--runtime").length ? values("--runtime") : ["deno", "bun", "node"]) as RuntimeName[];
 const impls = (values("--impl").length ? values("--impl") : ["ours-native"]) as Impl[];
-type PathName = "handshake" | "resume" | "keepalive" | "download" | "upload";
+type PathName = "handshake" | "resume" | "keepalive" | "download" | "bytes" | "upload";
 const paths =
   (values("--path").length
     ? values("--path")
-    : ["handshake", "resume", "keepalive", "download", "upload"]) as PathName[];
+    : ["handshake", "resume", "keepalive", "download", "bytes", "upload"]) as PathName[];
 const seconds = Number(values("--seconds")[0] ?? 8);
 const top = Number(values("--top")[0] ?? 25);
 const OUT = `${ROOT}bench/results`;
@@ -67,6 +67,20 @@ async function load(path: PathName, port: number, secs: number, upFile: string):
         (secs + 20) * 1000,
       );
       return r.stdout;
+    }
+    case "bytes": {
+      // The body given whole as bytes (`new Response(bytes)`), 10 MiB, again and again on one connection.
+      const t0 = performance.now();
+      let got = 0;
+      while ((performance.now() - t0) / 1000 < secs) {
+        const url = `https://localhost:${port}/bytes/${10 << 20}`;
+        const r = await run(
+          pinned(1, [...curl(port), "-o", "/dev/null", "-w", "%{size_download}\n", url, "-o", "/dev/null", url]),
+          60_000,
+        );
+        got += r.stdout.trim().split("\n").map(Number).reduce((a, b) => a + b, 0);
+      }
+      return `${got} bytes`;
     }
     case "upload": {
       const t0 = performance.now();

@@ -6,7 +6,8 @@
  * The runtime's `Response` keeps its body in internal slots, so `installResponseInterop()` replaces the
  * global `Response` (once per process) with one of two things:
  * - "record": a subclass that also remembers the body it was given. Its instances are the runtime's own
- *   Responses in every other respect. Right where constructing a Response is cheap (Deno, Bun).
+ *   Responses in every other respect. Right where constructing a Response is cheap (Deno, Bun), except for
+ *   bytes bodies of 64 KiB and more, which the runtime would copy: those are deferred as below.
  * - "defer": a Response that holds a string or bytes body and its init, and builds the runtime's own
  *   Response only when something asks for more than status, headers and the body's direct reads (the
  *   technique of @hono/node-server). For Node, whose Response builds a web stream at construction (about
@@ -178,6 +179,9 @@ class DeferredResponse {
   }
 }
 
+/** Bytes bodies from this size on are deferred in "record" mode too (see the constructor below). */
+const deferFrom = 64 * 1024;
+
 let installed: { mode: "record" | "defer"; record: typeof Response; defer: typeof Response } | null = null;
 
 /**
@@ -203,6 +207,12 @@ function prepare(): { mode: "record" | "defer"; record: typeof Response; defer: 
       return isResponse(value);
     }
     constructor(body?: BodyInit | null, init?: ResponseInit) {
+      // The runtime copies a bytes body at construction; past `deferFrom` that copy costs more than the
+      // rest of the response, so such a Response is a deferred one (which builds the runtime's own only
+      // if something asks for it).
+      if (body instanceof Uint8Array && body.byteLength >= deferFrom && plainInit(init, body)) {
+        return new DeferredResponse(body, init) as unknown as Response;
+      }
       super(body, init);
       const known = asKnown(body);
       if (known !== undefined) (this as Recorded)[given] = known;

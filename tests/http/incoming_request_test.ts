@@ -225,3 +225,29 @@ Deno.test("request URLs are what new URL() makes of them, with or without the sh
     }
   }
 });
+
+Deno.test("record: a bytes body of 64 KiB or more is not copied at construction, yet is a whole Response", async () => {
+  const { installResponseInterop, knownBody } = await import("../../src/http/known_body.ts");
+  installResponseInterop("record");
+  // ASCII, so that the text the test reads back is byte for byte what was sent.
+  const big = new Uint8Array(100_000).map((_, i) => 0x20 + (i % 90));
+  const res = new Response(big, { status: 201, headers: { "x-a": "1" } });
+  assert.ok(res instanceof Response);
+  assert.equal(knownBody(res), big, "the server gets the very bytes given, not a copy");
+  assert.equal(res.status, 201);
+  assert.equal(res.headers.get("x-a"), "1");
+  // What needs the runtime's own Response gets it, with the same body.
+  const copy = res.clone();
+  assert.deepEqual(new Uint8Array(await copy.arrayBuffer()), big);
+  const small = new Response(new Uint8Array(10));
+  assert.ok(Object.prototype.isPrototypeOf.call(Object.getPrototypeOf(Response.prototype), small));
+  // Served: the whole body arrives after its head.
+  const { client, done } = serve(() => new Response(big), { responses: "record" });
+  await writeText(client, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const text = await readToEnd(client);
+  const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+  assert.match(text, /content-length: 100000\r\n/);
+  assert.equal(body.length, big.length);
+  assert.ok([...body].every((ch, i) => ch.charCodeAt(0) === big[i]));
+  assert.equal((await done).requestsServed, 1);
+});
