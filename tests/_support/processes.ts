@@ -79,38 +79,61 @@ export async function startFixture(
 
 export interface RunResult {
   code: number;
+  /** stdout then stderr. */
   output: string;
 }
 
 /**
- * Runs `argv` (in `cwd` if given) feeding `script` to stdin: strings are written, numbers are pauses in ms. Stdin
- * closes at the end of the script; the process is killed after `timeout` ms.
+ * A step of `run`'s stdin script: text to write, a pause in ms, or `{ until }`: wait until stdout and stderr
+ * so far match (bounded by the run's timeout). Waiting for what a step should produce, rather than for a
+ * fixed time, keeps a slow machine from closing stdin before the answer came.
  */
+export type Step = string | number | { until: RegExp };
+
+/** Runs `argv` with `script` fed to its stdin (then closed); killed after `timeout` ms. */
 export async function run(
   argv: string[],
-  script: (string | number)[] = [],
+  script: Step[] = [],
   timeout = 15_000,
   cwd?: string,
 ): Promise<RunResult> {
   const proc = new Deno.Command(argv[0], { args: argv.slice(1), stdin: "piped", stdout: "piped", stderr: "piped", cwd })
     .spawn();
+  let killed = false;
   const timer = setTimeout(() => {
+    killed = true;
     try {
       proc.kill("SIGKILL");
     } catch { /* gone */ }
   }, timeout);
+  const out = { stdout: "", stderr: "" };
+  let changed = () => {};
+  const collect = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      out[key] += text;
+      changed();
+    }
+  };
+  const collected = Promise.all([collect(proc.stdout, "stdout"), collect(proc.stderr, "stderr")]);
+  const ended = collected.then(() => true);
   const writer = proc.stdin.getWriter();
   (async () => {
     try {
       for (const step of script) {
         if (typeof step === "number") await new Promise((r) => setTimeout(r, step));
-        else await writer.write(new TextEncoder().encode(step));
+        else if (typeof step === "string") await writer.write(new TextEncoder().encode(step));
+        else {
+          while (!step.until.test(out.stdout + out.stderr) && !killed) {
+            const more = new Promise<boolean>((r) => (changed = () => r(false)));
+            if (await Promise.race([more, ended])) break;
+          }
+        }
       }
       await writer.close();
     } catch { /* the process ended first */ }
   })();
-  const out = await proc.output();
+  const status = await proc.status;
+  await collected;
   clearTimeout(timer);
-  const dec = new TextDecoder();
-  return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  return { code: status.code, output: out.stdout + out.stderr };
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ensureDevCerts } from "../../certs/generate.ts";
 import { needs } from "../_support/peers.ts";
-import { type Child, run, startFixture } from "../_support/processes.ts";
+import { type Child, run, startFixture, type Step } from "../_support/processes.ts";
 import { runtimes } from "../_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
@@ -19,7 +19,7 @@ const get = (path: string, accept = "application/json") =>
  * s_client with -quiet keeps reading after its stdin ends, until the server closes the idle connection
  * (1 s in the fixture): every response arrives however slow the machine is.
  */
-function sClient(port: number, extra: string[], script: (string | number)[]) {
+function sClient(port: number, extra: string[], script: Step[]) {
   return run(
     ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", certs.ca.cert, "-quiet", ...extra],
     script,
@@ -57,11 +57,11 @@ for (const runtime of runtimes) {
           async () => {
             const r = await sClient(port, [...withCert, "-msg"], [
               get("/"),
-              400,
+              { until: /Hello, anonymous visitor/ },
               get("/secure/x"),
-              1000,
+              { until: /"subject":"CN=tls13-hono dev client/ },
               get("/"),
-              500,
+              { until: /Hello again, CN=tls13-hono dev client/ },
             ]);
             assert.match(r.output, /Hello, anonymous visitor/, "/ is open before any certificate");
             // The server's CertificateRequest arrives after the handshake, and our Certificate answers it.
@@ -71,7 +71,12 @@ for (const runtime of runtimes) {
           },
         );
         await t.step("openssl -enable_pha without a certificate: 403, and the connection still serves /", async () => {
-          const r = await sClient(port, ["-enable_pha"], [get("/secure/x"), 1000, get("/"), 500]);
+          const r = await sClient(port, ["-enable_pha"], [
+            get("/secure/x"),
+            { until: /"failure":"no_certificate"/ },
+            get("/"),
+            { until: /Hello, anonymous visitor/ },
+          ]);
           assert.match(r.output, /HTTP\/1.1 403 Forbidden/);
           assert.match(r.output, /"failure":"no_certificate"/);
           assert.match(r.output, /Hello, anonymous visitor/);
@@ -79,7 +84,12 @@ for (const runtime of runtimes) {
         await t.step(
           "a client that does not offer post-handshake auth gets a 403 that says why (HTML for browsers)",
           async () => {
-            const r = await sClient(port, [], [get("/secure/x", "text/html"), 800, get("/"), 400]);
+            const r = await sClient(port, [], [
+              get("/secure/x", "text/html"),
+              { until: /did not offer post-handshake authentication/ },
+              get("/"),
+              { until: /Hello, anonymous visitor/ },
+            ]);
             assert.match(r.output, /403 Forbidden/);
             assert.match(r.output, /did not offer post-handshake authentication/);
             assert.match(r.output, /Hello, anonymous visitor/);
@@ -87,9 +97,9 @@ for (const runtime of runtimes) {
         );
         await t.step("POST anywhere demands a certificate", async () => {
           const post = "POST /api/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello";
-          const ok = await sClient(port, withCert, [post, 1000]);
+          const ok = await sClient(port, withCert, [post, { until: /"received":5/ }]);
           assert.match(ok.output, /"received":5/);
-          const refused = await sClient(port, ["-enable_pha"], [post, 1000]);
+          const refused = await sClient(port, ["-enable_pha"], [post, { until: /403 Forbidden/ }]);
           assert.match(refused.output, /403 Forbidden/);
         });
         await t.step("a certificate from an unknown CA is refused with the reason", async () => {
@@ -101,7 +111,7 @@ for (const runtime of runtimes) {
             certs.clientUnknownCa.key,
           ], [
             get("/secure/x"),
-            1000,
+            { until: /"failure":"bad_certificate"/ },
           ]);
           assert.match(r.output, /403 Forbidden/);
           assert.match(r.output, /"failure":"bad_certificate"/);

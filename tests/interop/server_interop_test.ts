@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ensureDevCerts } from "../../certs/generate.ts";
 import { needs } from "../_support/peers.ts";
-import { type Child, run, startFixture } from "../_support/processes.ts";
+import { type Child, run, startFixture, type Step } from "../_support/processes.ts";
 import { runtimes } from "../_support/runtimes.ts";
 
 const certs = await ensureDevCerts();
@@ -33,7 +33,7 @@ async function lastHandshake(child: Child, before: number): Promise<Record<strin
   throw new Error("no HANDSHAKE line:\n" + child.lines.slice(before).join("\n"));
 }
 
-function sClient(port: number, args: string[], script: (string | number)[] = ["ping\n", 400]) {
+function sClient(port: number, args: string[], script: Step[] = ["ping\n", { until: /^ping$/m }]) {
   return run(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", certs.ca.cert, ...args], script);
 }
 
@@ -111,7 +111,18 @@ for (const runtime of runtimes) {
         });
         await t.step("KeyUpdate from the client, k and K, then a clean close_notify", async () => {
           const n = child.lines.length;
-          const r = await sClient(port, [], ["one\n", 300, "k\n", 300, "two\n", 300, "K\n", 300, "three\n", 500]);
+          const r = await sClient(port, [], [
+            "one\n",
+            { until: /^one$/m },
+            "k\n",
+            { until: /KEYUPDATE/ },
+            "two\n",
+            { until: /^two$/m },
+            "K\n",
+            { until: /KEYUPDATE[\s\S]*KEYUPDATE/ },
+            "three\n",
+            { until: /^three$/m },
+          ]);
           for (const w of ["one", "two", "three"]) assert.match(r.output, new RegExp(`^${w}$`, "m"));
           assert.equal((r.output.match(/KEYUPDATE/g) ?? []).length, 2);
           await child.waitFor(/^CLOSED clean/);

@@ -49,7 +49,7 @@ Deno.test({
       `127.0.0.1:${listener.addr.port}`,
       "-CAfile",
       certs.ca.cert,
-    ], ["alive\n", 300]);
+    ], ["alive\n", { until: /^alive$/m }]);
     assert.match(r.output, /^alive$/m, "a good client is served while another stalls");
 
     const buf = new Uint8Array(100);
@@ -77,7 +77,7 @@ Deno.test({
     const serving = echoOnce(listener);
     await run(["openssl", "s_client", "-connect", `127.0.0.1:${listener.addr.port}`, "-keylogfile", theirs], [
       "x\n",
-      300,
+      { until: /^x$/m },
     ]);
     await listener.close();
     await serving;
