@@ -35,9 +35,16 @@ async function openssl(args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`openssl ${args.join(" ")}:\n${r.output}`);
 }
 
-/** Makes `dir`/ca-<type>.pem and a leaf for localhost (serverAuth) signed by it, with the leaf's key. */
-export async function opensslChain(dir: string, type: OpensslKeyType): Promise<OpensslChain> {
-  const p = (name: string) => `${dir}/${name}-${type}`;
+/**
+ * Makes `dir`/ca-<type>.pem and a leaf for localhost signed by it, with the leaf's key: a server certificate
+ * (serverAuth), or with `usage: "clientAuth"` a client certificate (under other file names, so both can exist).
+ */
+export async function opensslChain(
+  dir: string,
+  type: OpensslKeyType,
+  usage: "serverAuth" | "clientAuth" = "serverAuth",
+): Promise<OpensslChain> {
+  const p = (name: string) => `${dir}/${name}-${type}${usage === "clientAuth" ? "-client" : ""}`;
   const days = ["-days", "30"];
   await openssl([
     "req",
@@ -70,7 +77,7 @@ export async function opensslChain(dir: string, type: OpensslKeyType): Promise<O
   const ext = p("ext") + ".cnf";
   await Deno.writeTextFile(
     ext,
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n",
+    `subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${usage}\nkeyUsage=critical,digitalSignature\n`,
   );
   await openssl([
     "x509",

@@ -3,10 +3,12 @@
  * (id-RSASSA-PSS key, rsa_pss_pss_sha256) certificate, made by OpenSSL for the test, `openssl s_client` completes a
  * handshake with our server on Deno, Bun and Node, verifies our chain and our CertificateVerify, names the
  * signature type it checked, and gets its data echoed. And the other way round: our client (Deno, native provider)
- * verifies the same chains and CertificateVerify signatures from `openssl s_server`.
+ * verifies the same chains and CertificateVerify signatures from `openssl s_server`. And as client certificates:
+ * our server asks for them in its CertificateRequest and accepts `openssl s_client -cert` with each.
  */
 import assert from "node:assert/strict";
 import { connectTls } from "../../src/io/tls_connect.ts";
+import { listenTls } from "../../src/io/tls_listener.ts";
 import { needs } from "../_support/peers.ts";
 import { sServer } from "../_support/server_peers.ts";
 import { opensslChain, type OpensslKeyType } from "../_support/openssl_pki.ts";
@@ -92,6 +94,65 @@ Deno.test({
           conn.socket.close();
         } finally {
           await peer.stop();
+        }
+      });
+    }
+  },
+});
+
+Deno.test({
+  name: "our server accepts P-521, Ed448 and RSA-PSS client certificates from openssl s_client",
+  ...needs("openssl"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const server = await opensslChain(dir, "p521");
+    for (const type of ["p521", "ed448", "rsa-pss"] as const) {
+      await t.step(type, async () => {
+        const client = await opensslChain(dir, type, "clientAuth");
+        const listener = await listenTls({
+          hostname: "127.0.0.1",
+          port: 0,
+          cert: { path: server.leafCert },
+          key: { path: server.leafKey },
+          clientAuth: { ca: { path: client.caCert }, mode: "require" },
+        });
+        const served = (async () => {
+          for await (const socket of listener) {
+            try {
+              await socket.read();
+              const info = socket.info!;
+              const line = `${info.peerSignatureScheme} ${info.peerCertificates.length}\n`;
+              await socket.write(new TextEncoder().encode(line));
+            } finally {
+              socket.close();
+            }
+            return;
+          }
+        })();
+        try {
+          const r = await run(
+            [
+              "openssl",
+              "s_client",
+              "-connect",
+              `127.0.0.1:${listener.addr.port}`,
+              "-CAfile",
+              server.caCert,
+              "-cert",
+              client.leafCert,
+              "-key",
+              client.leafKey,
+              "-verify_return_error",
+            ],
+            ["ping\n", { until: new RegExp(`${clientSees[type]} \\d`) }],
+            30_000,
+          );
+          // s_client may print its session summary around our line, so it is not anchored to a line start.
+          assert.match(r.output, new RegExp(`${clientSees[type]} 1\n`), r.output);
+        } finally {
+          await listener.close();
+          await served;
         }
       });
     }

@@ -27,7 +27,10 @@ export interface ClientAuthConfig {
   anchors: TrustStore;
 }
 
-/** The schemes we accept in a client's CertificateVerify, in preference order. */
+/**
+ * The schemes we accept in a client's CertificateVerify, in preference order: every scheme the provider
+ * verifies (the same as a server's may use), so that a client whose key is P-521, Ed448 or RSA-PSS is asked too.
+ */
 export const CLIENT_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,
   SignatureScheme.ecdsa_secp384r1_sha384,
@@ -35,6 +38,11 @@ export const CLIENT_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pss_rsae_sha256,
   SignatureScheme.rsa_pss_rsae_sha384,
   SignatureScheme.rsa_pss_rsae_sha512,
+  SignatureScheme.ecdsa_secp521r1_sha512,
+  SignatureScheme.ed448,
+  SignatureScheme.rsa_pss_pss_sha256,
+  SignatureScheme.rsa_pss_pss_sha384,
+  SignatureScheme.rsa_pss_pss_sha512,
 ];
 
 /**
