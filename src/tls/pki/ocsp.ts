@@ -8,6 +8,7 @@
  * between thisUpdate and nextUpdate. Every refusal is an OcspError with a code; its alert is
  * bad_certificate_status_response (RFC 6066 §8), except that a revoked certificate is certificate_revoked.
  */
+import { bytesEqual, toHex } from "../../bytes.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { type AlertName, TlsAlert } from "../alert.ts";
 import {
@@ -20,7 +21,6 @@ import {
 import { CertificateError } from "./certificate_error.ts";
 import { verifyCertificateSignature } from "./certificate_signature.ts";
 import {
-  bytesEqual,
   decodeBitString,
   decodeOid,
   decodeSmallInt,
@@ -30,7 +30,6 @@ import {
   parseDer,
   Tag,
   type Tlv,
-  toHex,
 } from "./der.ts";
 import { type CertId, certIdFor, certIdHash, sha1 } from "./ocsp_request.ts";
 

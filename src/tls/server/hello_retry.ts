@@ -8,7 +8,7 @@
  */
 import { failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
-import { constantTimeEqual } from "../../crypto/ct.ts";
+import { constantTimeEqual } from "../../bytes.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
 import { ExtensionType, HandshakeType, ProtocolVersion } from "../wire/constants.ts";
 import { encodeCookie } from "../wire/extensions/cookie.ts";

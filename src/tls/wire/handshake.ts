@@ -4,8 +4,8 @@
  * Messages may be fragmented over several records and several may share one record (RFC 8446 §5.1); the
  * reassembler hides both. The raw bytes (header included) are kept for the transcript hash.
  */
+import { concat } from "../../bytes.ts";
 import { failure } from "../failures.ts";
-import { concat } from "./writer.ts";
 import { handshakeName, HandshakeType } from "./constants.ts";
 
 export interface HandshakeMessage {
@@ -141,7 +141,7 @@ export class HandshakeReassembler {
     this.at += take;
     if (p.filled < p.size) return null;
     this.partial = null;
-    return message(p.parts.length === 1 ? p.parts[0] : concat(...p.parts));
+    return message(concat(p.parts));
   }
 }
 
