@@ -292,6 +292,9 @@ function nativeExchanges(plan: NativePlan): Record<GroupName, KeyExchange> {
   };
 }
 
+/**
+ * The native provider, which says which implementation it chose for each primitive (`plan`), for tests and benchmarks.
+ */
 export type NativeProvider = CryptoProvider & { readonly plan: NativePlan };
 
 /**

@@ -21,6 +21,7 @@ import { Writer } from "../wire/writer.ts";
 /** When the server asks for a client certificate at the handshake (RFC 8446 §4.3.2): never, asking, or demanding one. */
 export type ClientAuthMode = "none" | "request" | "require";
 
+/** Client certificates (RFC 8446 §4.3.2, §4.6.2): whether to ask at the handshake, and what to trust. */
 export interface ClientAuthConfig {
   /** At the handshake: don't ask, ask, or ask and refuse a client without a certificate. */
   mode: ClientAuthMode;

@@ -8,8 +8,11 @@ import { concat } from "../../bytes.ts";
 import { failure } from "../failures.ts";
 import { handshakeName, HandshakeType } from "./constants.ts";
 
+/** One reassembled handshake message (RFC 8446 §4). */
 export interface HandshakeMessage {
+  /** The HandshakeType code point. */
   type: number;
+  /** The message without its 4-byte header. */
   body: Uint8Array;
   /** header + body, exactly as on the wire: what the transcript hashes. */
   raw: Uint8Array;
