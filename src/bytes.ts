@@ -55,9 +55,24 @@ export function fromHex(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
+/** Bytes per `String.fromCharCode` call in `latin1`: far below any engine's limit on arguments. */
+const latin1Slice = 4096;
+
+/**
+ * One char per byte (ISO-8859-1): HTTP field values may carry obs-text, which is not UTF-8 by contract, DER
+ * strings are read this way, and `btoa` takes its input so. `apply` takes the typed array as an array-like, so no
+ * iterator runs per byte (the HTTP parser's hot path).
+ */
+export function latin1(bytes: Uint8Array): string {
+  if (bytes.length <= latin1Slice) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let out = "";
+  for (let i = 0; i < bytes.length; i += latin1Slice) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + latin1Slice) as unknown as number[]);
+  }
+  return out;
+}
+
 /** base64url without padding (RFC 4648 §5), as ACME and JOSE identifiers use it. */
 export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(latin1(bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { bytesEqual, concat, constantTimeEqual, fromHex, toBase64Url, toHex } from "../../src/bytes.ts";
+import { bytesEqual, concat, constantTimeEqual, fromHex, latin1, toBase64Url, toHex } from "../../src/bytes.ts";
 import { currentRuntime } from "../../src/runtime.ts";
 
 Deno.test("concat joins parts in order, counts the size itself or takes the caller's, and makes a new array", () => {
@@ -52,8 +52,15 @@ Deno.test("toHex writes two lowercase digits a byte, as node:buffer does, and fr
   assert.deepEqual(fromHex("0a0"), Uint8Array.of(10), "a trailing odd digit is ignored");
 });
 
+Deno.test("latin1 reads one char per byte, below and above the size it decodes in one call", () => {
+  for (const n of [0, 1, 255, 4096, 4097, 10_000]) {
+    const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
+    assert.equal(latin1(bytes), Buffer.from(bytes).toString("latin1"), `${n} bytes`);
+  }
+});
+
 Deno.test("toBase64Url is RFC 4648 §5 without padding, as node:buffer writes it, for every length mod 3", () => {
-  for (let n = 0; n <= 40; n++) {
+  for (const n of [...Array.from({ length: 41 }, (_, i) => i), 5000]) {
     const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 151 + n * 17) & 0xff);
     assert.equal(toBase64Url(bytes), Buffer.from(bytes).toString("base64url"), `${n} bytes`);
   }

@@ -5,7 +5,7 @@
  * returns the raw bytes of the element as well, because signatures are over the exact bytes that were sent
  * (RFC 5280 §4.1.1.3), never over a re-encoding.
  */
-import { concat } from "../../bytes.ts";
+import { concat, latin1 } from "../../bytes.ts";
 
 /** Universal tags and the constructed forms we meet in X.509 (X.690 §8.1.2). */
 export const Tag = {
@@ -242,12 +242,6 @@ export function decodeString(tlv: Tlv): string {
     default:
       throw new DerError(`tag 0x${hex2(tlv.tag)} is not a string type`);
   }
-}
-
-export function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return s;
 }
 
 // ---- Writing -------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  */
 import { sha1 as nobleSha1 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { fromHex } from "../../bytes.ts";
+import { fromHex, latin1 } from "../../bytes.ts";
 import type { Certificate } from "./certificate.ts";
 import {
   DerError,
@@ -18,7 +18,6 @@ import {
   encodeOid,
   encodeSequence,
   encodeTlv,
-  latin1,
   parseDer,
   Tag,
 } from "./der.ts";
