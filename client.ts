@@ -45,3 +45,6 @@ export type {
 } from "./src/tls/pki/certificate.ts";
 export type { PublicKeyAlgorithm, PublicKeyInfo } from "./src/tls/pki/public_key.ts";
 export type { Tlv } from "./src/tls/pki/der.ts";
+export { type FailureName, failures } from "./src/tls/failures.ts";
+export type { OcspCheck } from "./src/tls/client/ocsp_staple.ts";
+export { OcspError, ocspErrorAlerts, type OcspErrorCode, type OcspStatus } from "./src/tls/pki/ocsp.ts";

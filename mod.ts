@@ -49,11 +49,13 @@ export {
   nobleProvider,
   type RuntimeName,
 } from "./src/crypto/mod.ts";
-export type { Path as ProviderPath } from "./src/crypto/native.ts";
+export type { DhGroupName, Path as ProviderPath } from "./src/crypto/native.ts";
 export type * from "./src/crypto/provider.ts";
 export { AlertDescription, type AlertName, type AlertSource, TlsAlert } from "./src/tls/alert.ts";
-export { TlsUsageError } from "./src/tls/usage_error.ts";
-export type { FailureName } from "./src/tls/failures.ts";
+export { TlsUsageError, type UsageErrorCode } from "./src/tls/usage_error.ts";
+export { type FailureName, failures } from "./src/tls/failures.ts";
 export { LoadError, type LoadErrorCode } from "./src/tls/pki/load_error.ts";
 export type { NetAddr } from "./src/transport/types.ts";
 export type { CertificateResolver } from "./src/tls/server/certificate_resolver.ts";
+export type { Duplex } from "./src/net/duplex.ts";
+export type { ServerCertificate } from "./src/tls/server/server_config.ts";

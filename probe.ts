@@ -19,3 +19,4 @@ export {
   type ProbeReport,
 } from "./src/probe.ts";
 export type { CaSource } from "./src/io/tls_connect.ts";
+export type { OcspReport } from "./src/probe.ts";

@@ -22,3 +22,4 @@ export {
 export type { ReplayStore } from "./src/tls/tickets/replay_store.ts";
 /** ACME certificates shared by a fleet, with a lock so that one node orders while the others wait. */
 export { RedisStorage } from "./src/acme/redis_storage.ts";
+export type { CertificateStorage } from "./src/acme/storage.ts";

@@ -54,7 +54,7 @@ export {
   nobleProvider,
   type RuntimeName,
 } from "./src/crypto/mod.ts";
-export type { Path as ProviderPath } from "./src/crypto/native.ts";
+export type { DhGroupName, Path as ProviderPath } from "./src/crypto/native.ts";
 export type * from "./src/crypto/provider.ts";
 export type { ReplayStore } from "./src/tls/tickets/replay_store.ts";
 export { MemoryReplayStore, type MemoryReplayStoreOptions } from "./src/tls/tickets/memory_replay_store.ts";
@@ -62,9 +62,9 @@ export { ClientSessionCache, defaultSessionCache } from "./src/tls/client/sessio
 export { ServerConnection } from "./src/tls/server/server_connection.ts";
 export { ClientConnection } from "./src/tls/client/client_connection.ts";
 export type { Duplex, NetAddr } from "./src/transport/types.ts";
-export { TlsConnection } from "./src/tls/connection.ts";
+export { type Side, TlsConnection } from "./src/tls/connection.ts";
 export type { TlsEvent } from "./src/tls/events.ts";
-export type { ServerConfig } from "./src/tls/server/server_config.ts";
+export type { ServerCertificate, ServerConfig, TicketConfig } from "./src/tls/server/server_config.ts";
 export type { ClientSession } from "./src/tls/client/session.ts";
 export type { CertificateStatus } from "./src/tls/client/server_auth.ts";
 export type { CertificatePurpose, VerifiedPath } from "./src/tls/pki/verify_chain.ts";
@@ -75,10 +75,25 @@ export type {
   Extension,
   SubjectAltNames,
 } from "./src/tls/pki/certificate.ts";
-export type { ServerCertificateVerifier, VerifyContext } from "./src/tls/client/client_config.ts";
+export type { ClientConfig, ServerCertificateVerifier, VerifyContext } from "./src/tls/client/client_config.ts";
 export type { PublicKeyAlgorithm, PublicKeyInfo } from "./src/tls/pki/public_key.ts";
 export type { Tlv } from "./src/tls/pki/der.ts";
 export type { CertifiedKey, LeafInfo, NamedPem } from "./src/tls/pki/certified_key.ts";
 export type { HttpLimits } from "./src/http/limits.ts";
-export type { ClientAuthMode } from "./src/tls/server/client_auth.ts";
+export type { ClientAuthConfig, ClientAuthMode } from "./src/tls/server/client_auth.ts";
 export type { SessionCacheOptions, TakeOptions } from "./src/tls/client/session_cache.ts";
+export type { CertificateResolver } from "./src/tls/server/certificate_resolver.ts";
+export type { CookieState, RetryCookieCodec } from "./src/tls/server/hello_retry.ts";
+export {
+  type BudgetLimits,
+  type ConnectionBudget,
+  ConnectionsReclaimed,
+  type Reclaimable,
+} from "./src/io/connection_budget.ts";
+export type { EarlyDataStatus } from "./src/tls/client/early_data.ts";
+export type { OcspCheck } from "./src/tls/client/ocsp_staple.ts";
+export { OcspError, ocspErrorAlerts, type OcspErrorCode, type OcspStatus } from "./src/tls/pki/ocsp.ts";
+export type { TicketSealer } from "./src/tls/tickets/ticket_keys.ts";
+export type { Extension as TlsExtension } from "./src/tls/wire/extensions/extension_list.ts";
+export type { HandshakeMessage } from "./src/tls/wire/handshake.ts";
+export { type FailureName, failures } from "./src/tls/failures.ts";

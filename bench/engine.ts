@@ -20,6 +20,7 @@ import { loadTrustStore } from "../src/io/pki_files.ts";
 import { ServerConnection } from "../src/tls/server/server_connection.ts";
 import type { ServerConfig } from "../src/tls/server/server_config.ts";
 import { createServerConfig } from "../src/io/tls_server_config.ts";
+import { currentRuntime } from "../src/runtime.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -92,7 +93,7 @@ async function measure(name: string, n: number, op: () => Promise<void>, perUnit
   console.log(`${name.padEnd(28)} ${best.toFixed(1).padStart(9)} µs server CPU / ${perUnit}`);
 }
 
-const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+const runtime = currentRuntime();
 console.log(`engine in memory, ${runtime}, provider ${provider.name}`);
 
 await measure("full handshake", 200 * scale, async () => void await connect());

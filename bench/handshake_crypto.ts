@@ -13,6 +13,7 @@ import process from "node:process";
 import { nativeProvider, nobleProvider } from "../src/crypto/mod.ts";
 import type { CryptoProvider, GroupName, KeyKind } from "../src/crypto/provider.ts";
 import { SignatureScheme as S } from "../src/crypto/signature_scheme.ts";
+import { currentRuntime } from "../src/runtime.ts";
 
 const [which = "native", msArg = "300"] = process.argv.slice(2);
 const provider: CryptoProvider = which === "noble" ? nobleProvider : nativeProvider();
@@ -74,5 +75,5 @@ for (const [kind, scheme, gen] of keys) {
   results[`sign ${kind}`] = round(await measure(() => signer.sign(scheme, message)));
 }
 
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const runtime = currentRuntime();
 console.log(JSON.stringify({ runtime, provider: provider.name, results }));

@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import process from "node:process";
 import { app } from "./app.ts";
 import { nativeProvider, nobleProvider, serve } from "../mod.ts";
+import { currentRuntime } from "../src/runtime.ts";
 
 const [impl, portArg] = process.argv.slice(2).length ? process.argv.slice(2) : ((globalThis as any).Deno?.args ?? []);
 const port = Number(portArg ?? 0);
@@ -20,7 +21,7 @@ const certPath = new URL("../certs/out/server-ecdsa.pem", import.meta.url);
 const keyPath = new URL("../certs/out/server-ecdsa-key.pem", import.meta.url);
 const cert = readFileSync(certPath, "utf8");
 const key = readFileSync(keyPath, "utf8");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const runtime = currentRuntime();
 const ready = (p: number, what: string) => console.log(`READY ${p} ${what}`);
 
 /** A full collection (Bun.gc, or V8's gc() exposed by --expose-gc), then a turn of the event loop. */

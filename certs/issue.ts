@@ -6,6 +6,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { DerReader, encodeOctetString, encodeSequence, encodeTlv, parseDer, Tag } from "../src/tls/pki/der.ts";
 import { encodePem } from "../src/tls/pki/pem.ts";
+import { toHex } from "../src/bytes.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
 
@@ -102,7 +103,7 @@ export async function issue(o: IssueOptions): Promise<x509.X509Certificate> {
 export function randomSerial(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0] & 0x7f) | 0x01;
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(bytes);
 }
 
 export async function exportPkcs8Pem(key: CryptoKey): Promise<string> {

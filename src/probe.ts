@@ -135,6 +135,7 @@ export async function probe(target: string, options: ProbeOptions = {}): Promise
   };
 }
 
+/** What the probe learned of the server's OCSP staple (RFC 6066 §8): none, or its verified status. */
 export type OcspReport =
   | { stapled: false }
   | { stapled: true; status: string; thisUpdate: string; nextUpdate: string | null }

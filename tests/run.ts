@@ -6,7 +6,8 @@
  * 1. Type-checks the test files (and all they import) with `deno check`. Each file the checker reports errors in
  *    counts as one failure, but the tests still run, so that one half-written file does not hide everyone's results.
  *    Run without arguments (the whole suite), it also type-checks the rest of the tree and runs `deno lint` and
- *    `deno fmt --check`, as `deno task check` does; each of those that fails counts as one failure.
+ *    `deno fmt --check`, as `deno task check` does, and `deno doc --lint` of every module deno.json exports; each
+ *    of those that fails counts as one failure.
  * 2. Runs them in one `deno test --no-check` (already checked), streaming its output, and reads the counts from
  *    the reporter's summary line. Deno's JUnit file is kept in tests/output/junit.xml, but its counts are not used:
  *    it leaves out a test file that dies while loading, which the summary line counts.
@@ -22,6 +23,14 @@ const testsDir = new URL(".", import.meta.url).pathname;
 const outputDir = `${testsDir}output`;
 /** The package's entry points (deno.json `exports`), type-checked with the tree. */
 const entryPoints = ["mod.ts", "tls.ts", "client.ts", "redis.ts", "acme.ts", "probe.ts", "ws.ts"];
+/** Every module deno.json exports, for `deno doc --lint`: what JSR documents must be documented. */
+const exportedModules = [...entryPoints, "certs/mod.ts"];
+/**
+ * `deno doc --lint` errors accepted, each with its reason. `upgradeWebSocket` has Hono's own type, so that Hono's
+ * router and client see a WebSocket route as on Deno or Bun; documenting it would mean re-exporting Hono's
+ * `Context` and everything it references, which is Hono's to document.
+ */
+const docLintAccepted = [/public type 'upgradeWebSocket' references private type 'UpgradeWebSocket'/];
 /** `deno test` flags that take the next argument as their value. */
 const flagsWithValue = new Set(["--filter", "--seed", "--coverage", "--parallel-jobs", "--location", "--env-file"]);
 
@@ -149,11 +158,12 @@ async function typeCheck(files: string[]): Promise<string[]> {
 
 /**
  * For the whole suite, what `deno task check` checks too: the type check of everything outside the tests'
- * graph (examples, bench, certs), `deno lint` and `deno fmt --check` over the tree. Each that fails counts as one failure.
+ * graph (examples, bench, certs), `deno lint` and `deno fmt --check` over the tree, and `deno doc --lint` of each
+ * exported module. Each that fails counts as one failure.
  */
 async function treeChecks(): Promise<string[]> {
   console.log(
-    "== deno check of the entry points, src/, cli/, scripts/, examples/, bench/, certs/, deno lint and fmt --check",
+    "== deno check of the entry points, src/, cli/, scripts/, examples/, bench/, certs/, deno lint, fmt --check, doc --lint",
   );
   const failures: string[] = [];
   const check = await run(["check", ...entryPoints, "src/", "cli/", "scripts/", "examples/", "bench/", "certs/"]);
@@ -166,7 +176,37 @@ async function treeChecks(): Promise<string[]> {
   if (fmt.code !== 0) {
     failures.push("deno fmt --check: files not formatted (printed above; `deno task fmt` fixes them)");
   }
+  for (const module of exportedModules) {
+    const errors = await docLintErrors(module);
+    if (errors.length > 0) {
+      console.log(errors.join("\n\n"));
+      failures.push(`deno doc --lint ${module}: ${errors.length} errors (printed above)`);
+    }
+  }
   return failures;
+}
+
+/**
+ * The `deno doc --lint` errors of one exported module that `docLintAccepted` does not accept, each with its
+ * location. Its output is read rather than streamed: type resolution warnings about node_modules are noise here.
+ */
+export async function docLintErrors(module: string): Promise<string[]> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--lint", module],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await command.output();
+  const text = stripAnsi(new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr));
+  const blocks = text.split(/\n(?=error\[)/).filter((b) => b.startsWith("error["));
+  const errors = blocks.map((b) => b.split("\n").filter((l) => /^error\[|-->/.test(l.trim())).join("\n"));
+  const counted = errors.filter((e) => !docLintAccepted.some((re) => re.test(e)));
+  if (code !== 0 && blocks.length === 0) {
+    counted.push(`deno doc --lint ${module} exited ${code}:\n${text.slice(-2000)}`);
+  }
+  return counted;
 }
 
 async function runTests(files: string[], flags: string[]): Promise<{ counts: Counts; notes: string[] }> {

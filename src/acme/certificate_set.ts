@@ -7,6 +7,7 @@ import type { CertificateResolver } from "../tls/server/certificate_resolver.ts"
 import { orderBySni } from "../tls/server/negotiate.ts";
 import type { ServerCertificate } from "../tls/server/server_config.ts";
 
+/** The live CertificateResolver: certificates and tls-alpn-01 challenge certificates, replaced whole on renewal. */
 export class CertificateSet implements CertificateResolver {
   /** Every certificate in use, in the order they were first added (the first is the default). */
   #all: ServerCertificate[] = [];
@@ -14,6 +15,7 @@ export class CertificateSet implements CertificateResolver {
   /** Looks up challenges this node does not hold itself (another node of the fleet started them). */
   readonly #remoteChallenge?: (name: string) => Promise<ServerCertificate | null>;
 
+  /** `remoteChallenge` finds challenge certificates another node of the fleet published (from shared storage). */
   constructor(options: { remoteChallenge?: (name: string) => Promise<ServerCertificate | null> } = {}) {
     this.#remoteChallenge = options.remoteChallenge;
   }
@@ -31,6 +33,7 @@ export class CertificateSet implements CertificateResolver {
     return this.#all.find((c) => c.names.includes(name));
   }
 
+  /** How many certificates are in use (challenge certificates not counted). */
   get size(): number {
     return this.#all.length;
   }
@@ -54,6 +57,7 @@ export class CertificateSet implements CertificateResolver {
     return true;
   }
 
+  /** Publishes (or, with null, withdraws) the tls-alpn-01 certificate for `name` (RFC 8737 §3). */
   setChallenge(name: string, cert: ServerCertificate | null): void {
     if (cert) this.#challenges.set(name, cert);
     else this.#challenges.delete(name);

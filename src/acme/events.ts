@@ -18,6 +18,7 @@ export type CertificateEvent =
   /** No OCSP response could be stapled (fetch failed, or it was refused); a current one keeps being stapled. */
   | { type: "ocsp_failed"; name: string; serial: string; error: string; retryIn: number; stapling: boolean };
 
+/** Where the manager and the stapler report what they did, for logs and metrics (`formatEvent` makes a line). */
 export type EventSink = (event: CertificateEvent) => void;
 
 /** One line per event, as the example prints them. */

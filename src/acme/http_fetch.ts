@@ -3,6 +3,7 @@
  * TCP from src/transport, or our TLS client, and the HTTP/1.1 client of src/http. One connection per request,
  * a deadline on the whole exchange, and a cap on the body: the peer is a network service we do not control.
  */
+import { concat } from "../bytes.ts";
 import { request } from "../http/client.ts";
 import { type CaSource, connectTls } from "../io/tls_connect.ts";
 import { connect } from "../transport/mod.ts";
@@ -88,11 +89,5 @@ async function readCapped(response: Response, max: number, url: string): Promise
     if (size > max) throw new FetchError(url, `response body larger than ${max} bytes`);
     chunks.push(chunk);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat(chunks, size);
 }

@@ -30,6 +30,7 @@ import { suggestedRenewal } from "./renewal_info.ts";
 import { type CertificateStorage, DirectoryStorage } from "./storage.ts";
 import { challengeCertificate, keyAndCsr } from "./tls_alpn_challenge.ts";
 
+/** What an AcmeManager needs: the CA, the names it may order for, where to keep what it gets. */
 export interface AcmeOptions {
   /** The ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory. */
   directoryUrl: string;
@@ -41,9 +42,11 @@ export interface AcmeOptions {
   storage?: CertificateStorage;
   /** Trust anchors for the ACME server's own HTTPS (a staging or test CA); default the system bundle. */
   ca?: CaSource | readonly CaSource[];
+  /** Crypto for keys, CSRs and OCSP checks; default `defaultProvider()`. */
   provider?: CryptoProvider;
   /** Staple OCSP responses to the certificates when they name a responder (default true). */
   ocsp?: boolean;
+  /** Told of every order, renewal, failure and staple, for logs; default silent. */
   onEvent?: EventSink;
   /** Fraction of the lifetime after which renewal starts (default 2/3). */
   renewAt?: number;
@@ -68,6 +71,10 @@ const MAX_TIMER = 2 ** 31 - 1;
 /** How often renewal information is asked for again (RFC 9773 §4.3 suggests following Retry-After; 6 h). */
 const ARI_POLL = 6 * 3600_000;
 
+/**
+ * Certificates from an ACME CA (RFC 8555) for a running server: ordered on first use, renewed before they expire,
+ * answered for tls-alpn-01 on the serving port, stapled with OCSP.
+ */
 export class AcmeManager {
   /** Give it to `serve({ tls: { resolver } })`: it answers SNI and tls-alpn-01. */
   readonly resolver: CertificateSet;
@@ -81,6 +88,7 @@ export class AcmeManager {
   #client: Promise<Client> | null = null;
   #stopped = false;
 
+  /** Checks the names and sets up storage and stapling; nothing talks to the CA before `start()`. */
   constructor(o: AcmeOptions) {
     this.#o = o;
     this.#names = o.domains.map((d) => {

@@ -18,10 +18,18 @@ const RENEW =
   `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 const LOCK_POLL = 250;
 
+/**
+ * CertificateStorage in Redis, so a fleet shares certificates, the account and challenges, and one node orders
+ * while the others wait on its lock.
+ */
 export class RedisStorage implements CertificateStorage {
   readonly #client: Promise<Client>;
   readonly #prefix: string;
 
+  /**
+   * Starts connecting to `url` (redis://...) at once and commands wait for it; keys get `prefix` (default
+   * "tls13:certs:"), and connection errors go to `onError`.
+   */
   constructor(url: string, options: { prefix?: string; onError?: (e: Error) => void } = {}) {
     this.#prefix = options.prefix ?? "tls13:certs:";
     this.#client = (async () => {
@@ -38,15 +46,18 @@ export class RedisStorage implements CertificateStorage {
     return await (await this.#client).sendCommand(args);
   }
 
+  /** The value under `key`, or null when there is none. */
   async load(key: string): Promise<string | null> {
     const value = await this.#send(["GET", this.#prefix + checkKey(key)]);
     return typeof value === "string" ? value : null;
   }
 
+  /** Sets `key` to `value`, replacing what was there. */
   async store(key: string, value: string): Promise<void> {
     await this.#send(["SET", this.#prefix + checkKey(key), value]);
   }
 
+  /** Removes `key`; removing a missing key is not an error. */
   async delete(key: string): Promise<void> {
     await this.#send(["DEL", this.#prefix + checkKey(key)]);
   }
@@ -66,6 +77,7 @@ export class RedisStorage implements CertificateStorage {
     };
   }
 
+  /** Closes the Redis connection. */
   async close(): Promise<void> {
     await (await this.#client).close();
   }

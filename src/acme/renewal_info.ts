@@ -3,6 +3,7 @@
  * (a mass revocation, a shortened lifetime). The manager asks after each issuance and again every few hours,
  * and renews at the earlier of its own schedule and a time chosen in the CA's suggested window.
  */
+import { fromHex, toBase64Url } from "../bytes.ts";
 import type { CaSource } from "../io/tls_connect.ts";
 import type { Certificate } from "../tls/pki/certificate.ts";
 import { httpFetch } from "./http_fetch.ts";
@@ -10,13 +11,9 @@ import { httpFetch } from "./http_fetch.ts";
 /** RFC 9773 §4.1: base64url(authorityKeyIdentifier keyIdentifier) "." base64url(serial INTEGER content octets). */
 export function ariCertId(leaf: Certificate): string | null {
   if (!leaf.authorityKeyId) return null;
-  const serial = Uint8Array.from(leaf.serial.match(/../g) ?? [], (h) => parseInt(h, 16));
+  const serial = fromHex(leaf.serial);
   const content = serial[0] & 0x80 ? Uint8Array.of(0, ...serial) : serial;
-  return `${base64url(leaf.authorityKeyId)}.${base64url(content)}`;
-}
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `${toBase64Url(leaf.authorityKeyId)}.${toBase64Url(content)}`;
 }
 
 /**

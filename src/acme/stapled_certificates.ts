@@ -16,6 +16,7 @@ import { CertificateSet } from "./certificate_set.ts";
 import type { EventSink } from "./events.ts";
 import { OcspStapler } from "./ocsp_stapler.ts";
 
+/** Certificates loaded from files, with OCSP staples kept fresh: what `stapleCertificates()` returns. */
 export interface StapledCertificates {
   /** For `serve({ tls: { resolver } })`: SNI picks among the certificates, the first is the default. */
   readonly resolver: CertificateSet;

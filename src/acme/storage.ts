@@ -8,15 +8,20 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 
+/** Text values under slash-separated keys, and a lock per name: where the ACME manager keeps its state. */
 export interface CertificateStorage {
+  /** The value under `key`, or null when there is none. */
   load(key: string): Promise<string | null>;
+  /** Sets `key` to `value`, replacing what was there; readers never see half a value. */
   store(key: string, value: string): Promise<void>;
+  /** Removes `key`; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   /**
    * Waits until this process holds the lock called `name` and returns the function that releases it. A holder
    * that dies loses the lock after `ttl` milliseconds; a live holder keeps it by renewing it.
    */
   lock(name: string, ttl: number): Promise<() => Promise<void>>;
+  /** Releases connections the storage holds, if any. */
   close?(): Promise<void>;
 }
 
@@ -31,13 +36,17 @@ export function checkKey(key: string): string {
 /** How often a waiting node looks at the lock again. */
 const LOCK_POLL = 250;
 
+/** CertificateStorage in a directory: one file per key, written to a temporary file and renamed into place. */
 export class DirectoryStorage implements CertificateStorage {
+  /** The directory, as an absolute path. */
   readonly dir: string;
 
+  /** Keeps everything under `dir` (created on first write). */
   constructor(dir: string) {
     this.dir = resolve(dir);
   }
 
+  /** The value under `key`, or null when there is none. */
   async load(key: string): Promise<string | null> {
     try {
       return await readFile(this.#path(key), "utf8");
@@ -56,6 +65,7 @@ export class DirectoryStorage implements CertificateStorage {
     await rename(tmp, path);
   }
 
+  /** Removes `key`; removing a missing key is not an error. */
   async delete(key: string): Promise<void> {
     await rm(this.#path(key), { force: true });
   }

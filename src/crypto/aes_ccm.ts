@@ -7,7 +7,7 @@
  * once per key, not once per record as noble's own modes do.
  */
 import { unsafe } from "@noble/ciphers/aes.js";
-import { constantTimeEqual } from "./ct.ts";
+import { constantTimeEqual } from "../bytes.ts";
 
 const NONCE_LENGTH = 12;
 /** RFC 3610 §2: the length field and the counter take L = 15 - nonce length bytes. */

@@ -10,6 +10,7 @@
 import * as nc from "node:crypto";
 import { pow } from "@noble/curves/abstract/modular.js";
 import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js";
+import { fromHex } from "../bytes.ts";
 import type { DhKeyPair } from "./dh_exchange.ts";
 import { CryptoError } from "./errors.ts";
 import { ffdhePrimeHex } from "./ffdhe_primes.ts";
@@ -23,8 +24,6 @@ export type FfdheGroup = keyof typeof ffdhePrimeHex;
  */
 const exponentBits: Record<FfdheGroup, number> = { ffdhe2048: 225, ffdhe3072: 275, ffdhe4096: 325 };
 
-const hexToBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
-
 export interface FfdheParams {
   readonly prime: Uint8Array;
   readonly p: bigint;
@@ -33,7 +32,7 @@ export interface FfdheParams {
 
 const params = Object.fromEntries(
   (Object.keys(ffdhePrimeHex) as FfdheGroup[]).map((g) => {
-    const prime = hexToBytes(ffdhePrimeHex[g]);
+    const prime = fromHex(ffdhePrimeHex[g]);
     return [g, { prime, p: bytesToNumberBE(prime), exponentBytes: Math.ceil(exponentBits[g] / 8) }];
   }),
 ) as Record<FfdheGroup, FfdheParams>;

@@ -1,7 +1,7 @@
 /**
  * The RFC 7919 Appendix A primes (generator 2), as hex. Each is p = 2^b - 2^{b-64} + {[2^{b-130} e] + X} * 2^64 - 1,
- * so its top and bottom 64 bits are all ones; tests/crypto/ffdhe_test.ts checks them against OpenSSL's built-in
- * groups.
+ * so its top and bottom 64 bits are all ones; tests/crypto/key_exchange_test.ts checks them against OpenSSL's
+ * built-in groups.
  */
 export const ffdhePrimeHex = {
   ffdhe2048: [

@@ -3,6 +3,7 @@
  * RFC 5958 §2) and SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), and to tell which KeyKind they hold.
  * Certificates themselves are parsed elsewhere (src/tls/pki); this only reads keys.
  */
+import { fromHex, toHex } from "../bytes.ts";
 import { CryptoError } from "./errors.ts";
 import type { KeyKind } from "./provider.ts";
 import { type SchemeHash, schemeHashLength } from "./scheme_hash.ts";
@@ -105,8 +106,6 @@ function expectTag(t: Tlv | undefined, tag: number, what: string): Uint8Array {
   return t.value;
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
 const curves: Record<string, KeyKind> = {
   [OID.prime256v1]: "ecdsa-p256",
   [OID.secp384r1]: "ecdsa-p384",
@@ -116,7 +115,7 @@ const curves: Record<string, KeyKind> = {
 /** AlgorithmIdentifier (RFC 5280 §4.1.1.2) to KeyKind, or null for an algorithm we do not implement. */
 function algorithmOf(algorithmIdentifier: Uint8Array): { kind: KeyKind; pssHash?: PssRestriction } | null {
   const [alg, params] = children(algorithmIdentifier);
-  const oid = hex(expectTag(alg, TAG.oid, "AlgorithmIdentifier"));
+  const oid = toHex(expectTag(alg, TAG.oid, "AlgorithmIdentifier"));
   // RFC 8410 §3: the EdDSA parameters are absent.
   if (oid === OID.ed25519 || oid === OID.ed448) {
     return params === undefined ? { kind: oid === OID.ed25519 ? "ed25519" : "ed448" } : fail("EdDSA parameters");
@@ -125,7 +124,7 @@ function algorithmOf(algorithmIdentifier: Uint8Array): { kind: KeyKind; pssHash?
   if (oid === OID.rsassaPss) return { kind: "rsa-pss", pssHash: params ? pssRestriction(params) : undefined };
   if (oid !== OID.ecPublicKey) return null;
   // RFC 5480 §2.1.1: only namedCurve is allowed.
-  const kind = params?.tag === TAG.oid ? curves[hex(params.value)] : undefined;
+  const kind = params?.tag === TAG.oid ? curves[toHex(params.value)] : undefined;
   return kind ? { kind } : null;
 }
 
@@ -137,12 +136,12 @@ function algorithmOf(algorithmIdentifier: Uint8Array): { kind: KeyKind; pssHash?
 function pssRestriction(params: Tlv): PssRestriction {
   if (params.tag !== TAG.sequence) fail("RSASSA-PSS parameters are not a SEQUENCE");
   const fields = new Map(children(params.value).map((t) => [t.tag, t.value]));
-  const algorithm = (v: Uint8Array | undefined) => v && hex(expectTag(children(v)[0], TAG.oid, "hash algorithm"));
+  const algorithm = (v: Uint8Array | undefined) => v && toHex(expectTag(children(v)[0], TAG.oid, "hash algorithm"));
   const hashOid = algorithm(fields.has(0xa0) ? children(fields.get(0xa0)!)[0]?.value : undefined);
   const hash = hashOid ? hashByOid[hashOid] : undefined;
   if (!hash) return "unusable";
   const mgf = fields.get(0xa1) && children(children(fields.get(0xa1)!)[0]?.value ?? new Uint8Array(0));
-  if (!mgf || hex(mgf[0]?.value ?? new Uint8Array(0)) !== OID.mgf1 || algorithm(mgf[1]?.value) !== hashOid) {
+  if (!mgf || toHex(mgf[0]?.value ?? new Uint8Array(0)) !== OID.mgf1 || algorithm(mgf[1]?.value) !== hashOid) {
     return "unusable";
   }
   const saltTlv = fields.get(0xa2) ? children(fields.get(0xa2)!)[0] : undefined;
@@ -226,11 +225,7 @@ function tlv(tag: number, value: Uint8Array): Uint8Array {
 }
 
 /** AlgorithmIdentifier { rsaEncryption, NULL } (RFC 8017 App. C, RFC 3279 §2.3.1). */
-const RSA_ENCRYPTION = tlv(TAG.sequence, Uint8Array.from([0x06, 0x09, ...hexBytes(OID.rsaEncryption), 0x05, 0x00]));
-
-function hexBytes(h: string): number[] {
-  return Array.from(h.match(/../g)!, (x) => parseInt(x, 16));
-}
+const RSA_ENCRYPTION = tlv(TAG.sequence, Uint8Array.from([0x06, 0x09, ...fromHex(OID.rsaEncryption), 0x05, 0x00]));
 
 /**
  * An id-RSASSA-PSS key (SubjectPublicKeyInfo or PKCS#8) rewritten with the rsaEncryption algorithm: the key material

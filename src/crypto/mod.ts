@@ -3,8 +3,7 @@
  */
 export type * from "./provider.ts";
 export { nobleProvider } from "./noble.ts";
-export { detectRuntime, type NativePlan, type NativeProvider, nativeProvider, type RuntimeName } from "./native.ts";
-export { constantTimeEqual } from "./ct.ts";
+export { type NativePlan, type NativeProvider, nativeProvider, type RuntimeName } from "./native.ts";
 export { type SchemeInfo, signatureSchemesFor } from "./schemes.ts";
 
 import { nativeProvider } from "./native.ts";

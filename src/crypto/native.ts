@@ -8,6 +8,7 @@
  * ChaCha20-Poly1305, only Node has node:crypto AES-CCM) falls back to noble.
  */
 import * as nc from "node:crypto";
+import { currentRuntime, type Runtime } from "../runtime.ts";
 import { dhExchange } from "./dh_exchange.ts";
 import { type FfdheGroup, nodeFfdhe } from "./ffdhe.ts";
 import { hybridExchange } from "./hybrid_groups.ts";
@@ -30,7 +31,7 @@ import type {
 } from "./provider.ts";
 
 /** The runtimes the native provider has a plan for. */
-export type RuntimeName = "deno" | "bun" | "node";
+export type RuntimeName = Runtime;
 /** Where a primitive comes from: the runtime's node:crypto, or noble. */
 export type Path = "node:crypto" | "noble";
 
@@ -55,12 +56,6 @@ export interface NativePlan {
   readonly sign: Readonly<Record<KeyKind, Path>>;
   /** Verifying a peer's signature: node:crypto wherever the runtime has the key type. */
   readonly verify: Readonly<Record<KeyKind, Path>>;
-}
-
-export function detectRuntime(): RuntimeName {
-  if ("Deno" in globalThis) return "deno";
-  if ("Bun" in globalThis) return "bun";
-  return "node";
 }
 
 /** node:crypto cipher names of the AEADs. */
@@ -297,6 +292,9 @@ function nativeExchanges(plan: NativePlan): Record<GroupName, KeyExchange> {
   };
 }
 
+/**
+ * The native provider, which says which implementation it chose for each primitive (`plan`), for tests and benchmarks.
+ */
 export type NativeProvider = CryptoProvider & { readonly plan: NativePlan };
 
 /**
@@ -326,7 +324,7 @@ function preferredGroups(plan: NativePlan): GroupName[] {
 
 /** A native provider for `runtime` (detected by default; forcing another runtime's plan is for tests). */
 export function nativeProvider(options: { runtime?: RuntimeName } = {}): NativeProvider {
-  const runtime = detectRuntime();
+  const runtime = currentRuntime();
   const plan = planFor(options.runtime ?? runtime);
   const hashes = { "SHA-256": nativeHash("SHA-256", plan), "SHA-384": nativeHash("SHA-384", plan) };
   const aeads = Object.fromEntries(

@@ -120,7 +120,9 @@ export interface KeyShare {
 
 /** The server's answer to a client's share: what goes into the ServerHello, and the shared secret. */
 export interface EncapsulatedShare {
+  /** The server's key_share entry (RFC 8446 §4.2.8): its public value, or the KEM ciphertext. */
   readonly keyExchange: Uint8Array;
+  /** The (EC)DHE or KEM shared secret that enters the key schedule (§7.1). */
   readonly sharedSecret: Uint8Array;
 }
 

@@ -1,7 +1,7 @@
 /**
  * RFC 8470 for Hono apps: a request that arrived in 0-RTT early data may be a replay, so only requests that
  * are safe to replay should run then. `serve()` answers 425 Too Early to every method that is not safe
- * (unless the app opts in with `earlyData.allowUnsafe`); this middleware lets a route refuse early data for
+ * (unless the app opts in with `earlyData.allowUnsafeMethods`); this middleware lets a route refuse early data for
  * safe methods too.
  */
 import type { TlsBindings } from "./bindings.ts";

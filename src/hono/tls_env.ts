@@ -7,7 +7,7 @@ import type { CryptoProvider } from "../crypto/provider.ts";
 import { requestClientCertificate } from "../io/client_certificate.ts";
 import type { ServerTlsSocket } from "../io/tls_listener.ts";
 import { parseCertificate } from "../tls/pki/certificate.ts";
-import { hex } from "../tls/key_log.ts";
+import { toHex } from "../bytes.ts";
 import type { ClientCertificateInfo, TlsInfo } from "./bindings.ts";
 
 export function tlsEnv(socket: ServerTlsSocket, earlyData: boolean, clientAuthTimeout?: number): TlsInfo {
@@ -52,7 +52,7 @@ export function describeClientCertificate(
     serialNumber: leaf.serial,
     dnsNames: [...(leaf.subjectAltNames?.dns ?? [])],
     notAfter: leaf.notAfter,
-    fingerprint256: hex(provider.hash("SHA-256").hash(chain[0])),
+    fingerprint256: toHex(provider.hash("SHA-256").hash(chain[0])),
     chain,
   };
 }

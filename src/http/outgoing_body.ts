@@ -5,6 +5,7 @@
  * `write` resolves only when the transport has taken the bytes. A peer that stops reading therefore
  * stops the stream from being pulled: nothing here buffers more than the read-ahead below.
  */
+import { concat } from "../bytes.ts";
 import { encodeChunk, encodeLastChunk } from "./chunked.ts";
 import type { BodyFraming } from "./framing.ts";
 
@@ -178,15 +179,4 @@ class FramedSink {
     }
     return chunk;
   }
-}
-
-function concat(pieces: Uint8Array[], size: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }

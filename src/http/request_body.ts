@@ -6,6 +6,7 @@
  * After the response is sent, the server detaches the stream (a handler still reading it gets an error)
  * and drains what is left of the body, so that the next request on the connection can be parsed.
  */
+import { concat } from "../bytes.ts";
 import { PulledBody } from "./body_stream.ts";
 import type { ConnReader } from "./conn_reader.ts";
 import { HttpError } from "./errors.ts";
@@ -66,14 +67,7 @@ export class RequestBody {
       chunks.push(chunk);
       size += chunk.length;
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return concat(chunks, size);
   }
 
   /** The whole body has been received (and handed out or discarded). */

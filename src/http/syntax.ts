@@ -54,21 +54,8 @@ export function splitList(values: readonly string[]): string[] {
   return out;
 }
 
-const latin1Slice = 4096;
-
-/**
- * Decodes bytes one char per byte (field values may carry obs-text, which is not UTF-8 by contract).
- * `apply` takes the typed array as an array-like, so no iterator runs per byte; slices keep the
- * argument count far below any engine's limit.
- */
-export function latin1(bytes: Uint8Array): string {
-  if (bytes.length <= latin1Slice) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  let out = "";
-  for (let i = 0; i < bytes.length; i += latin1Slice) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, i + latin1Slice) as unknown as number[]);
-  }
-  return out;
-}
+/** Field values are read one char per byte: obs-text is not UTF-8 by contract (src/bytes.ts has the code). */
+export { latin1 } from "../bytes.ts";
 
 const nonAscii = /[\u0080-\uffff]/;
 

@@ -15,6 +15,7 @@
 import { freemem, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
 
+/** How many connections a listener keeps, in its handshake and established. */
 export interface BudgetLimits {
   /** Connections in their handshake at once. */
   maxHandshakes: number;
@@ -24,6 +25,7 @@ export interface BudgetLimits {
 
 /** What was reclaimed during one reporting interval. */
 export class ConnectionsReclaimed extends Error {
+  /** A report of what one interval reclaimed, with the limits that made it necessary. */
   constructor(
     /** Handshakes dropped to admit newer connections. */
     readonly handshakes: number,
@@ -89,7 +91,12 @@ export interface Reclaimable {
 /** How far the handshake budget looks for a silent connection before taking the oldest. */
 const silentScan = 64;
 
+/**
+ * Admits connections within the limits, reclaiming a silent handshake or the longest-idle connection to make room
+ * rather than refusing the newcomer (DESIGN.md, socket glue).
+ */
 export class ConnectionBudget<S extends Reclaimable> {
+  /** The limits in force (the defaults filled in). */
   readonly limits: BudgetLimits;
   /** Every connection, handshaking or established. */
   readonly all: Set<S> = new Set<S>();
@@ -104,6 +111,10 @@ export class ConnectionBudget<S extends Reclaimable> {
   #counts = { handshakes: 0, idle: 0, refused: 0 };
   #timer: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * Limits left out come from memory and the open-file limit; `report` hears what was reclaimed, at most once per
+   * `intervalMs`.
+   */
   constructor(limits: Partial<BudgetLimits>, report?: (r: ConnectionsReclaimed) => void, intervalMs = 10_000) {
     const defaults = limits.maxHandshakes !== undefined && limits.maxConnections !== undefined
       ? limits as BudgetLimits
@@ -116,10 +127,12 @@ export class ConnectionBudget<S extends Reclaimable> {
     this.#interval = intervalMs;
   }
 
+  /** Connections still in their handshake. */
   get handshaking(): number {
     return this.#handshaking.size;
   }
 
+  /** Connections whose handshake completed. */
   get established(): number {
     return this.#established.size;
   }

@@ -7,9 +7,9 @@
  * The whole response body is read into memory: this is for tests, examples and the round-trip lab, not a
  * general-purpose fetch.
  */
+import { concat } from "../bytes.ts";
 import { serializeRequestHead } from "../http/request_writer.ts";
 import { type ResponseHead, ResponseParser } from "../http/response_parser.ts";
-import { concat } from "../tls/wire/writer.ts";
 import { connectTls, type ConnectTlsOptions, type TlsClientInfo } from "./tls_connect.ts";
 
 /** Options of `httpsRequest()`: the TLS client's options plus the request's method, headers and body. */
@@ -45,7 +45,7 @@ export async function httpsRequest(url: string | URL, options: HttpsRequestOptio
   const body = typeof options.body === "string" ? new TextEncoder().encode(options.body) : options.body;
   const request = new Request(target, { method, headers: options.headers });
   const framing = body ? { kind: "length" as const, length: body.length } : { kind: "none" as const };
-  const bytes = concat(serializeRequestHead(request, framing, false), body ?? new Uint8Array(0));
+  const bytes = concat([serializeRequestHead(request, framing, false), body ?? new Uint8Array(0)]);
   const conn = await connectTls({
     ...options,
     hostname: target.hostname.replace(/^\[|\]$/g, ""),
@@ -98,7 +98,7 @@ async function readResponse(
       // Interim responses (1xx) have no body of their own; the final head replaces them.
       head = event.head;
     } else if (event.type === "data") chunks.push(event.data);
-    else if (head && head.status >= 200) return { head, body: concat(...chunks) };
+    else if (head && head.status >= 200) return { head, body: concat(chunks) };
   }
 }
 

@@ -25,7 +25,7 @@ import type { OcspCheck } from "../tls/client/ocsp_staple.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import { type Certificate, parseCertificate } from "../tls/pki/certificate.ts";
 import type { CertifiedKey } from "../tls/pki/certified_key.ts";
-import { hex } from "../tls/key_log.ts";
+import { toHex } from "../bytes.ts";
 import { formatIpAddress } from "../tls/pki/hostname.ts";
 import { LoadError } from "../tls/pki/load_error.ts";
 import { decodePem, looksLikePem } from "../tls/pki/pem.ts";
@@ -253,7 +253,7 @@ function trustName(o: ConnectTlsOptions, anchors: TrustStore | undefined, provid
 function digestOf(ders: readonly Uint8Array[], provider: CryptoProvider): string {
   const h = provider.hash("SHA-256").transcript();
   for (const d of ders) h.update(d);
-  return hex(h.digest());
+  return toHex(h.digest());
 }
 
 /** The cache entry for this server, the ticket to offer, and where new tickets go. */

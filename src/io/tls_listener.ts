@@ -34,6 +34,7 @@ export interface ListenTlsOptions extends TlsServerOptions {
   maxHandshakes?: number;
   /** Counts of connections reclaimed under pressure, at most once per `reclaimReportInterval` (default 10 s). */
   onReclaim?: (report: ConnectionsReclaimed) => void;
+  /** Milliseconds between two `onReclaim` reports (default 10 000). */
   reclaimReportInterval?: number;
 }
 

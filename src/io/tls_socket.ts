@@ -180,6 +180,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     return this.reading;
   }
 
+  /** One transport read through the engine; end of stream before the handshake fails it. */
   private async pumpOnce(): Promise<void> {
     const chunk = await this.transport.read();
     if (chunk === null) {
@@ -193,6 +194,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     for (const e of events) this.dispatch(e);
   }
 
+  /** Applies one engine event to the socket (data to read, handshake result, end of stream, failure), then tells watchers. */
   private dispatch(e: TlsEvent): void {
     switch (e.type) {
       case "data":

@@ -32,6 +32,7 @@ import { ContentType, handshakeName, HandshakeType } from "./wire/constants.ts";
 import { encodeHandshake, type HandshakeMessage, HandshakeReassembler } from "./wire/handshake.ts";
 import { decodeKeyUpdate, encodeKeyUpdate } from "./wire/key_update.ts";
 
+/** Which end of the connection the engine plays. */
 export type Side = "client" | "server";
 
 /**
@@ -61,7 +62,16 @@ const precedesKeyChange: ReadonlySet<number> = new Set([
   HandshakeType.key_update,
 ]);
 
+/**
+ * The sans-IO core both sides share: bytes in through `receive()`, bytes out through `takeOutput()`, events
+ * returned; the record layer, lifecycle, alerts, close_notify and KeyUpdate (RFC 8446 §5, §6, §4.6.3).
+ */
 export abstract class TlsConnection {
+  /**
+   * The record layer both sides write and key through.
+   *
+   * @ignore engine plumbing between the two sides, not API
+   */
   protected readonly records: RecordLayer = new RecordLayer();
   private readonly reassembler: HandshakeReassembler;
   private lifecycle: Lifecycle = { name: "handshaking", ours: "unkeyed" };
@@ -72,6 +82,7 @@ export abstract class TlsConnection {
   private emptyRecords = 0;
   private changeCipherSpecSeen = false;
 
+  /** `maxHandshakeMessage` bounds what the reassembler buffers for one handshake message. */
   protected constructor(
     readonly side: Side,
     protected readonly provider: CryptoProvider,
@@ -80,10 +91,12 @@ export abstract class TlsConnection {
     this.reassembler = new HandshakeReassembler(maxHandshakeMessage);
   }
 
+  /** Both Finished messages verified: application data may flow both ways. */
   get isHandshakeComplete(): boolean {
     return this.lifecycle.name === "established";
   }
 
+  /** Closed: by close_notify both ways, an alert, or `close()`; nothing more is read or sent. */
   get isClosed(): boolean {
     return this.lifecycle.name === "closed";
   }
@@ -112,6 +125,7 @@ export abstract class TlsConnection {
     return this.records.takeOutput();
   }
 
+  /** Bytes wait in `takeOutput()`. */
   get hasOutput(): boolean {
     return this.records.hasOutput;
   }
@@ -178,6 +192,7 @@ export abstract class TlsConnection {
     transcript.update(raw);
   }
 
+  /** Queues an event for the caller of `receive()`. */
   protected emit(event: TlsEvent): void {
     this.events.push(event);
   }
@@ -185,6 +200,8 @@ export abstract class TlsConnection {
   /**
    * RFC 8446 §7.1, §7.3: the ServerHello is in the transcript, so both handshake traffic secrets exist; the
    * server's direction switches to its key at once (the server writes, the client reads, under it next).
+   *
+   * @ignore engine plumbing between the two sides, not API
    */
   protected enterHandshakeTraffic(ctx: HandshakeContext, early: EarlySecret, shared?: Uint8Array): HandshakeTraffic {
     const traffic = deriveHandshakeTraffic(ctx, early, shared);
@@ -195,6 +212,8 @@ export abstract class TlsConnection {
   /**
    * RFC 8446 §7.1: the server's Finished is in the transcript, so the application secrets exist, and the
    * server's direction switches to them (the server may now send 0.5-RTT data; the client reads it).
+   *
+   * @ignore engine plumbing between the two sides, not API
    */
   protected enterApplicationTraffic(ctx: HandshakeContext, handshake: HandshakeSecret): ApplicationTraffic {
     const traffic = deriveApplicationTraffic(ctx, handshake);
@@ -206,17 +225,23 @@ export abstract class TlsConnection {
     return traffic;
   }
 
-  /** Installs the key of the client's direction: the client writes under it, the server reads. */
+  /**
+   * Installs the key of the client's direction: the client writes under it, the server reads.
+   *
+   * @ignore engine plumbing between the two sides, not API
+   */
   protected keyClientDirection(suite: Suite, secret: Uint8Array): void {
     if (this.side === "client") this.records.setWriteKeys(suite, secret);
     else this.setReadKeys(suite, secret);
   }
 
+  /** Installs the key of the server's direction: the server writes under it, the client reads. */
   private keyServerDirection(suite: Suite, secret: Uint8Array): void {
     if (this.side === "server") this.records.setWriteKeys(suite, secret);
     else this.setReadKeys(suite, secret);
   }
 
+  /** Switches reads to a new key, refusing a handshake message left half-read under the old one. */
   private setReadKeys(suite: Suite, secret: Uint8Array): void {
     // RFC 8446 §5.1: handshake messages MUST NOT span key changes.
     if (this.reassembler.hasPartial) throw failure("key_change_not_at_record_boundary", "a message spans a key change");
@@ -258,6 +283,7 @@ export abstract class TlsConnection {
 
   // ----- records in -----
 
+  /** One record from the framer: change_cipher_spec, plaintext before keys, or protected (§5). */
   private handleRecord(record: RawRecord): void | Promise<void> {
     if (record.type === ContentType.change_cipher_spec) return this.handleChangeCipherSpec(record);
     if (!this.records.readsProtected) return this.handlePlaintextRecord(record);
@@ -280,6 +306,7 @@ export abstract class TlsConnection {
     return this.handleContent(inner.type, inner.content);
   }
 
+  /** A record before the peer's keys exist: application data there is only rejected early data to skip (§4.2.10). */
   private handlePlaintextRecord(record: RawRecord): void | Promise<void> {
     if (record.type !== ContentType.application_data) return this.handleContent(record.type, record.fragment);
     this.checkNotInterleaved("application data");
@@ -334,6 +361,7 @@ export abstract class TlsConnection {
     this.changeCipherSpecSeen = true;
   }
 
+  /** Handshake content: reassembled into messages (§5.1), each handed to the side's handshake in order. */
   private handleHandshakeRecord(content: Uint8Array): void | Promise<void> {
     this.reassembler.push(content);
     return this.handleHandshakeMessages();
@@ -371,6 +399,7 @@ export abstract class TlsConnection {
     this.emit({ type: "key_update", requested });
   }
 
+  /** Decrypted application data: early data before the handshake completes (the side decides), else a `data` event. */
   private handleApplicationData(content: Uint8Array): void {
     const l = this.lifecycle;
     if (l.name !== "established") return this.onEarlyApplicationData(content);
@@ -389,6 +418,7 @@ export abstract class TlsConnection {
     this.emit({ type: "failed", alert: new TlsAlert(description, undefined, "remote") });
   }
 
+  /** RFC 8446 §6.1: the peer sends nothing more; an established connection may still write until it closes too. */
   private closeNotifyReceived(): void {
     const l = this.lifecycle;
     this.emit({ type: "peer_closed" });
@@ -410,6 +440,7 @@ export abstract class TlsConnection {
     this.emit({ type: "failed", alert });
   }
 
+  /** The events queued since the last call, handed over once. */
   private takeEvents(): TlsEvent[] {
     const out = this.events;
     this.events = [];

@@ -5,6 +5,7 @@
 import type { TlsAlert } from "./alert.ts";
 import type { ConnectionInfo } from "./connection_info.ts";
 
+/** What `receive()` reports, in the order it happened on the wire. */
 export type TlsEvent =
   /** The handshake completed; `info` says what was negotiated. */
   | { type: "handshake_complete"; info: ConnectionInfo }

@@ -22,6 +22,7 @@ interface Rule {
   readonly rfc: string;
 }
 
+/** Every refusal the engine makes, by name: the alert it sends and the rule of the RFC it enforces. */
 export const failures = {
   // ----- records (§5) -----
   record_type_unknown: { alert: "unexpected_message", rfc: "§5: a record of a content type TLS does not define" },
@@ -193,6 +194,7 @@ export const failures = {
   internal: { alert: "internal_error", rfc: "§6.2: an error of ours that no rule above names" },
 } as const satisfies Record<string, Rule>;
 
+/** The name of a rule in `failures`, as a TlsAlert's `failure` carries it. */
 export type FailureName = keyof typeof failures;
 
 /** The TlsAlert for the rule `name`, with `detail` saying what exactly was wrong. */

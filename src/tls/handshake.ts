@@ -5,7 +5,7 @@
  * Each step derives its secrets and logs them (only when a key log is configured); the connection installs
  * them (connection.ts).
  */
-import { constantTimeEqual } from "../crypto/ct.ts";
+import { constantTimeEqual } from "../bytes.ts";
 import type { Hash, TranscriptHash } from "../crypto/provider.ts";
 import type { Suite } from "./cipher_suite.ts";
 import { failure } from "./failures.ts";

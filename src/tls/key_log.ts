@@ -2,14 +2,10 @@
  * The NSS key log format (SSLKEYLOGFILE) that Wireshark reads: `<LABEL> <client_random hex> <secret hex>`.
  * Only ever called when the application configured a key log: secrets never reach any other log.
  */
-export function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
+import { toHex } from "../bytes.ts";
 
 export function keyLogLine(label: string, clientRandom: Uint8Array, secret: Uint8Array): string {
-  return `${label} ${hex(clientRandom)} ${hex(secret)}`;
+  return `${label} ${toHex(clientRandom)} ${toHex(secret)}`;
 }
 
 /** Logs one secret under its NSS label; a no-op unless the application configured a key log. */

@@ -14,7 +14,9 @@ export type UsageErrorCode =
   /** requestClientCertificate() when the client did not offer post_handshake_auth or no CA is configured. */
   | "post_handshake_auth_unavailable";
 
+/** Thrown to the application that misused the API; nothing is sent and the connection is unchanged. */
 export class TlsUsageError extends Error {
+  /** `code` names the misuse; `message` says what was called when. */
   constructor(readonly code: UsageErrorCode, message: string) {
     super(message);
     this.name = "TlsUsageError";

@@ -3,17 +3,11 @@
  * never loads the Bun adapter, Bun never loads Deno's, and so on.
  */
 import type { ConnectOptions, Duplex, Listener, ListenOptions, Transport } from "./types.ts";
+import { currentRuntime, type Runtime } from "../runtime.ts";
 
 export type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
-export type Runtime = Transport["runtime"];
-
-/** The runtime this process runs on. Bun and Deno both provide `process`, so they are tested first. */
-export function currentRuntime(): Runtime {
-  if ("Deno" in globalThis) return "deno";
-  if ("Bun" in globalThis) return "bun";
-  return "node";
-}
+export { currentRuntime, type Runtime } from "../runtime.ts";
 
 const loaded = new Map<Runtime, Promise<Transport>>();
 

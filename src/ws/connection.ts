@@ -11,6 +11,7 @@
  *   frames have crossed or the connection failed. A failed connection reads nothing more (§7.1.7).
  * - After we send Close we send no more data (§5.5.1), and messages still arriving are dropped.
  */
+import { concat } from "../bytes.ts";
 import { type CloseInfo, encodeClosePayload, parseClosePayload } from "./close_frame.ts";
 import { CloseCode, WebSocketError } from "./errors.ts";
 import { type DataOpcode, encodeFrame, type FrameHeader, isControl, Opcode } from "./frame.ts";
@@ -131,14 +132,7 @@ export class WebSocketConnection {
     this.#output = [];
     const size = this.#outputBytes;
     this.#outputBytes = 0;
-    if (frames.length === 1) return frames[0];
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const frame of frames) {
-      out.set(frame, offset);
-      offset += frame.length;
-    }
-    return out;
+    return concat(frames, size);
   }
 
   #onHeader(header: FrameHeader): void {
@@ -210,15 +204,4 @@ export class WebSocketConnection {
     this.#output.push(frame);
     this.#outputBytes += frame.length;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -13,6 +13,7 @@
  *   queue, half-close (close_notify under TLS), wait briefly for the peer to close, and close the socket;
  *   the server closes first (§7.1.1). A Close of ours unanswered within `closeTimeout` drops the socket.
  */
+import { concat } from "../bytes.ts";
 import type { Duplex } from "../transport/types.ts";
 import { type ConnectionState, defaultMaxMessageSize, WebSocketConnection } from "./connection.ts";
 import { CloseCode, WebSocketError, type WebSocketErrorName } from "./errors.ts";
@@ -339,11 +340,5 @@ function takeUpTo(queue: Uint8Array[], max: number): Uint8Array {
     parts.push(next);
     size += next.length;
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(parts, size);
 }

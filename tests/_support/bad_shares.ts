@@ -3,18 +3,10 @@
  * draft-ietf-tls-ecdhe-mlkem) says must be refused with illegal_parameter. Used by the provider-level and the
  * engine-level key exchange tests, so both try the same bytes.
  */
+import { concat, fromHex, toHex } from "../../src/bytes.ts";
 import { ffdheParams } from "../../src/crypto/ffdhe.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
 import type { GroupName } from "../../src/crypto/provider.ts";
-
-const hexBytes = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
-
-function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, (o += p.length) - p.length);
-  return out;
-}
 
 /** u-coordinates whose X25519 result is all zeros (order 1, 2, 4, 8), some non-canonical (RFC 7748 §6.1). */
 export const lowOrderX25519 = [
@@ -26,7 +18,7 @@ export const lowOrderX25519 = [
   "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "0000000000000000000000000000000000000000000000000000000000000080",
-].map(hexBytes);
+].map((h) => fromHex(h));
 
 /** X448 u-coordinates whose result is all zeros: 0, 1, p-1, and p, p+1 written non-canonically (RFC 7748 §6.2). */
 export const lowOrderX448 = (() => {
@@ -38,7 +30,7 @@ export const lowOrderX448 = (() => {
 /** FFDHE shares RFC 8446 §4.2.8.1 refuses (1 < Y < p-1, exactly |p| bytes), for the prime `prime`. */
 export function badFfdheShares(prime: Uint8Array): Record<string, Uint8Array> {
   const n = prime.length;
-  const p = BigInt("0x" + Array.from(prime, (b) => b.toString(16).padStart(2, "0")).join(""));
+  const p = BigInt("0x" + toHex(prime));
   const be = (v: bigint) => Uint8Array.from({ length: n }, (_, i) => Number((v >> BigInt(8 * (n - 1 - i))) & 0xffn));
   return {
     "Y = 0": be(0n),
@@ -48,7 +40,7 @@ export function badFfdheShares(prime: Uint8Array): Record<string, Uint8Array> {
     "Y = p+1": be(p + 1n),
     "all ones (> p)": new Uint8Array(n).fill(0xff),
     "not padded (one byte short)": be(2n).subarray(1),
-    "one byte long": join(Uint8Array.of(0), be(2n)),
+    "one byte long": concat([Uint8Array.of(0), be(2n)]),
   };
 }
 
@@ -70,7 +62,7 @@ export function badPoints(good: Uint8Array): Record<string, Uint8Array> {
     "x >= p": xTooBig,
     "wrong prefix": new Uint8Array([6, ...good.subarray(1)]),
     "one byte short": good.subarray(0, good.length - 1),
-    "one byte long": join(good, Uint8Array.of(0)),
+    "one byte long": concat([good, Uint8Array.of(0)]),
     empty: new Uint8Array(0),
   };
 }
@@ -102,7 +94,7 @@ export function badClientShares(group: GroupName): Record<string, Uint8Array> {
   if (group === "x25519") {
     const cases: Record<string, Uint8Array> = {
       "31 bytes": good.subarray(1),
-      "33 bytes": join(good, Uint8Array.of(0)),
+      "33 bytes": concat([good, Uint8Array.of(0)]),
       empty: new Uint8Array(0),
     };
     lowOrderX25519.forEach((u, i) => (cases[`low-order point ${i}`] = u));
@@ -111,7 +103,7 @@ export function badClientShares(group: GroupName): Record<string, Uint8Array> {
   if (group === "x448") {
     const cases: Record<string, Uint8Array> = {
       "55 bytes": good.subarray(1),
-      "57 bytes": join(good, Uint8Array.of(0)),
+      "57 bytes": concat([good, Uint8Array.of(0)]),
     };
     lowOrderX448.forEach((u, i) => (cases[`low-order point ${i}`] = u));
     return cases;
@@ -123,12 +115,12 @@ export function badClientShares(group: GroupName): Record<string, Uint8Array> {
   const ecdhLength = good.length - parts.ek;
   const ek = parts.kemFirst ? good.subarray(0, parts.ek) : good.subarray(ecdhLength);
   const ecdh = parts.kemFirst ? good.subarray(parts.ek) : good.subarray(0, ecdhLength);
-  const hybrid = (k: Uint8Array, e: Uint8Array) => (parts.kemFirst ? join(k, e) : join(e, k));
+  const hybrid = (k: Uint8Array, e: Uint8Array) => (parts.kemFirst ? concat([k, e]) : concat([e, k]));
   const cases: Record<string, Uint8Array> = {
     "encapsulation key coefficient = q": hybrid(withCoefficient(ek, 0, 3329), ecdh),
     "encapsulation key coefficient = 4095": hybrid(withCoefficient(ek, 7, 4095), ecdh),
     "one byte short": good.subarray(1),
-    "one byte long": join(good, Uint8Array.of(0)),
+    "one byte long": concat([good, Uint8Array.of(0)]),
     "ECDH part only": ecdh,
   };
   const badEcdh = badClientShares(parts.ecdh);

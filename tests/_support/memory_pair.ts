@@ -8,6 +8,7 @@
  *   pair.client.send(bytes); await pair.pump();
  *   pair.data("server")               // everything the server received
  */
+import { concat, fromHex } from "../../src/bytes.ts";
 import type { TlsAlert } from "../../src/tls/alert.ts";
 import type { TlsConnection } from "../../src/tls/connection.ts";
 import type { TlsEvent } from "../../src/tls/events.ts";
@@ -208,20 +209,12 @@ export function secretsOf(lines: readonly string[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const l of lines) {
     const [label, , secret] = l.split(" ");
-    out.set(label, Uint8Array.from(secret.match(/../g)!, (h) => parseInt(h, 16)));
+    out.set(label, fromHex(secret));
   }
   return out;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concat } from "../../src/bytes.ts";
 
 // ----- engines over the development certificates -----
 

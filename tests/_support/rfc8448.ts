@@ -2,6 +2,7 @@
  * RFC 8448 traces (tests/vectors/rfc8448.json, extracted from the RFC text) and a crypto provider that
  * replays the trace's randoms and ephemeral keys, so an engine run reproduces the trace byte for byte.
  */
+import { fromHex } from "../../src/bytes.ts";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { p256 } from "@noble/curves/nist.js";
 import { dhExchange, type DhKeyPair } from "../../src/crypto/dh_exchange.ts";
@@ -17,13 +18,7 @@ interface Step {
 
 const data = JSON.parse(await Deno.readTextFile(new URL("../vectors/rfc8448.json", import.meta.url)));
 
-export function hexToBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-export function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
+export { fromHex as hexToBytes, toHex } from "../../src/bytes.ts";
 
 /** The `nth` step of `section` by `actor` whose description starts with `what`, and one of its fields. */
 export function field(section: number, actor: string, what: string, name: string, nth = 0): Uint8Array {
@@ -31,7 +26,7 @@ export function field(section: number, actor: string, what: string, name: string
   const found = steps.filter((s) => s.actor === actor && s.what.startsWith(what));
   const step = found[nth];
   if (!step || !(name in step.fields)) throw new Error(`no ${actor} "${what}" [${nth}] ${name} in section ${section}`);
-  return hexToBytes(step.fields[name]);
+  return fromHex(step.fields[name]);
 }
 
 type TraceGroup = "x25519" | "secp256r1";
@@ -85,7 +80,7 @@ export function keyLogMap(lines: string[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const l of lines) {
     const [label, , secret] = l.split(" ");
-    out.set(label, hexToBytes(secret));
+    out.set(label, fromHex(secret));
   }
   return out;
 }

@@ -2,9 +2,12 @@
  * The runtime matrix: how to run one of our TypeScript entry points under Deno, Bun or Node.
  * Binaries come from node_modules/.bin (the `deno`, `bun` and `tsx` npm packages).
  */
+import type { Runtime } from "../../src/runtime.ts";
+
+export type { Runtime };
+
 const bin = (name: string) => new URL(`../../node_modules/.bin/${name}`, import.meta.url).pathname;
 
-export type Runtime = "deno" | "bun" | "node";
 export const runtimes: Runtime[] = ["deno", "bun", "node"];
 
 /** argv that runs `script` (a path) with `args` under `runtime`. */

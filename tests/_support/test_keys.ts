@@ -5,9 +5,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { ed448 } from "@noble/curves/ed448.js";
-
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const bytesOf = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
+import { fromHex, toHex } from "../../src/bytes.ts";
 
 export interface DerKeyPair {
   pkcs8: Uint8Array;
@@ -25,10 +23,10 @@ export const PSS_SHA256_PARAMS =
 export function asPssKey(der: Uint8Array, params = ""): Uint8Array {
   const algBody = "06092a864886f70d01010a" + params;
   const alg = "30" + (algBody.length / 2).toString(16).padStart(2, "0") + algBody;
-  const text = hexOf(der);
+  const text = toHex(der);
   if (!text.startsWith("3082")) throw new Error("expected a two-byte outer length");
   const body = text.slice(8).replace("300d06092a864886f70d0101010500", alg);
-  return bytesOf("3082" + (body.length / 2).toString(16).padStart(4, "0") + body);
+  return fromHex("3082" + (body.length / 2).toString(16).padStart(4, "0") + body);
 }
 
 /** A 2048-bit id-RSASSA-PSS key pair, with `params` (hex) or without parameters. */
@@ -44,7 +42,7 @@ export function rsaPssKeyPair(params = ""): DerKeyPair {
 export function ed448KeyPair(): DerKeyPair {
   const seed = ed448.utils.randomSecretKey();
   return {
-    pkcs8: bytesOf("3047020100300506032b6571043b0439" + hexOf(seed)),
-    spki: bytesOf("3043300506032b6571033a00" + hexOf(ed448.getPublicKey(seed))),
+    pkcs8: fromHex("3047020100300506032b6571043b0439" + toHex(seed)),
+    spki: fromHex("3043300506032b6571033a00" + toHex(ed448.getPublicKey(seed))),
   };
 }

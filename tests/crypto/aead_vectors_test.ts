@@ -5,12 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { AesCcm } from "../../src/crypto/aes_ccm.ts";
-import { detectRuntime, nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
+import { nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
+import { currentRuntime } from "../../src/runtime.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { type AeadVectorFile, hex, readVectors, runAeadVectors, toHex } from "../fixtures/wycheproof_aead.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
-if (detectRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
+if (currentRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
 
 /** Vectors run and skipped per file (Wycheproof at tests/vectors/wycheproof/SOURCE). */
 const expected: Record<AeadVectorFile, { ran: Record<string, { valid: number; invalid: number }>; skipped: number }> = {

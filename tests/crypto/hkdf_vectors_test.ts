@@ -3,13 +3,14 @@
  * HKDF-SHA384 outputs. The HKDF here is a local test double; the real one lives in the key schedule.
  */
 import assert from "node:assert/strict";
-import { detectRuntime, nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
+import { nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
+import { currentRuntime } from "../../src/runtime.ts";
 import type { CryptoProvider, Hash, HashName } from "../../src/crypto/provider.ts";
 import { hex, readVectors, toHex } from "../fixtures/wycheproof_aead.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
 // On Deno the native plan uses noble's HMAC; Node's plan exercises node:crypto createHmac here too.
-if (detectRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
+if (currentRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
 
 /** RFC 5869 §2.2: a missing salt is HashLen zero bytes. */
 function extract(h: Hash, salt: Uint8Array, ikm: Uint8Array): Uint8Array {

@@ -10,17 +10,18 @@ import { p256, p384 } from "@noble/curves/nist.js";
 import { ml_kem1024, ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { CryptoError, type CryptoErrorCode } from "../../src/crypto/errors.ts";
 import { checkMlKemEncapsulationKey } from "../../src/crypto/key_share_checks.ts";
-import { detectRuntime, nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
+import { nativeProvider, nobleProvider } from "../../src/crypto/mod.ts";
+import { currentRuntime } from "../../src/runtime.ts";
 import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
 import { toHex } from "../fixtures/wycheproof_aead.ts";
 import { badFfdheShares, badPoints, lowOrderX25519, lowOrderX448, withCoefficient } from "../_support/bad_shares.ts";
 import { needs } from "../_support/peers.ts";
 import { run } from "../_support/processes.ts";
 import { ffdheParams } from "../../src/crypto/ffdhe.ts";
-import { concat } from "../../src/tls/wire/writer.ts";
+import { concat } from "../../src/bytes.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
-if (detectRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
+if (currentRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
 const noble = nobleProvider;
 
 /** Client share, server share and shared secret lengths (RFC 8446 §4.2.8.2, §7.4; draft-ietf-tls-ecdhe-mlkem §3). */
@@ -96,12 +97,12 @@ function handX25519MlKem768(): HandClient {
   const ecdh = x25519.utils.randomSecretKey();
   return {
     // §3: "the ML-KEM encapsulation key ... followed by the X25519 public key"; the secret the same way round.
-    share: concat(kem.publicKey, x25519.getPublicKey(ecdh)),
+    share: concat([kem.publicKey, x25519.getPublicKey(ecdh)]),
     expected: (s) =>
-      concat(
+      concat([
         ml_kem768.decapsulate(s.subarray(0, 1088), kem.secretKey),
         x25519.getSharedSecret(ecdh, s.subarray(1088)),
-      ),
+      ]),
   };
 }
 
@@ -111,12 +112,12 @@ function handSecP(curve: typeof p256 | typeof p384, kem: typeof ml_kem768 | type
   const pointLength = curve === p256 ? 65 : 97;
   return {
     // §3: for the SecP* groups the ECDH part comes first, in shares and in the secret.
-    share: concat(curve.getPublicKey(ecdh, false), pair.publicKey),
+    share: concat([curve.getPublicKey(ecdh, false), pair.publicKey]),
     expected: (s) =>
-      concat(
+      concat([
         curve.getSharedSecret(ecdh, s.subarray(0, pointLength), true).subarray(1),
         kem.decapsulate(s.subarray(pointLength), pair.secretKey),
-      ),
+      ]),
   };
 }
 
@@ -166,8 +167,8 @@ Deno.test("x448: low-order shares give invalid_shared_secret (the all-zero resul
     }
     const good = noble.keyExchange("x448").generate().publicKey;
     await refusedBothWays(p, "x448", good.subarray(1), "invalid_key_share", "55 bytes");
-    await refusedBothWays(p, "x448", concat(good, Uint8Array.of(0)), "invalid_key_share", "57 bytes");
-    await refusedBothWays(p, "x448", concat(good.subarray(24), good.subarray(24)), "invalid_key_share", "64 bytes");
+    await refusedBothWays(p, "x448", concat([good, Uint8Array.of(0)]), "invalid_key_share", "57 bytes");
+    await refusedBothWays(p, "x448", concat([good.subarray(24), good.subarray(24)]), "invalid_key_share", "64 bytes");
   }
 });
 
@@ -250,7 +251,7 @@ Deno.test("hybrids: an encapsulation key failing the modulus check, or a share o
       const server = p.keyExchange(group);
       await rejects(() => server.encapsulate(badKem), "invalid_key_share", `${p.name} ${group} modulus`);
       await rejects(() => server.encapsulate(good.subarray(1)), "invalid_key_share", `${p.name} ${group} short`);
-      await rejects(() => server.encapsulate(concat(good, Uint8Array.of(0))), "invalid_key_share", `${group} long`);
+      await rejects(() => server.encapsulate(concat([good, Uint8Array.of(0)])), "invalid_key_share", `${group} long`);
       // The client checks the server's ciphertext length (draft-ietf-tls-ecdhe-mlkem §4).
       const answer = await server.encapsulate(good);
       const mine = p.keyExchange(group).generate();

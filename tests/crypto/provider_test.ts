@@ -9,7 +9,8 @@ import { Buffer } from "node:buffer";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { generateKeyPairSync, type KeyPairKeyObjectResult, sign as nodeSign } from "node:crypto";
-import { detectRuntime, nativeProvider, nobleProvider, signatureSchemesFor } from "../../src/crypto/mod.ts";
+import { nativeProvider, nobleProvider, signatureSchemesFor } from "../../src/crypto/mod.ts";
+import { currentRuntime } from "../../src/runtime.ts";
 import type { AeadName, CryptoProvider, KeyKind } from "../../src/crypto/provider.ts";
 import {
   CertificateSignatureScheme,
@@ -20,11 +21,11 @@ import {
 import { CryptoError, type CryptoErrorCode } from "../../src/crypto/errors.ts";
 import { SignatureScheme } from "../../src/tls/wire/constants.ts";
 import { hex, toHex } from "../fixtures/wycheproof_aead.ts";
-import { concat } from "../../src/tls/wire/writer.ts";
+import { concat } from "../../src/bytes.ts";
 import { asPssKey, PSS_SHA256_PARAMS, rsaPssKeyPair } from "../_support/test_keys.ts";
 
 const providers: CryptoProvider[] = [nobleProvider, nativeProvider()];
-if (detectRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
+if (currentRuntime() !== "node") providers.push(nativeProvider({ runtime: "node" }));
 const [noble] = providers;
 
 const aeadNames: AeadName[] = ["AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305", "AES-128-CCM", "AES-128-CCM-8"];
@@ -362,7 +363,7 @@ for (const name of aeadNames) {
       for (const size of [0, 1, 17, 4096, 16384]) {
         const nonce = noble.randomBytes(12), aad = noble.randomBytes(5), content = noble.randomBytes(size);
         const trailer = 23;
-        const expected = key.seal(nonce, aad, concat(content, Uint8Array.of(trailer)));
+        const expected = key.seal(nonce, aad, concat([content, Uint8Array.of(trailer)]));
         const out = new Uint8Array(7 + size + 1 + tagLength + 3).fill(0xee);
         key.sealTo(nonce, aad, content, trailer, out, 7);
         assert.equal(toHex(out.subarray(7, 7 + expected.length)), toHex(expected), `${p.name}, size ${size}`);
@@ -396,7 +397,7 @@ Deno.test("randomBytes fills any length, past getRandomValues' 65536-byte limit"
 
 Deno.test("the native plan falls back to noble only where node:crypto lacks the AEAD", () => {
   const plan = nativeProvider().plan;
-  assert.equal(plan.runtime, detectRuntime());
+  assert.equal(plan.runtime, currentRuntime());
   assert.equal(plan.aead["AES-128-GCM"], "node:crypto");
   assert.equal(plan.aead["AES-256-GCM"], "node:crypto");
   assert.equal(plan.aead["CHACHA20-POLY1305"], "node:crypto"); // Deno has it; Bun is checked by the runtime test

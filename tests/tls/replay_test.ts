@@ -18,6 +18,7 @@ import { needs } from "../_support/peers.ts";
 import { startRedis } from "../_support/redis.ts";
 import { runtimes } from "../_support/runtimes.ts";
 import { connection, echoed, EchoServer, runtimeBinary, sClient, Scratch } from "../_support/resumption.ts";
+import { toHex } from "../../src/bytes.ts";
 
 /** A TCP proxy that records, per connection, the client's bytes sent before the server's first byte arrived. */
 class FirstFlightRecorder {
@@ -137,8 +138,7 @@ async function replay(port: number, flight: Uint8Array): Promise<number> {
   return received;
 }
 
-const randomHex = () =>
-  Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
+const randomHex = () => toHex(crypto.getRandomValues(new Uint8Array(32)));
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const runtime of runtimes) {

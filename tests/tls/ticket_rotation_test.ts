@@ -18,6 +18,7 @@ import type { ConnectionInfo } from "../../src/tls/connection_info.ts";
 import { needs } from "../_support/peers.ts";
 import { runtimes } from "../_support/runtimes.ts";
 import { connection, echoed, EchoServer, runtimeBinary, sClient, Scratch, serverCert } from "../_support/resumption.ts";
+import { toHex } from "../../src/bytes.ts";
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sleeps until the wall clock reads `at` (ms since the epoch). */
@@ -151,8 +152,7 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     const scratch = await Scratch.create();
-    const secretHex = Array.from(crypto.getRandomValues(new Uint8Array(32)), (x) => x.toString(16).padStart(2, "0"))
-      .join("");
+    const secretHex = toHex(crypto.getRandomValues(new Uint8Array(32)));
     const options = { ticketSecretHex: secretHex, tickets: { lifetime: 1, rotation: 1 }, earlyData: {} };
     const nodes = await Promise.all(runtimes.map((r) => EchoServer.start(r, options)));
     try {

@@ -9,6 +9,7 @@ import { command, type Runtime, runtimes } from "../_support/runtimes.ts";
 import { contract, pattern, type Stats } from "../fixtures/transport_echo.ts";
 import { loadTransport } from "../../src/transport/mod.ts";
 import type { NetAddr } from "../../src/transport/types.ts";
+import { toHex } from "../../src/bytes.ts";
 
 const fixture = new URL("../fixtures/transport_echo.ts", import.meta.url).pathname;
 const MB = 1024 * 1024;
@@ -75,7 +76,7 @@ function orNull<T>(ms: number, p: Promise<T>): Promise<T | null> {
 
 async function sha256(data: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(digest));
 }
 
 function random(n: number): Uint8Array {

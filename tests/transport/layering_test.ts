@@ -84,9 +84,17 @@ Deno.test("layers import only downwards: no violation of the import rules", () =
   assert.deepEqual(violations().map((v) => `${v} (${why(v)})`), []);
 });
 
-Deno.test("src/crypto imports only its own files, node:crypto/node:buffer and the audited primitives", () => {
+/** Leaf modules every layer may share (byte helpers, runtime detection): they import nothing at all. */
+const leaves = ["src/bytes.ts", "src/runtime.ts"];
+
+Deno.test("the shared leaf modules import nothing, so any layer may use them", () => {
+  assert.deepEqual(leaves.flatMap((f) => importsOf(f).map((t) => `${f} -> ${t}`)), []);
+});
+
+Deno.test("src/crypto imports only its own files, the shared leaves, node:crypto/node:buffer and the audited primitives", () => {
   const allowed = [
     /^src\/crypto\/[\w.]+\.ts$/,
+    ...leaves.map((f) => new RegExp(`^${f.replace(".", "\\.")}$`)),
     /^node:(crypto|buffer)$/,
     /^@noble\/(hashes|ciphers|curves|post-quantum)\//,
   ];

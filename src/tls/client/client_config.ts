@@ -54,7 +54,9 @@ export function webPkiVerifier(
   };
 }
 
+/** Client configuration, resolved once by `clientConfig()` and shared by the connections made with it. */
 export interface ClientConfig {
+  /** The crypto provider every primitive goes through. */
   provider: CryptoProvider;
   /** The name the certificate must cover: a DNS name (also sent as SNI) or an IP literal (not sent). */
   serverName: string | null;
@@ -81,6 +83,7 @@ export interface ClientConfig {
   certificateErrors: "abort" | "record";
   /** Milliseconds since the epoch: the time certificates are checked at. */
   now: () => number;
+  /** Receives NSS key log lines (SSLKEYLOGFILE) for Wireshark; secrets go nowhere else. */
   keyLog?: (line: string) => void;
   /** Largest handshake message accepted from the server; certificate chains can be long. */
   maxHandshakeMessageSize: number;

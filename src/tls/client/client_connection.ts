@@ -112,6 +112,10 @@ type In<N extends ClientState["name"]> = Extract<ClientState, { name: N }>;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The client side of the sans-IO engine: its handshake from ClientHello to Finished, resumption and early data,
+ * and its answers after the handshake (tickets, KeyUpdate, post-handshake authentication).
+ */
 export class ClientConnection extends TlsConnection {
   private state: ClientState;
   private readonly clientRandom: Uint8Array;
@@ -124,6 +128,7 @@ export class ClientConnection extends TlsConnection {
   private retried = false;
   private certificateScheme: number | null = null;
 
+  /** Builds the ClientHello at once (`takeOutput()` has it), offering a cached session when `options` has one. */
   constructor(readonly config: ClientConfig, options: ClientConnectionOptions = {}) {
     super("client", config.provider, config.maxHandshakeMessageSize);
     this.clientRandom = config.provider.randomBytes(32);
@@ -142,6 +147,7 @@ export class ClientConnection extends TlsConnection {
     if (psk && this.early?.status === "offered") this.sendEarlyData(hello, psk, this.early.zeroRtt);
   }
 
+  /** What was negotiated, once the handshake completed; null before. */
   get info(): ConnectionInfo | null {
     return this.isHandshakeComplete && this.state.name === "Established" ? this.state.traffic.info : null;
   }
@@ -178,6 +184,7 @@ export class ClientConnection extends TlsConnection {
     return exportKeyingMaterial(traffic.suite.hash, traffic.exporterSecret, label, context, length);
   }
 
+  /** Dispatches a handshake message to the step its state expects (RFC 8446 §2 order). */
   protected onHandshakeMessage(msg: HandshakeMessage): void | Promise<void> {
     const s = this.state;
     switch (s.name) {
@@ -244,6 +251,7 @@ export class ClientConnection extends TlsConnection {
     this.records.writeApplicationData(data);
   }
 
+  /** RFC 8446 §4.1.3, §4.1.4: a ServerHello or a HelloRetryRequest; the former keys the handshake. */
   private async handleServerHello(msg: HandshakeMessage, s: In<"ExpectServerHello">): Promise<void> {
     const sh = decodeServerHello(msg.body);
     if (isHelloRetryRequest(sh)) {
@@ -281,6 +289,7 @@ export class ClientConnection extends TlsConnection {
     this.state = { name: "ExpectEncryptedExtensions", hs };
   }
 
+  /** The ConnectionInfo known after ServerHello; ALPN and early data fill in later. */
   private startInfo(cipherSuite: string, group: string, resumed: boolean): ConnectionInfo {
     return {
       version: "TLSv1.3",
@@ -296,6 +305,7 @@ export class ClientConnection extends TlsConnection {
     };
   }
 
+  /** Switches our writes to the client handshake traffic key (§7.3), after the compatibility CCS if any. */
   private useHandshakeWriteKey(suite: Suite, client: Uint8Array): void {
     // RFC 8446 Appendix D.4: the dummy change_cipher_spec goes before our first encrypted record.
     this.sendCompatibilityChangeCipherSpec();
@@ -330,12 +340,14 @@ export class ClientConnection extends TlsConnection {
     this.state = { name: "ExpectServerHello", hello, shares, retry, prefix, psk };
   }
 
+  /** RFC 8446 Appendix D.4: one dummy change_cipher_spec in compatibility mode. */
   private sendCompatibilityChangeCipherSpec(): void {
     if (this.config.compatibilityMode) this.records.writeChangeCipherSpec();
   }
 
   // ----- the server's encrypted flight -----
 
+  /** RFC 8446 §4.3.1: what the server agreed to (ALPN, early data); only extensions we offered may appear. */
   private handleEncryptedExtensions(msg: HandshakeMessage, { hs }: In<"ExpectEncryptedExtensions">): void {
     const ext = readEncryptedExtensions(decodeEncryptedExtensions(msg.body), hs.sent, this.config.alpnProtocols);
     // RFC 8449 §4: the peer's limit counts the inner content type byte.
@@ -363,6 +375,7 @@ export class ClientConnection extends TlsConnection {
     this.state = { name: "ExpectCertificate", hs, request };
   }
 
+  /** RFC 8446 §4.4.2: the server's chain, verified (and its OCSP staple checked) before CertificateVerify. */
   private async handleCertificate(msg: HandshakeMessage, hs: ClientHandshake, request: Request): Promise<void> {
     const { chain, staple } = readServerCertificate(msg.body, hs.sent);
     const leaf = parseLeaf(chain);
@@ -409,6 +422,7 @@ export class ClientConnection extends TlsConnection {
     }
   }
 
+  /** RFC 8446 §4.4.3: the server proves it holds the certified key over the transcript. */
   private async handleCertificateVerify(msg: HandshakeMessage, s: In<"ExpectCertificateVerify">): Promise<void> {
     const cv = decodeCertificateVerify(msg.body);
     await checkCertificateVerify(this.provider, s.leaf, cv, this.config.signatureSchemes, s.hs.transcript.digest());
@@ -468,6 +482,7 @@ export class ClientConnection extends TlsConnection {
 
   // ----- after the handshake -----
 
+  /** After the handshake: NewSessionTicket, KeyUpdate and CertificateRequest (RFC 8446 §4.6). */
   protected onPostHandshakeMessage(msg: HandshakeMessage): void | Promise<void> {
     const traffic = this.traffic;
     if (!traffic) throw failure("post_handshake_unexpected", `${handshakeName(msg.type)} during the handshake`);
@@ -512,6 +527,7 @@ export class ClientConnection extends TlsConnection {
     if (answer.scheme !== null) this.certificateScheme = answer.scheme;
   }
 
+  /** The established connection's state, or null before the handshake completed. */
   private get traffic(): ClientTraffic | null {
     return this.state.name === "Established" ? this.state.traffic : null;
   }

@@ -12,6 +12,7 @@ import { failure } from "../failures.ts";
 import type { SuiteParams } from "../cipher_suite.ts";
 import type { PskOffer } from "./psk_offer.ts";
 
+/** Where the client's 0-RTT data stands (RFC 8446 §4.2.10): the server's answer comes in EncryptedExtensions. */
 export type EarlyDataStatus = "not_offered" | "offered" | "accepted" | "rejected";
 
 export class EarlyData {

@@ -3,6 +3,7 @@
  * name checks look at (§4.2.1) already decoded. The raw bytes of the signed part are kept: the signature is
  * checked over them exactly as received (§4.1.1.3).
  */
+import { toHex } from "../../bytes.ts";
 import {
   decodeBitString,
   decodeBoolean,
@@ -16,7 +17,6 @@ import {
   parseDer,
   Tag,
   type Tlv,
-  toHex,
 } from "./der.ts";
 import { attributeShortNames, Oid } from "./oids.ts";
 import { parseSpki, type PublicKeyInfo } from "./public_key.ts";

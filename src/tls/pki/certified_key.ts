@@ -10,7 +10,8 @@ import type { CryptoProvider, KeyKind, SigningKey } from "../../crypto/provider.
 import { readSpki } from "../../crypto/key_der.ts";
 import { signatureSchemesFor } from "../../crypto/schemes.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
-import { bytesEqual, DerError } from "./der.ts";
+import { bytesEqual } from "../../bytes.ts";
+import { DerError } from "./der.ts";
 import { formatIpAddress, matchesDnsName, normalizeDnsName } from "./hostname.ts";
 import { LoadError } from "./load_error.ts";
 import { decodePem, looksLikePem, PemError } from "./pem.ts";

@@ -5,6 +5,7 @@
  * returns the raw bytes of the element as well, because signatures are over the exact bytes that were sent
  * (RFC 5280 §4.1.1.3), never over a re-encoding.
  */
+import { concat, latin1 } from "../../bytes.ts";
 
 /** Universal tags and the constructed forms we meet in X.509 (X.690 §8.1.2). */
 export const Tag = {
@@ -243,34 +244,18 @@ export function decodeString(tlv: Tlv): string {
   }
 }
 
-export function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return s;
-}
-
 // ---- Writing -------------------------------------------------------------------------------------------
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
 
 /** One element with a minimal definite length (X.690 §10.1). */
 export function encodeTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concat(...content);
+  const body = concat(content);
   const n = body.length;
   let header: number[];
   if (n < 0x80) header = [tag, n];
   else if (n < 0x100) header = [tag, 0x81, n];
   else if (n < 0x10000) header = [tag, 0x82, n >> 8, n & 0xff];
   else header = [tag, 0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return concat(new Uint8Array(header), body);
+  return concat([new Uint8Array(header), body]);
 }
 
 export const encodeSequence = (...items: Uint8Array[]): Uint8Array => encodeTlv(Tag.SEQUENCE, ...items);
@@ -294,7 +279,7 @@ export function encodeUnsigned(magnitude: Uint8Array | number): Uint8Array {
     while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
     bytes = magnitude.subarray(i);
   }
-  return encodeTlv(Tag.INTEGER, bytes[0] & 0x80 ? concat(new Uint8Array([0]), bytes) : bytes);
+  return encodeTlv(Tag.INTEGER, bytes[0] & 0x80 ? concat([new Uint8Array([0]), bytes]) : bytes);
 }
 
 export function encodeOid(dotted: string): Uint8Array {
@@ -308,14 +293,4 @@ export function encodeOid(dotted: string): Uint8Array {
   push(arcs[0] * 40 + arcs[1]);
   arcs.slice(2).forEach(push);
   return encodeTlv(Tag.OID, new Uint8Array(body));
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, hex2).join("");
 }

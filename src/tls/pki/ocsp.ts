@@ -8,6 +8,7 @@
  * between thisUpdate and nextUpdate. Every refusal is an OcspError with a code; its alert is
  * bad_certificate_status_response (RFC 6066 §8), except that a revoked certificate is certificate_revoked.
  */
+import { bytesEqual, toHex } from "../../bytes.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { type AlertName, TlsAlert } from "../alert.ts";
 import {
@@ -20,7 +21,6 @@ import {
 import { CertificateError } from "./certificate_error.ts";
 import { verifyCertificateSignature } from "./certificate_signature.ts";
 import {
-  bytesEqual,
   decodeBitString,
   decodeOid,
   decodeSmallInt,
@@ -30,7 +30,6 @@ import {
   parseDer,
   Tag,
   type Tlv,
-  toHex,
 } from "./der.ts";
 import { type CertId, certIdFor, certIdHash, sha1 } from "./ocsp_request.ts";
 
@@ -41,6 +40,7 @@ export const OcspOid = {
   ocspSigning: "1.3.6.1.5.5.7.3.9",
 } as const;
 
+/** Each way an OCSP response can be refused, with the alert a TLS client sends for it (RFC 8446 §6.2). */
 export const ocspErrorAlerts = {
   /** Not DER, or not the structure of RFC 6960 §4.2.1. */
   malformed: "bad_certificate_status_response",
@@ -64,11 +64,16 @@ export const ocspErrorAlerts = {
   staple_required: "bad_certificate_status_response",
 } as const satisfies Record<string, AlertName>;
 
+/** The name of an OCSP refusal in `ocspErrorAlerts`. */
 export type OcspErrorCode = keyof typeof ocspErrorAlerts;
 
+/** A refused OCSP response: a TlsAlert, so a client that checks a staple fails its handshake with it. */
 export class OcspError extends TlsAlert {
+  /** Which rule refused it. */
   readonly code: OcspErrorCode;
+  /** What was wrong, for logs. */
   readonly reason: string;
+  /** The alert is the one `ocspErrorAlerts` gives `code`. */
   constructor(code: OcspErrorCode, reason: string) {
     super(ocspErrorAlerts[code], reason);
     this.name = "OcspError";
@@ -105,9 +110,13 @@ export interface BasicOcspResponse {
 
 /** A response we believe, for one certificate. */
 export interface OcspStatus {
+  /** The responder's answer (RFC 6960 §2.2). */
   readonly status: "good" | "revoked" | "unknown";
+  /** When the responder knew the status to be correct. */
   readonly thisUpdate: Date;
+  /** When newer information will be available; absent means any time. */
   readonly nextUpdate?: Date;
+  /** When the certificate was revoked, for "revoked". */
   readonly revokedAt?: Date;
   /** Whether the issuer signed it or a delegated responder. */
   readonly signer: "issuer" | "delegated";

@@ -8,6 +8,7 @@
  */
 import { sha1 as nobleSha1 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { fromHex, latin1 } from "../../bytes.ts";
 import type { Certificate } from "./certificate.ts";
 import {
   DerError,
@@ -17,7 +18,6 @@ import {
   encodeOid,
   encodeSequence,
   encodeTlv,
-  latin1,
   parseDer,
   Tag,
 } from "./der.ts";
@@ -56,7 +56,7 @@ export function certIdFor(cert: Certificate, issuer: Certificate, hashAlgorithm 
 /** RFC 6960 §4.1.1 OCSPRequest for one certificate: no requestor name, no signature, no nonce (RFC 5019 §2.1). */
 export function encodeOcspRequest(cert: Certificate, issuer: Certificate): Uint8Array {
   const id = certIdFor(cert, issuer);
-  const serial = Uint8Array.from(id.serial.match(/../g) ?? [], (h) => parseInt(h, 16));
+  const serial = fromHex(id.serial);
   const serialDer = encodeTlv(Tag.INTEGER, serial[0] & 0x80 ? Uint8Array.of(0, ...serial) : serial);
   const certId = encodeSequence(
     encodeSequence(encodeOid(id.hashAlgorithm), encodeNull()),

@@ -6,6 +6,7 @@
  * and END must agree. RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") are kept, so that the key loader can say
  * a key is encrypted instead of failing on its base64.
  */
+import { latin1 } from "../../bytes.ts";
 
 export interface PemBlock {
   /** The label between "BEGIN " and the dashes, such as "CERTIFICATE" or "PRIVATE KEY". */
@@ -77,11 +78,7 @@ function decodeBase64(text: string, label: string): Uint8Array {
 
 /** One PEM block, with the 64-character lines RFC 7468 §2 asks generators to write. */
 export function encodePem(label: string, der: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < der.length; i += 0x8000) {
-    binary += String.fromCharCode(...der.subarray(i, i + 0x8000));
-  }
-  const base64 = btoa(binary);
+  const base64 = btoa(latin1(der));
   const lines: string[] = [];
   for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;

@@ -4,7 +4,8 @@
  * A store is made from a PEM bundle (text or bytes) or from DER certificates; reading files, the system bundle
  * included, is src/io/pki_files.ts's job. The bundle is only decoded the first time a chain is verified against it.
  */
-import { bytesEqual, DerError } from "./der.ts";
+import { bytesEqual } from "../../bytes.ts";
+import { DerError } from "./der.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { LoadError } from "./load_error.ts";
 import { decodePem, PemError } from "./pem.ts";

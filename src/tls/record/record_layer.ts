@@ -6,10 +6,10 @@
  *
  * It knows no handshake state: the connection decides what a record means and when keys change.
  */
+import { concat } from "../../bytes.ts";
 import type { Suite } from "../cipher_suite.ts";
 import { nextTrafficSecret, trafficKeys } from "../key_schedule.ts";
 import { ContentType } from "../wire/constants.ts";
-import { concat } from "../wire/writer.ts";
 import { MAX_CIPHERTEXT, MAX_PLAINTEXT, type RawRecord, RecordFramer, recordHeader } from "./framing.ts";
 import { type InnerPlaintext, RecordDecrypter, RecordEncrypter } from "./protection.ts";
 
@@ -88,7 +88,7 @@ export class RecordLayer {
     const parts = this.pendingHandshake;
     if (parts.length === 0) return;
     this.pendingHandshake = [];
-    this.writeRecords(ContentType.handshake, parts.length === 1 ? parts[0] : concat(...parts));
+    this.writeRecords(ContentType.handshake, concat(parts));
   }
 
   /** Forgets queued handshake messages: after a failure only the alert goes out. */
@@ -148,7 +148,7 @@ export class RecordLayer {
     const parts = this.output;
     if (parts.length === 0) return NOTHING;
     this.output = [];
-    return parts.length === 1 ? parts[0] : concat(...parts);
+    return concat(parts);
   }
 
   get hasOutput(): boolean {

@@ -7,6 +7,7 @@
 import { orderBySni } from "./negotiate.ts";
 import type { ServerCertificate } from "./server_config.ts";
 
+/** Where the engine gets its certificates, once per full handshake, so they can change while the server runs. */
 export interface CertificateResolver {
   /** Candidates for `serverName` (lowercase, no trailing dot), best first; the engine takes the first it can sign with. */
   certificates(serverName: string | undefined): readonly ServerCertificate[];

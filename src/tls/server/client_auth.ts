@@ -3,6 +3,7 @@
  * send, and the checks on the client's Certificate and CertificateVerify. Used both in the handshake (mTLS)
  * and after it (post-handshake authentication); only the context and the transcript differ.
  */
+import { bytesEqual } from "../../bytes.ts";
 import { alertFor, failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { CertificateError } from "../pki/certificate_error.ts";
@@ -20,6 +21,7 @@ import { Writer } from "../wire/writer.ts";
 /** When the server asks for a client certificate at the handshake (RFC 8446 §4.3.2): never, asking, or demanding one. */
 export type ClientAuthMode = "none" | "request" | "require";
 
+/** Client certificates (RFC 8446 §4.3.2, §4.6.2): whether to ask at the handshake, and what to trust. */
 export interface ClientAuthConfig {
   /** At the handshake: don't ask, ask, or ask and refuse a client without a certificate. */
   mode: ClientAuthMode;
@@ -69,7 +71,7 @@ export function certificateRequestBody(context: Uint8Array, config: ClientAuthCo
  */
 export function readClientCertificate(body: Uint8Array, context: Uint8Array): Uint8Array[] {
   const msg = decodeCertificate(body);
-  if (!equal(msg.requestContext, context)) {
+  if (!bytesEqual(msg.requestContext, context)) {
     throw failure("certificate_context_mismatch");
   }
   return msg.entries.map((e) => e.certData);
@@ -120,8 +122,4 @@ export function certificateErrorCode(err: unknown): { code: string; reason: stri
   if (err instanceof CertificateError) return { code: err.code, reason: err.reason };
   const alert = alertFor(err);
   return { code: alert.alertName, reason: alert.message };
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -4,7 +4,7 @@
  * the server's flight will be, or that a HelloRetryRequest must ask for another key share (§4.1.4). Early
  * data is decided apart (early_data.ts), because the replay store may have to be awaited.
  */
-import { constantTimeEqual } from "../../crypto/ct.ts";
+import { constantTimeEqual } from "../../bytes.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { type Suite, suiteOf } from "../cipher_suite.ts";
 import { failure } from "../failures.ts";

@@ -3,8 +3,8 @@
  * the ticket age (§8.3), a strike register of ClientHellos keyed by their binder (§8.2), and single-use
  * tickets (§8.1). Every "no" falls back to 1-RTT; a store that cannot answer is a "no" (fail closed).
  */
+import { toHex } from "../../bytes.ts";
 import type { SuiteParams } from "../cipher_suite.ts";
-import { hex } from "../key_log.ts";
 import type { AcceptedPsk } from "./psk.ts";
 import type { ServerConfig } from "./server_config.ts";
 
@@ -33,9 +33,9 @@ export async function decideEarlyData(
   }
   try {
     // RFC 8446 §8.2: a ClientHello seen inside the window is a replay. The binder is unique per ClientHello.
-    if (!await t.replayStore.claim(`ch:${hex(psk.binder)}`, 2 * t.freshnessWindow)) return no("replayed ClientHello");
+    if (!await t.replayStore.claim(`ch:${toHex(psk.binder)}`, 2 * t.freshnessWindow)) return no("replayed ClientHello");
     // RFC 8446 §8.1: in single-use mode, a ticket carries early data once.
-    if (t.singleUse && !await t.replayStore.claim(`ticket:${hex(psk.state.id)}`, psk.state.lifetime * 1000)) {
+    if (t.singleUse && !await t.replayStore.claim(`ticket:${toHex(psk.state.id)}`, psk.state.lifetime * 1000)) {
       return no("single-use ticket already used");
     }
   } catch (err) {

@@ -8,7 +8,7 @@
  */
 import { failure } from "../failures.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
-import { constantTimeEqual } from "../../crypto/ct.ts";
+import { constantTimeEqual } from "../../bytes.ts";
 import type { ClientHello } from "../wire/client_hello.ts";
 import { ExtensionType, HandshakeType, ProtocolVersion } from "../wire/constants.ts";
 import { encodeCookie } from "../wire/extensions/cookie.ts";
@@ -22,12 +22,17 @@ import { Writer } from "../wire/writer.ts";
 const COOKIE_VERSION = 1;
 const TAG_LENGTH = 32;
 
+/** What a HelloRetryRequest cookie carries, so a stateless server can finish the retry (RFC 8446 §4.2.2). */
 export interface CookieState {
+  /** Seconds since the epoch when it was made: stale cookies are refused. */
   issuedAt: number;
+  /** The cipher suite chosen for the first ClientHello; the second must keep it. */
   cipherSuite: number;
+  /** The key_share group asked for in the HelloRetryRequest. */
   group: number;
   /** Hash of ClientHello1 under the suite's hash: the transcript restarts from it (RFC 8446 §4.4.1). */
   firstHelloHash: Uint8Array;
+  /** Digest of ClientHello1's fields that ClientHello2 must repeat (§4.1.2; `helloDigest()`). */
   helloDigest: Uint8Array;
 }
 
@@ -59,6 +64,7 @@ export function helloDigest(provider: CryptoProvider, hello: ClientHello): Uint8
  * (or supplies its own codec) so that any node can finish a retry that another node started.
  */
 export interface RetryCookieCodec {
+  /** The cookie for `state`, authenticated so that the client cannot change it. */
   seal(state: CookieState): Uint8Array;
   /** Returns the state, or throws illegal_parameter for a forged, foreign or stale cookie. */
   open(cookie: Uint8Array, nowSeconds: number): CookieState;

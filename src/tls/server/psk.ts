@@ -5,7 +5,7 @@
  * we cannot use is skipped, so the client gets a full handshake.
  */
 import { failure } from "../failures.ts";
-import { constantTimeEqual } from "../../crypto/ct.ts";
+import { constantTimeEqual } from "../../bytes.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { type SuiteParams, suiteParams } from "../cipher_suite.ts";
 import { EarlySecret, finishedVerifyData } from "../key_schedule.ts";

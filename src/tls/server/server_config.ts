@@ -12,6 +12,7 @@ import { MAX_CLIENT_HELLO } from "../wire/handshake.ts";
 
 /** Session tickets, resumption and 0-RTT (RFC 8446 §4.6.1, §4.2.10, §8). */
 export interface TicketConfig {
+  /** Encrypts ticket state into tickets and back, under keys that rotate. */
   sealer: TicketSealer;
   /** Seconds a ticket stays valid (RFC 8446 §4.6.1: at most 7 days). */
   lifetime: number;
@@ -21,6 +22,7 @@ export interface TicketConfig {
   maxEarlyDataSize: number;
   /** Milliseconds the client's ticket age may differ from ours (RFC 8446 §8.3). */
   freshnessWindow: number;
+  /** Where binders and single-use tickets are claimed (RFC 8446 §8); in memory unless a fleet shares one. */
   replayStore: ReplayStore;
   /** Each ticket carries early data at most once (RFC 8446 §8.1). */
   singleUse: boolean;
@@ -38,6 +40,7 @@ export interface TicketConfig {
 export interface ServerCertificate {
   /** DER certificates, leaf first. */
   chain: readonly Uint8Array[];
+  /** The private key of the leaf, for CertificateVerify (RFC 8446 §4.4.3). */
   signingKey: SigningKey;
   /** TLS 1.3 SignatureSchemes this key can sign, in our preference order. */
   schemes: readonly number[];
@@ -50,7 +53,9 @@ export interface ServerCertificate {
   ocspResponse?: Uint8Array;
 }
 
+/** Server configuration, resolved once by `createServerConfig()` and shared by all the server's connections. */
 export interface ServerConfig {
+  /** The crypto provider every primitive goes through. */
   provider: CryptoProvider;
   /** Asked once per full handshake, so that certificates can change while the server runs. */
   certificates: CertificateResolver;

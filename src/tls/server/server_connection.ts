@@ -98,12 +98,17 @@ const DEFAULT_EARLY_SKIP = 16 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The server side of the sans-IO engine: ClientHello to Finished, HelloRetryRequest, PSK and 0-RTT acceptance,
+ * tickets and post-handshake authentication.
+ */
 export class ServerConnection extends TlsConnection {
   private state: ServerState = { name: "ExpectClientHello", retried: false, earlyDataRefused: false };
   private negotiated: ConnectionInfo | null = null;
   /** RFC 8446 §5: change_cipher_spec is acceptable once the first ClientHello has arrived. */
   private clientHelloSeen = false;
 
+  /** Waits for a ClientHello: feed it bytes with `receive()`. */
   constructor(readonly config: ServerConfig) {
     super("server", config.provider, config.maxHandshakeMessageSize);
   }
@@ -113,6 +118,7 @@ export class ServerConnection extends TlsConnection {
     return this.negotiated;
   }
 
+  /** Dispatches a handshake message to the step its state expects (RFC 8446 §2 order). */
   protected onHandshakeMessage(msg: HandshakeMessage): void | Promise<void> {
     const s = this.state;
     switch (s.name) {
@@ -210,6 +216,7 @@ export class ServerConnection extends TlsConnection {
     this.sendServerFinished(hs, handshake, n, clientEarlySecret, askCertificate);
   }
 
+  /** RFC 8446 §4.1.3: the ServerHello, then the handshake traffic keys (§7.1). */
   private async sendServerHello(n: Negotiated, ctx: HandshakeContext, early: EarlySecret): Promise<HandshakeTraffic> {
     const extensions: Extension[] = [];
     if (n.psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(n.psk.index) });
@@ -240,6 +247,7 @@ export class ServerConnection extends TlsConnection {
     return this.enterHandshakeTraffic(ctx, early, shared);
   }
 
+  /** RFC 8446 §4.3.1: ALPN, early_data acceptance, and what else answers the client's extensions. */
   private sendEncryptedExtensions(n: Negotiated, ctx: HandshakeContext, earlyAccepted: boolean): void {
     const extensions: Extension[] = [];
     // RFC 8446 §4.2.7: a server may tell the client which groups it prefers, for later connections.
@@ -353,6 +361,7 @@ export class ServerConnection extends TlsConnection {
       .then(() => void (this.state = { name: "ExpectCertificateVerify", hs, chain }));
   }
 
+  /** RFC 8446 §4.4.3: the client proves it holds its certificate's key. */
   private async handleClientCertificateVerify(
     msg: HandshakeMessage,
     s: Extract<ServerState, { name: "ExpectCertificateVerify" }>,
@@ -387,6 +396,7 @@ export class ServerConnection extends TlsConnection {
     this.records.flushHandshake();
   }
 
+  /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets may follow. */
   private handleClientFinished(msg: HandshakeMessage, { hs }: { hs: ServerHandshake }): void {
     checkFinished(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret, msg, "client");
     this.keyClientDirection(hs.suite, hs.app.client);
@@ -479,6 +489,7 @@ export class ServerConnection extends TlsConnection {
     }
   }
 
+  /** The established connection's state, or null before the handshake completed. */
   private get session(): ServerSession | null {
     return this.state.name === "Established" ? this.state.session : null;
   }

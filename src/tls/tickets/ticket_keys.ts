@@ -12,6 +12,7 @@ import type { CryptoProvider } from "../../crypto/provider.ts";
 import { hkdfExpand, hkdfExtract } from "../key_schedule.ts";
 import { Writer } from "../wire/writer.ts";
 
+/** Seals ticket state into the opaque ticket a client keeps (RFC 8446 §4.6.1), and opens it on resumption. */
 export interface TicketSealer {
   /** `nonce`: 12 random bytes the caller drew already (one draw per ticket); drawn here when absent. */
   seal(state: Uint8Array, nowMs: number, nonce?: Uint8Array): Uint8Array;

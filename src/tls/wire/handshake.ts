@@ -4,12 +4,15 @@
  * Messages may be fragmented over several records and several may share one record (RFC 8446 §5.1); the
  * reassembler hides both. The raw bytes (header included) are kept for the transcript hash.
  */
+import { concat } from "../../bytes.ts";
 import { failure } from "../failures.ts";
-import { concat } from "./writer.ts";
 import { handshakeName, HandshakeType } from "./constants.ts";
 
+/** One reassembled handshake message (RFC 8446 §4). */
 export interface HandshakeMessage {
+  /** The HandshakeType code point. */
   type: number;
+  /** The message without its 4-byte header. */
   body: Uint8Array;
   /** header + body, exactly as on the wire: what the transcript hashes. */
   raw: Uint8Array;
@@ -141,7 +144,7 @@ export class HandshakeReassembler {
     this.at += take;
     if (p.filled < p.size) return null;
     this.partial = null;
-    return message(p.parts.length === 1 ? p.parts[0] : concat(...p.parts));
+    return message(concat(p.parts));
   }
 }
 

@@ -2,15 +2,14 @@
  * ServerHello and HelloRetryRequest (RFC 8446 §4.1.3, §4.1.4): one structure; a HelloRetryRequest is a
  * ServerHello whose random is the fixed SHA-256("HelloRetryRequest") value.
  */
+import { bytesEqual, fromHex } from "../../bytes.ts";
 import { failure } from "../failures.ts";
 import { type Extension, readExtensions, writeExtensions } from "./extensions/extension_list.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 
 /** RFC 8446 §4.1.3: the special random of a HelloRetryRequest. */
-export const HELLO_RETRY_REQUEST_RANDOM = Uint8Array.from(
-  "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c".match(/../g)!.map((h) => parseInt(h, 16)),
-);
+export const HELLO_RETRY_REQUEST_RANDOM = fromHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
 
 /** RFC 8446 §4.1.3: the last 8 bytes of a TLS 1.3 server's random when it negotiates TLS 1.2 or below. */
 export const DOWNGRADE_TLS12 = Uint8Array.from([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01]);
@@ -26,7 +25,7 @@ export interface ServerHello {
 }
 
 export function isHelloRetryRequest(sh: ServerHello): boolean {
-  return equalBytes(sh.random, HELLO_RETRY_REQUEST_RANDOM);
+  return bytesEqual(sh.random, HELLO_RETRY_REQUEST_RANDOM);
 }
 
 export function decodeServerHello(body: Uint8Array): ServerHello {
@@ -53,10 +52,4 @@ export function encodeServerHello(sh: ServerHello): Uint8Array {
     .u8(sh.legacyCompressionMethod);
   writeExtensions(w, sh.extensions);
   return w.finish();
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

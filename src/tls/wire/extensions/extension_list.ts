@@ -6,8 +6,11 @@ import { Reader } from "../reader.ts";
 import type { Writer } from "../writer.ts";
 import { extensionName } from "../constants.ts";
 
+/** One extension as on the wire (RFC 8446 §4.2): its type and its undecoded data. */
 export interface Extension {
+  /** The ExtensionType code point; unknown and GREASE values are kept as they are. */
   type: number;
+  /** extension_data, decoded by the codec of its type when it is used. */
   data: Uint8Array;
 }
 
