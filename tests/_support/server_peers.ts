@@ -89,10 +89,16 @@ export async function sServer(
 
 /** A free TCP port (for servers that cannot report the one they bound). */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  // Below Linux's ephemeral range (32768-60999): a port the kernel hands out for port 0 can be taken by any
+  // process's next outgoing connection before the test listens on it; one from this range only by a listener.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch { /* in use: try another */ }
+  }
+  throw new Error("no free port between 20000 and 32000");
 }
 
 /** Reads until `text` has arrived. */
