@@ -13,6 +13,9 @@ import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transpor
 const MIN_READ_SIZE = 2 * 1024;
 const MAX_READ_SIZE = 64 * 1024;
 
+/** The write chain's start: one settled promise shared by every connection. */
+const settled: Promise<void> = Promise.resolve();
+
 function netAddr(addr: Deno.Addr): NetAddr {
   const { hostname, port } = addr as Deno.NetAddr;
   return { address: hostname, port, family: hostname.includes(":") ? "IPv6" : "IPv4" };
@@ -29,7 +32,7 @@ class DenoDuplex implements Duplex {
   #writeClosed = false;
   #gone = false;
   /** Writes run one after another, so that two callers' partial writes never interleave. */
-  #writes: Promise<void> = Promise.resolve();
+  #writes: Promise<void> = settled;
   #resolveClosed!: () => void;
 
   constructor(conn: Deno.TcpConn) {
