@@ -36,8 +36,8 @@ export interface TlsSocketOptions {
 export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duplex {
   /** Application data not read yet; null while there is none (most of an idle connection's life). */
   private incoming: { data: Uint8Array; early: boolean }[] | null = null;
-  /** How the handshake ended, for `handshakeComplete`, which is made only when someone asks for it. */
-  private outcome: { info: ConnectionInfo } | { error: Error } | null = null;
+  /** Why the handshake failed, for `handshakeComplete` (made only when someone asks for it). */
+  private completionError: Error | null = null;
   private completion: Completion | null = null;
   /** True when the chunk last returned by `read()` arrived as 0-RTT early data (RFC 8446 §2.3). */
   lastReadWasEarlyData = false;
@@ -77,21 +77,16 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     return this.completion.promise;
   }
 
-  private resolveComplete(info: ConnectionInfo): void {
-    this.outcome ??= { info };
-    this.settleCompletion();
-  }
-
   private rejectComplete(error: Error): void {
-    this.outcome ??= { error };
+    if (this.handshakeInfo === null) this.completionError ??= error;
     this.settleCompletion();
   }
 
   private settleCompletion(): void {
-    const c = this.completion, o = this.outcome;
-    if (c === null || o === null) return;
-    if ("info" in o) c.resolve(o.info);
-    else c.reject(o.error);
+    const c = this.completion;
+    if (c === null) return;
+    if (this.handshakeInfo !== null) c.resolve(this.handshakeInfo);
+    else if (this.completionError !== null) c.reject(this.completionError);
   }
 
   /** Our end of the transport connection. */
@@ -249,7 +244,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
         break;
       case "handshake_complete":
         this.handshakeInfo = e.info;
-        this.resolveComplete(e.info);
+        this.settleCompletion();
         break;
       case "peer_closed":
         this.eof = true;

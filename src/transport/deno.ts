@@ -6,11 +6,13 @@ import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transpor
 
 /**
  * Deno reads into a buffer we give it, and an idle connection holds its buffer for as long as its read
- * waits: so reads start small (a ClientHello, even with a post-quantum key share, or a request fits), a
- * connection whose reads fill the buffer gets one twice as big (up to four full TLS records), and one
- * whose reads stay small goes back down.
+ * waits: so the first read is sized for a ClientHello (even with a post-quantum key share), a connection
+ * whose reads fill the buffer gets one twice as big (up to four full TLS records), and one whose reads
+ * stay small goes back down, to what a small request needs: after its handshake, an idle connection waits
+ * with a 512-byte buffer.
  */
-const MIN_READ_SIZE = 2 * 1024;
+const FIRST_READ_SIZE = 2 * 1024;
+const MIN_READ_SIZE = 512;
 const MAX_READ_SIZE = 64 * 1024;
 
 /** The write chain's start: one settled promise shared by every connection. */
@@ -26,7 +28,7 @@ class DenoDuplex implements Duplex {
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   #conn: Deno.TcpConn;
-  #buffer = new Uint8Array(MIN_READ_SIZE);
+  #buffer = new Uint8Array(FIRST_READ_SIZE);
   #reading = false;
   #eof = false;
   #writeClosed = false;
@@ -43,20 +45,20 @@ class DenoDuplex implements Duplex {
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
-  async read(): Promise<Uint8Array | null> {
-    if (this.#reading) throw new Error("read() is already pending");
-    if (this.#eof || this.#gone) return null;
+  /** Not an async function: an idle connection waits here, and a promise chain holds less than a suspended frame. */
+  read(): Promise<Uint8Array | null> {
+    if (this.#reading) return Promise.reject(new Error("read() is already pending"));
+    if (this.#eof || this.#gone) return Promise.resolve(null);
     this.#reading = true;
-    let n: number | null;
-    try {
-      n = await this.#conn.read(this.#buffer);
-    } catch {
+    return this.#conn.read(this.#buffer).then((n) => this.#afterRead(n), () => {
       // Reset by the peer, or closed by us while waiting: either way there is nothing more to read.
-      n = null;
       this.close();
-    } finally {
-      this.#reading = false;
-    }
+      return this.#afterRead(null);
+    });
+  }
+
+  #afterRead(n: number | null): Uint8Array | null {
+    this.#reading = false;
     if (n === null) {
       this.#eof = true;
       if (this.#writeClosed) this.close();
