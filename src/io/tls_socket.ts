@@ -215,21 +215,31 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
 
   /** Reads one transport chunk into the engine. Concurrent callers share the same read. */
   private pump(): Promise<void> {
-    return this.reading ??= this.transport.read().then((chunk) => this.received(chunk)).finally(() => {
+    return this.reading ??= this.transport.read().then((chunk) => this.received(chunk), (err) => {
       this.reading = null;
+      throw err;
     });
   }
 
+  /** One chunk through the engine; the read stays shared until its events are dispatched. */
   private received(chunk: Uint8Array | null): Promise<void> | undefined {
     if (chunk === null) {
+      this.reading = null;
       this.eof = true;
       if (!this.handshakeInfo) this.rejectComplete(new Error("connection closed before the handshake completed"));
       return;
     }
     this.bytesReceived += chunk.length;
     return this.engine.receive(chunk).then((events) => {
-      this.flush().catch(() => {});
-      for (const e of events) this.dispatch(e);
+      try {
+        this.flush().catch(() => {});
+        for (const e of events) this.dispatch(e);
+      } finally {
+        this.reading = null;
+      }
+    }, (err) => {
+      this.reading = null;
+      throw err;
     });
   }
 
