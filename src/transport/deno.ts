@@ -110,8 +110,9 @@ class DenoDuplex implements Duplex {
   }
 
   /**
-   * Hands out the filled part of the read buffer and sizes the next one: twice as big after a full read,
-   * half as big after one that used less than a quarter. A small read is copied out, so that its buffer
+   * Hands out the filled part of the read buffer and sizes the next one: twice as big after a full read, a
+   * quarter as big after one that used less than a quarter (one small read, e.g. a request after the handshake,
+   * and an idle connection waits with the smallest buffer). A small read is copied out, so that its buffer
    * (already the right size, or soon smaller) is not kept alive by a chunk of a few bytes.
    */
   #take(n: number): Uint8Array {
@@ -119,7 +120,7 @@ class DenoDuplex implements Duplex {
     const next = n === size
       ? Math.min(size * 2, MAX_READ_SIZE)
       : n < size / 4
-      ? Math.max(size / 2, MIN_READ_SIZE)
+      ? Math.max(size / 4, MIN_READ_SIZE)
       : size;
     if (n < size / 4) {
       const chunk = this.#buffer.slice(0, n);
