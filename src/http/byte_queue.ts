@@ -4,10 +4,14 @@
  * Contract: `push` takes ownership of the chunk (the caller must not change it afterwards), and bytes
  * handed out by `take` are views that stay valid forever, because the queue never writes over memory it
  * has already filled: it appends only into spare room that was never handed out, and it grows or compacts
- * into a fresh allocation. Growth doubles, so feeding a head one byte at a time stays linear.
+ * into a fresh allocation. Growth doubles, so feeding a head one byte at a time stays linear. Once
+ * everything is taken the queue lets go of its buffer: an idle connection holds no bytes it has consumed.
  */
+/** The empty queue's buffer, shared: never written, since the queue only fills room it owns. */
+const EMPTY = new Uint8Array(0);
+
 export class ByteQueue {
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Uint8Array = EMPTY;
   #start = 0;
   #end = 0;
   /** Whether the spare room after `#end` is ours to fill (false while holding a pushed chunk as is). */
@@ -60,15 +64,17 @@ export class ByteQueue {
   take(n: number): Uint8Array {
     const out = this.peek(n);
     this.#start += out.length;
+    if (this.#start === this.#end) this.clear();
     return out;
   }
 
   skip(n: number): void {
     this.#start += Math.min(n, this.length);
+    if (this.#start === this.#end) this.clear();
   }
 
   clear(): void {
-    this.#buf = new Uint8Array(0);
+    this.#buf = EMPTY;
     this.#start = 0;
     this.#end = 0;
     this.#owned = false;

@@ -7,7 +7,9 @@
  *
  * Cost per read matters here (it runs for every request): one timer per connection, armed for the
  * earliest deadline and re-armed lazily when it fires early (deadlines mostly move later, so that is
- * rare), one abort listener per connection, and no `Promise.race`.
+ * rare), one abort listener per connection, and no `Promise.race`. Cost per idle connection matters too
+ * (thousands wait here at once): the reader itself is the abort listener (`handleEvent`) and the timer's
+ * callback is shared, so a waiting reader holds no closures of its own.
  */
 import type { Duplex } from "../net/duplex.ts";
 
@@ -35,9 +37,6 @@ export class ConnReader {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #signal: AbortSignal | undefined;
-  readonly #onAbort = () => {
-    if (this.#abortable) this.#settle(abortedResult);
-  };
   /** Bytes read so far. */
   bytesRead = 0;
 
@@ -64,7 +63,7 @@ export class ConnReader {
     if (signal?.aborted) return Promise.resolve(abortedResult);
     if (signal !== undefined && this.#signal === undefined) {
       this.#signal = signal;
-      signal.addEventListener("abort", this.#onAbort, { once: true });
+      signal.addEventListener("abort", this, { once: true });
     }
     this.#abortable = signal !== undefined;
     this.#deadline = Date.now() + Math.max(0, timeoutMs);
@@ -79,23 +78,28 @@ export class ConnReader {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal?.removeEventListener("abort", this);
     this.#settle(eofResult);
+  }
+
+  /** The watched signal aborted (EventListener interface: the reader is its own listener). */
+  handleEvent(): void {
+    if (this.#abortable) this.#settle(abortedResult);
   }
 
   #arm(at: number): void {
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, at - Date.now()));
+    this.#timer = setTimeout(ConnReader.#onTimer, Math.max(0, at - Date.now()), this);
   }
 
-  readonly #onTimer = () => {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    if (this.#waiter === null) return;
-    if (Date.now() >= this.#deadline) this.#settle(timeoutResult);
-    else this.#arm(this.#deadline);
-  };
+  static #onTimer(reader: ConnReader): void {
+    reader.#timer = undefined;
+    reader.#timerAt = Infinity;
+    if (reader.#waiter === null) return;
+    if (Date.now() >= reader.#deadline) reader.#settle(timeoutResult);
+    else reader.#arm(reader.#deadline);
+  }
 
   #settle(result: ReadResult): void {
     const waiter = this.#waiter;

@@ -47,9 +47,9 @@ export class ConnectionsReclaimed extends Error {
 }
 
 /**
- * RSS of one established, idle TLS connection, rounded up from measurements (1,000 idle connections, marginal
- * cost): 12 KiB on Bun and Node, 35 KiB on Deno with an Ed25519 certificate, 86 KiB on Deno with ECDSA (whose
- * signing garbage grows V8's heap).
+ * RSS of one established, idle TLS connection, rounded up from measurements (bench/run.ts's idle row: 1,000 idle
+ * connections, marginal cost, after a memory-reducing collection): 15-19 KiB on Deno, 12-24 on Bun and Node. The
+ * margin is for V8's young generation, which a burst of handshakes grows by 30-60 MiB until the process idles.
  */
 const bytesPerConnection = 96 * 1024;
 /** File descriptors kept for everything else the process opens (files, outgoing connections, stores). */

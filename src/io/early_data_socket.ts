@@ -11,11 +11,12 @@ import type { Duplex } from "../net/duplex.ts";
 import type { ServerTlsSocket } from "./tls_listener.ts";
 
 export class EarlyDataSocket implements Duplex {
-  #sawEarly = false;
-  /** Whether the request whose bytes were read last arrived (at least partly) as early data. */
-  requestIsEarly = false;
-
   constructor(readonly socket: ServerTlsSocket) {}
+
+  /** Whether the request whose bytes were read last arrived (at least partly) as early data. */
+  get requestIsEarly(): boolean {
+    return this.socket.readInEarlyRun;
+  }
 
   get localAddr() {
     return this.socket.localAddr;
@@ -27,13 +28,9 @@ export class EarlyDataSocket implements Duplex {
     return this.socket.closed;
   }
 
+  /** The TLS socket's own read: it keeps the early-run flag, so no wrapper promise waits on every idle connection. */
   read(): Promise<Uint8Array | null> {
-    return this.socket.read().then((chunk) => {
-      const established = this.socket.established;
-      if (chunk !== null) this.#sawEarly = this.socket.lastReadWasEarlyData || (this.#sawEarly && !established);
-      this.requestIsEarly = this.#sawEarly || !established;
-      return chunk;
-    });
+    return this.socket.read();
   }
 
   write(data: Uint8Array): Promise<void> {

@@ -13,6 +13,16 @@ import type { TlsConnection } from "../tls/connection.ts";
 import type { ConnectionInfo } from "../tls/connection_info.ts";
 import type { TlsEvent } from "../tls/events.ts";
 
+/** `handshakeComplete`'s promise and its settling functions (Promise.withResolvers is newer than Node 20). */
+interface Completion {
+  promise: Promise<ConnectionInfo>;
+  resolve: (info: ConnectionInfo) => void;
+  reject: (error: Error) => void;
+}
+
+/** The write chain's start: one settled promise shared by every socket. */
+const settled: Promise<void> = Promise.resolve();
+
 /** How long `close()` lets queued bytes drain before it drops the transport anyway. */
 const closeGrace = 2_000;
 
@@ -24,18 +34,22 @@ export interface TlsSocketOptions {
 
 /** A TLS connection over a transport duplex, and itself a duplex of application bytes; `listenTls` and `connectTls` make them. */
 export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duplex {
-  private readonly incoming: { data: Uint8Array; early: boolean }[] = [];
-  private resolveComplete!: (info: ConnectionInfo) => void;
-  private rejectComplete!: (err: Error) => void;
-  /** Resolves when the handshake is complete (after any 0-RTT data); rejects if the connection fails first. */
-  readonly handshakeComplete: Promise<ConnectionInfo> = new Promise((resolve, reject) => {
-    this.resolveComplete = resolve;
-    this.rejectComplete = reject;
-  });
+  /** Application data not read yet; null while there is none (most of an idle connection's life). */
+  private incoming: { data: Uint8Array; early: boolean }[] | null = null;
+  /** Why the handshake failed, for `handshakeComplete` (made only when someone asks for it). */
+  private completionError: Error | null = null;
+  private completion: Completion | null = null;
   /** True when the chunk last returned by `read()` arrived as 0-RTT early data (RFC 8446 §2.3). */
   lastReadWasEarlyData = false;
+  /**
+   * True when the chunk last returned by `read()` belongs to a run of early bytes: it arrived before the
+   * handshake completed, or it follows such a chunk and was itself read as early data (a request pipelined in
+   * the 0-RTT flight). `serve()` marks a request early by it (RFC 8470 §5.1).
+   */
+  readInEarlyRun = false;
+  private sawEarly = false;
   private earlyInfo: ConnectionInfo | null = null;
-  private writeChain: Promise<void> = Promise.resolve();
+  private writeChain: Promise<void> = settled;
   /** The transport write that will carry whatever the engine queues before it starts; null once it has. */
   private pendingFlush: Promise<void> | null = null;
   private eof = false;
@@ -46,11 +60,33 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   bytesReceived = 0;
   /** Events other than data (key updates, tickets, client certificates) for whoever wants them. */
   onEvent?: (event: TlsEvent) => void;
-  private readonly watchers = new Set<(event: TlsEvent) => boolean>();
+  /** `waitForEvent` callers; null while there are none. */
+  private watchers: Set<(event: TlsEvent) => boolean> | null = null;
 
   /** Runs `engine` over `transport`; the handshake starts when the socket is first read or `handshake()` is called. */
-  constructor(readonly transport: Duplex, readonly engine: C, private readonly options: TlsSocketOptions = {}) {
-    this.handshakeComplete.catch(() => {}); // observed through handshake() and read() as well
+  constructor(readonly transport: Duplex, readonly engine: C, private readonly options: TlsSocketOptions = {}) {}
+
+  /** Resolves when the handshake is complete (after any 0-RTT data); rejects if the connection fails first. */
+  get handshakeComplete(): Promise<ConnectionInfo> {
+    if (this.completion === null) {
+      const c = this.completion = {} as Completion;
+      c.promise = new Promise((resolve, reject) => (c.resolve = resolve, c.reject = reject));
+      c.promise.catch(() => {}); // observed through handshake() and read() as well
+      this.settleCompletion();
+    }
+    return this.completion.promise;
+  }
+
+  private rejectComplete(error: Error): void {
+    if (this.handshakeInfo === null) this.completionError ??= error;
+    this.settleCompletion();
+  }
+
+  private settleCompletion(): void {
+    const c = this.completion;
+    if (c === null) return;
+    if (this.handshakeInfo !== null) c.resolve(this.handshakeInfo);
+    else if (this.completionError !== null) c.reject(this.completionError);
   }
 
   /** Our end of the transport connection. */
@@ -107,17 +143,20 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     }
   }
 
-  async read(): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.incoming.length > 0) {
-        const next = this.incoming.shift()!;
-        this.lastReadWasEarlyData = next.early;
-        return next.data;
-      }
-      if (this.failure) throw this.failure;
-      if (this.eof) return null;
-      await this.pump();
+  /** Not an async function: an idle connection waits here, and a promise chain holds less than a suspended frame. */
+  read(): Promise<Uint8Array | null> {
+    const incoming = this.incoming;
+    if (incoming !== null) {
+      const next = incoming.shift()!;
+      if (incoming.length === 0) this.incoming = null;
+      this.lastReadWasEarlyData = next.early;
+      this.sawEarly = next.early || (this.sawEarly && !this.established);
+      this.readInEarlyRun = this.sawEarly || !this.established;
+      return Promise.resolve(next.data);
     }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.eof) return Promise.resolve(null);
+    return this.pump().then(() => this.read());
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -176,22 +215,32 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
 
   /** Reads one transport chunk into the engine. Concurrent callers share the same read. */
   private pump(): Promise<void> {
-    this.reading ??= this.pumpOnce().finally(() => (this.reading = null));
-    return this.reading;
+    return this.reading ??= this.transport.read().then((chunk) => this.received(chunk), (err) => {
+      this.reading = null;
+      throw err;
+    });
   }
 
-  /** One transport read through the engine; end of stream before the handshake fails it. */
-  private async pumpOnce(): Promise<void> {
-    const chunk = await this.transport.read();
+  /** One chunk through the engine (end of stream before the handshake fails it); the read stays shared until its events are dispatched. */
+  private received(chunk: Uint8Array | null): Promise<void> | undefined {
     if (chunk === null) {
+      this.reading = null;
       this.eof = true;
       if (!this.handshakeInfo) this.rejectComplete(new Error("connection closed before the handshake completed"));
       return;
     }
     this.bytesReceived += chunk.length;
-    const events = await this.engine.receive(chunk);
-    this.flush().catch(() => {});
-    for (const e of events) this.dispatch(e);
+    return this.engine.receive(chunk).then((events) => {
+      try {
+        this.flush().catch(() => {});
+        for (const e of events) this.dispatch(e);
+      } finally {
+        this.reading = null;
+      }
+    }, (err) => {
+      this.reading = null;
+      throw err;
+    });
   }
 
   /** Applies one engine event to the socket (data to read, handshake result, end of stream, failure), then tells watchers. */
@@ -199,14 +248,14 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     switch (e.type) {
       case "data":
       case "early_data":
-        this.incoming.push({ data: e.data, early: e.type === "early_data" });
+        (this.incoming ??= []).push({ data: e.data, early: e.type === "early_data" });
         break;
       case "early_data_accepted":
         this.earlyInfo = e.info;
         break;
       case "handshake_complete":
         this.handshakeInfo = e.info;
-        this.resolveComplete(e.info);
+        this.settleCompletion();
         break;
       case "peer_closed":
         this.eof = true;
@@ -219,7 +268,8 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
         break;
     }
     this.onEvent?.(e);
-    for (const w of this.watchers) if (w(e)) this.watchers.delete(w);
+    const watchers = this.watchers;
+    if (watchers !== null) { for (const w of watchers) if (w(e)) watchers.delete(w); }
   }
 
   /**
@@ -233,7 +283,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
   ): Promise<E> {
     let found: E | null = null;
     const watcher = (e: TlsEvent) => match(e) ? (found = e, true) : false;
-    this.watchers.add(watcher);
+    (this.watchers ??= new Set()).add(watcher);
     const started = Date.now();
     try {
       while (found === null) {
@@ -241,7 +291,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
         if (this.eof) throw new Error("connection closed while waiting");
         const left = options.timeout - (Date.now() - started);
         if (left <= 0) throw new Error(`no answer within ${options.timeout} ms`);
-        if (this.incoming.reduce((n, c) => n + c.data.length, 0) > options.maxBuffered) {
+        if ((this.incoming ?? []).reduce((n, c) => n + c.data.length, 0) > options.maxBuffered) {
           throw new Error("the peer sent too much data while we waited");
         }
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -250,7 +300,7 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
       }
       return found;
     } finally {
-      this.watchers.delete(watcher);
+      this.watchers?.delete(watcher);
     }
   }
 }

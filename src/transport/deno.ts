@@ -6,12 +6,17 @@ import type { ConnectOptions, Duplex, Listener, ListenOptions, NetAddr, Transpor
 
 /**
  * Deno reads into a buffer we give it, and an idle connection holds its buffer for as long as its read
- * waits: so reads start small (a ClientHello, even with a post-quantum key share, or a request fits), a
- * connection whose reads fill the buffer gets one twice as big (up to four full TLS records), and one
- * whose reads stay small goes back down.
+ * waits: so the first read is sized for a ClientHello (even with a post-quantum key share), a connection
+ * whose reads fill the buffer gets one twice as big (up to four full TLS records), and one whose reads
+ * stay small goes back down, to what a small request needs: after its handshake, an idle connection waits
+ * with a 512-byte buffer.
  */
-const MIN_READ_SIZE = 2 * 1024;
+const FIRST_READ_SIZE = 2 * 1024;
+const MIN_READ_SIZE = 512;
 const MAX_READ_SIZE = 64 * 1024;
+
+/** The write chain's start: one settled promise shared by every connection. */
+const settled: Promise<void> = Promise.resolve();
 
 function netAddr(addr: Deno.Addr): NetAddr {
   const { hostname, port } = addr as Deno.NetAddr;
@@ -23,13 +28,13 @@ class DenoDuplex implements Duplex {
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   #conn: Deno.TcpConn;
-  #buffer = new Uint8Array(MIN_READ_SIZE);
+  #buffer = new Uint8Array(FIRST_READ_SIZE);
   #reading = false;
   #eof = false;
   #writeClosed = false;
   #gone = false;
   /** Writes run one after another, so that two callers' partial writes never interleave. */
-  #writes: Promise<void> = Promise.resolve();
+  #writes: Promise<void> = settled;
   #resolveClosed!: () => void;
 
   constructor(conn: Deno.TcpConn) {
@@ -40,20 +45,20 @@ class DenoDuplex implements Duplex {
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
-  async read(): Promise<Uint8Array | null> {
-    if (this.#reading) throw new Error("read() is already pending");
-    if (this.#eof || this.#gone) return null;
+  /** Not an async function: an idle connection waits here, and a promise chain holds less than a suspended frame. */
+  read(): Promise<Uint8Array | null> {
+    if (this.#reading) return Promise.reject(new Error("read() is already pending"));
+    if (this.#eof || this.#gone) return Promise.resolve(null);
     this.#reading = true;
-    let n: number | null;
-    try {
-      n = await this.#conn.read(this.#buffer);
-    } catch {
+    return this.#conn.read(this.#buffer).then((n) => this.#afterRead(n), () => {
       // Reset by the peer, or closed by us while waiting: either way there is nothing more to read.
-      n = null;
       this.close();
-    } finally {
-      this.#reading = false;
-    }
+      return this.#afterRead(null);
+    });
+  }
+
+  #afterRead(n: number | null): Uint8Array | null {
+    this.#reading = false;
     if (n === null) {
       this.#eof = true;
       if (this.#writeClosed) this.close();
@@ -105,8 +110,9 @@ class DenoDuplex implements Duplex {
   }
 
   /**
-   * Hands out the filled part of the read buffer and sizes the next one: twice as big after a full read,
-   * half as big after one that used less than a quarter. A small read is copied out, so that its buffer
+   * Hands out the filled part of the read buffer and sizes the next one: twice as big after a full read, a
+   * quarter as big after one that used less than a quarter (one small read, e.g. a request after the handshake,
+   * and an idle connection waits with the smallest buffer). A small read is copied out, so that its buffer
    * (already the right size, or soon smaller) is not kept alive by a chunk of a few bytes.
    */
   #take(n: number): Uint8Array {
@@ -114,7 +120,7 @@ class DenoDuplex implements Duplex {
     const next = n === size
       ? Math.min(size * 2, MAX_READ_SIZE)
       : n < size / 4
-      ? Math.max(size / 2, MIN_READ_SIZE)
+      ? Math.max(size / 4, MIN_READ_SIZE)
       : size;
     if (n < size / 4) {
       const chunk = this.#buffer.slice(0, n);

@@ -12,16 +12,25 @@ function netAddr(address: string | undefined, port: number | undefined, family: 
   return { address: address ?? "", port: port ?? 0, family: v6 ? "IPv6" : "IPv4" };
 }
 
+/** Where a socket's listeners (shared by every socket, so none is a closure of its own) find its duplex. */
+const duplexOf = Symbol("NodeDuplex");
+type OwnedSocket = net.Socket & { [duplexOf]: NodeDuplex };
+
+/** A socket error (ECONNRESET, EPIPE) is always followed by 'close'; listening keeps it from crashing the process. */
+const ignore = () => {};
+
 class NodeDuplex implements Duplex {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   #socket: net.Socket;
-  #chunks: Uint8Array[] = [];
+  /** Chunks that arrived while nobody read; null while there are none. */
+  #chunks: Uint8Array[] | null = null;
   #waiter: ((chunk: Uint8Array | null) => void) | null = null;
   #eof = false;
   #writeClosed = false;
   #gone = false;
+  #resolveClosed!: () => void;
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
@@ -29,23 +38,39 @@ class NodeDuplex implements Duplex {
     socket.setNoDelay(true);
     this.localAddr = netAddr(socket.localAddress, socket.localPort, socket.localFamily);
     this.remoteAddr = netAddr(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
-    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    socket.on("end", () => this.#onEnd());
-    // An error (ECONNRESET, EPIPE) is always followed by 'close'; listening here keeps it from crashing the process.
-    socket.on("error", () => {});
-    this.closed = new Promise((resolve) => {
-      socket.once("close", () => {
-        this.#gone = true;
-        this.#eof = true;
-        this.#wake(null);
-        resolve();
-      });
-    });
+    (socket as OwnedSocket)[duplexOf] = this;
+    socket.on("data", NodeDuplex.#onData);
+    socket.on("end", NodeDuplex.#onEnd);
+    socket.on("error", ignore);
+    socket.on("close", NodeDuplex.#onClose);
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  static #onData(this: net.Socket, chunk: Uint8Array): void {
+    const duplex = (this as OwnedSocket)[duplexOf];
+    if (duplex.#waiter) return duplex.#wake(chunk);
+    (duplex.#chunks ??= []).push(chunk);
+    this.pause();
+  }
+
+  static #onEnd(this: net.Socket): void {
+    const duplex = (this as OwnedSocket)[duplexOf];
+    duplex.#eof = true;
+    duplex.#wake(null);
+  }
+
+  static #onClose(this: net.Socket): void {
+    const duplex = (this as OwnedSocket)[duplexOf];
+    if (duplex.#gone) return;
+    duplex.#gone = true;
+    duplex.#eof = true;
+    duplex.#wake(null);
+    duplex.#resolveClosed();
   }
 
   read(): Promise<Uint8Array | null> {
     if (this.#waiter) return Promise.reject(new Error("read() is already pending"));
-    const chunk = this.#chunks.shift();
+    const chunk = this.#shift();
     if (chunk) return Promise.resolve(chunk);
     if (this.#eof) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -74,15 +99,12 @@ class NodeDuplex implements Duplex {
     this.#socket.destroy();
   }
 
-  #onData(chunk: Uint8Array): void {
-    if (this.#waiter) return this.#wake(chunk);
-    this.#chunks.push(chunk);
-    this.#socket.pause();
-  }
-
-  #onEnd(): void {
-    this.#eof = true;
-    this.#wake(null);
+  #shift(): Uint8Array | undefined {
+    const chunks = this.#chunks;
+    if (chunks === null) return undefined;
+    const chunk = chunks.shift();
+    if (chunks.length === 0) this.#chunks = null;
+    return chunk;
   }
 
   #wake(chunk: Uint8Array | null): void {
@@ -90,7 +112,7 @@ class NodeDuplex implements Duplex {
     if (!waiter) return;
     this.#waiter = null;
     if (chunk === null) {
-      waiter(this.#chunks.shift() ?? null);
+      waiter(this.#shift() ?? null);
       return;
     }
     waiter(chunk);

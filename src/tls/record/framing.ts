@@ -58,7 +58,12 @@ export class RecordFramer {
     if (this.carry) return this.fillCarry();
     const c = this.chunk, o = this.at, left = c.length - o;
     if (this.headLength > 0 || (left > 0 && left < RECORD_HEADER_LENGTH)) return this.fillHead(maxLength);
-    if (left === 0) return null;
+    // A consumed chunk is let go: an idle connection keeps none of the bytes it has read.
+    if (left === 0) {
+      this.chunk = EMPTY;
+      this.at = 0;
+      return null;
+    }
     const length = checkHeader(c, o, maxLength);
     if (left < RECORD_HEADER_LENGTH + length) {
       this.carry = new Uint8Array(RECORD_HEADER_LENGTH + length);

@@ -76,8 +76,11 @@ interface ServerHandshake extends HandshakeContext {
 
 /** What an established connection keeps for tickets and post-handshake authentication. */
 interface ServerSession extends ResumableSession {
-  /** Through the client Finished: where each post-handshake CertificateRequest's transcript starts (§4.4). */
-  transcript: TranscriptHash;
+  /**
+   * Through the client Finished: where each post-handshake CertificateRequest's transcript starts (§4.4);
+   * kept only when such a request is possible (the client offered it and client certificates are configured).
+   */
+  transcript: TranscriptHash | null;
   offersPostHandshakeAuth: boolean;
   ticketsSent: number;
   /** Our CertificateRequests, oldest first; the client answers them in order. */
@@ -403,7 +406,7 @@ export class ServerConnection extends TlsConnection {
     const session: ServerSession = {
       suite: hs.suite,
       info: hs.info,
-      transcript: hs.transcript,
+      transcript: hs.offersPostHandshakeAuth && this.config.clientAuth !== null ? hs.transcript : null,
       resumptionMasterSecret: hs.app.master.resumptionMasterSecret(hs.transcript.digest()),
       offersPostHandshakeAuth: hs.offersPostHandshakeAuth,
       ticketsSent: hs.ticketsSent,
@@ -450,7 +453,7 @@ export class ServerConnection extends TlsConnection {
    */
   requestClientCertificate(): Uint8Array {
     const session = this.session, clientAuth = this.config.clientAuth;
-    if (!session || !clientAuth || !this.canRequestClientCertificate) {
+    if (!session?.transcript || !clientAuth || !this.canRequestClientCertificate) {
       throw new TlsUsageError(
         "post_handshake_auth_unavailable",
         "the client did not offer post-handshake authentication",

@@ -98,7 +98,12 @@ export class HandshakeReassembler {
   next(): HandshakeMessage | null {
     if (this.partial) return this.fill();
     const c = this.chunk, o = this.at, left = c.length - o;
-    if (left === 0) return null;
+    // A consumed record is let go: an established connection keeps none of its handshake's bytes.
+    if (left === 0) {
+      this.chunk = EMPTY;
+      this.at = 0;
+      return null;
+    }
     if (this.headLength === 0 && left >= 4) {
       const length = this.announced(c[o], (c[o + 1] << 16) | (c[o + 2] << 8) | c[o + 3]);
       if (left >= 4 + length) {
