@@ -3,8 +3,11 @@
  * costs in the engine (no sockets, no HTTP), per full handshake, per resumed handshake, per small request and
  * response, and per MB sent and received. Only the CPU time spent inside the server engine's calls is counted.
  *
- *   deno run -A bench/engine.ts [--provider native|noble] [--scale 1] [--reps 3] [--only full]
+ *   deno run -A bench/engine.ts [--provider native|noble] [--scale 1] [--reps 3] [--only full] [--profile out.cpuprofile]
  *   node_modules/.bin/bun bench/engine.ts          node_modules/.bin/tsx bench/engine.ts
+ *
+ * `--profile` (Deno and Node) records V8's sampling profile of the measured rows through node:inspector, for
+ * `deno run -A bench/profile.ts --summarize out.cpuprofile` or Chrome DevTools; on Bun use `bun --cpu-prof`.
  *
  * A measuring tool for engine changes (short, bounded runs), not a test: it asserts nothing about speed.
  */
@@ -95,6 +98,7 @@ async function measure(name: string, n: number, op: () => Promise<void>, perUnit
 
 const runtime = currentRuntime();
 console.log(`engine in memory, ${runtime}, provider ${provider.name}`);
+const profile = await startProfile(option("--profile", ""));
 
 await measure("full handshake", 200 * scale, async () => void await connect());
 const [, , sessions] = await connect();
@@ -133,3 +137,26 @@ await measure("upload (1 MiB received)", 100 * scale, async () => {
     for (let o = 0; o < sealed.length; o += 65536) await server.receive(sealed.subarray(o, o + 65536));
   });
 }, "MiB");
+
+await profile?.stop();
+
+/** V8's sampling profiler (100 µs) through node:inspector, stopped by `stop()`, which writes `file`. */
+async function startProfile(file: string): Promise<{ stop(): Promise<void> } | null> {
+  if (!file) return null;
+  const { Session } = await import("node:inspector");
+  const { writeFileSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}) =>
+    new Promise<any>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 100 });
+  await post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await post("Profiler.stop");
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}

@@ -1,7 +1,11 @@
 /**
  * The load client for the handshake rows of bench/run.ts, run on CPU 1 under Bun or Node (node:tls, TLS 1.3 only):
  *
- *   bun bench/handshake_client.ts <mode> <port> <concurrency> <seconds|count>
+ *   bun bench/handshake_client.ts <mode> <port> <concurrency> <seconds|count> [groups]
+ *
+ * `groups` (or the BENCH_CLIENT_GROUPS environment variable, which bench/run.ts passes through) restricts the key
+ * exchange groups the client offers, as node:tls `ecdhCurve` takes them (e.g. `X25519`); by default the client
+ * offers what its TLS library does (Bun's BoringSSL: X25519MLKEM768 first).
  *
  * - full:   new connections with no session offered, one `GET /` each (Connection: close), for <seconds>;
  *           every one is checked not resumed (isSessionReused()).
@@ -16,14 +20,20 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import * as tls from "node:tls";
 
-const [mode, portArg, concArg, amountArg] = process.argv.slice(2);
+const [mode, portArg, concArg, amountArg, groupsArg] = process.argv.slice(2);
+const groups = groupsArg ?? process.env.BENCH_CLIENT_GROUPS;
 const port = Number(portArg);
 const concurrency = Number(concArg ?? 16);
 const amount = Number(amountArg ?? 5);
 const ca = readFileSync(new URL("../certs/out/ca.pem", import.meta.url));
 // One context for every connection: passing `ca` to each tls.connect() builds a new one (and parses the CA) per
 // connection, which costs the client more than the handshake itself.
-const secureContext = tls.createSecureContext({ ca, minVersion: "TLSv1.3", maxVersion: "TLSv1.3" });
+const secureContext = tls.createSecureContext({
+  ca,
+  minVersion: "TLSv1.3",
+  maxVersion: "TLSv1.3",
+  ...(groups ? { ecdhCurve: groups } : {}),
+});
 const request = Buffer.from("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
 interface Outcome {
@@ -32,6 +42,8 @@ interface Outcome {
   /** Tickets received on this connection (node:tls emits one 'session' per NewSessionTicket). */
   sessions: Buffer[];
   cipher: string | null;
+  /** The key exchange group, as the client's TLS library names it (getEphemeralKeyInfo), if it says. */
+  group: string | null;
   error?: string;
 }
 
@@ -40,13 +52,14 @@ function oneRequest(session: Buffer | null): Promise<Outcome> {
   return new Promise((resolve) => {
     let resumed = false;
     let cipher: string | null = null;
+    let group: string | null = null;
     let received = "";
     const sessions: Buffer[] = [];
     let settled = false;
     const done = (ok: boolean, error?: string) => {
       if (settled) return;
       settled = true;
-      resolve({ ok, resumed, sessions, cipher, error });
+      resolve({ ok, resumed, sessions, cipher, group, error });
     };
     const socket = tls.connect({
       host: "127.0.0.1",
@@ -60,6 +73,7 @@ function oneRequest(session: Buffer | null): Promise<Outcome> {
     socket.on("secureConnect", () => {
       resumed = socket.isSessionReused();
       cipher = socket.getCipher()?.name ?? null;
+      group = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name ?? null;
       socket.write(request);
     });
     socket.setEncoding("latin1");
@@ -84,6 +98,7 @@ async function loop(resume: boolean) {
   }
   let completed = 0, resumedCount = 0, errors = 0, offered = 0;
   let cipher: string | null = null;
+  let group: string | null = null;
   let firstError: string | undefined;
   const start = performance.now();
   const deadline = start + amount * 1000;
@@ -105,6 +120,7 @@ async function loop(resume: boolean) {
       }
       completed++;
       cipher ??= o.cipher;
+      group ??= o.group;
       if (o.resumed) resumedCount++;
     }
   };
@@ -121,6 +137,7 @@ async function loop(resume: boolean) {
     seconds,
     rate: completed / seconds,
     cipher,
+    group,
     concurrency,
   };
 }

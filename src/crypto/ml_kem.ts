@@ -61,7 +61,11 @@ export function nobleMlKem(name: MlKemName, random: (n: number) => Uint8Array): 
     encapsulate: (ek) =>
       new Promise((resolve) => {
         checkMlKemEncapsulationKey(ek, set.k);
-        const { cipherText, sharedSecret } = set.noble.encapsulate(ek);
+        // FIPS 203 §7.2's message m: 32 bytes from our generator, which draws in blocks (random.ts), rather than
+        // noble's own draw of 32; it is the shared secret's preimage, so it is wiped after use.
+        const m = random(32);
+        const { cipherText, sharedSecret } = set.noble.encapsulate(ek, m);
+        m.fill(0);
         resolve({ ciphertext: cipherText, sharedSecret });
       }),
   };

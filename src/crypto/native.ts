@@ -15,7 +15,8 @@ import { hybridExchange } from "./hybrid_groups.ts";
 import { type MlKemName, nobleMlKem, webCryptoHasMlKem, webCryptoMlKem } from "./ml_kem.ts";
 import { nodeDh, nodeHasGroup } from "./native_groups.ts";
 import { dhShareChecks } from "./noble_groups.ts";
-import { aeadSizes, checkNonce, makeAead, nobleProvider, pick, randomBytes, sealToBySeal } from "./noble.ts";
+import { aeadSizes, checkNonce, makeAead, nobleProvider, pick, sealToBySeal } from "./noble.ts";
+import { randomBytes } from "./random.ts";
 import { nativeImportSigningKey, nativeVerifier, nodeHasSignature } from "./native_signatures.ts";
 import type {
   Aead,

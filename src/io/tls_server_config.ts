@@ -71,7 +71,7 @@ export interface TicketOptions {
   lifetime?: number;
   /** Seconds between ticket key rotations (default = lifetime, and never shorter). */
   rotation?: number;
-  /** Tickets sent after each handshake (default 2). */
+  /** Tickets sent after a full handshake (default 2); after a resumption, at most one. */
   count?: number;
   /** Also accept psk_ke resumption, without (EC)DHE (default false: no forward secrecy). */
   allowPskKe?: boolean;

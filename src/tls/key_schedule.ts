@@ -31,14 +31,22 @@ export function hkdfExpand(hash: Hash, prk: Uint8Array, info: Uint8Array, length
 }
 
 /**
- * `HkdfLabel.length ‖ <"tls13 " + label>` (RFC 8446 §7.1), encoded once per length and label: the label is
- * always one of the RFC's constants, so there are a few dozen of these in all.
+ * `HkdfLabel.length ‖ <"tls13 " + label>` (RFC 8446 §7.1), encoded once per length and label: the handshake's
+ * labels are the RFC's constants, a few dozen in all.
  */
-const labelPrefixes = new Map<string, Uint8Array>();
+const labelPrefixes = new Map<string, Map<number, Uint8Array>>();
 
+/**
+ * Looked up by label, then length: no key string is built per call. Exporter labels come from the application
+ * (RFC 8446 §7.5), so the cache is emptied past a few dozen labels rather than grow with them.
+ */
 function labelPrefix(label: string, length: number): Uint8Array {
-  const key = `${length} ${label}`;
-  let prefix = labelPrefixes.get(key);
+  let byLength = labelPrefixes.get(label);
+  if (!byLength) {
+    if (labelPrefixes.size >= 64) labelPrefixes.clear();
+    labelPrefixes.set(label, byLength = new Map());
+  }
+  let prefix = byLength.get(length);
   if (!prefix) {
     const full = encoder.encode("tls13 " + label);
     prefix = new Uint8Array(3 + full.length);
@@ -46,7 +54,7 @@ function labelPrefix(label: string, length: number): Uint8Array {
     prefix[1] = length & 0xff;
     prefix[2] = full.length;
     prefix.set(full, 3);
-    labelPrefixes.set(key, prefix);
+    byLength.set(length, prefix);
   }
   return prefix;
 }

@@ -104,7 +104,8 @@ Deno.test("memory: a ticket resumes: psk_dhe_ke, no certificate from the server,
     pskAt > 0 && pskAt + 4 + ((hello[pskAt + 2] << 8) | hello[pskAt + 3]) === hello.length,
     "pre_shared_key is last",
   );
-  // The resumed connection gets tickets of its own, which resume too.
+  // The resumed connection gets a ticket of its own (one, replacing the one used, as OpenSSL does), which
+  // resumes too; a full handshake gets the configured two.
   const next: ClientSession[] = [];
   const again = new MemoryPair(
     await devClientWith({}, { onSession: (x) => next.push(x) }),
@@ -113,7 +114,7 @@ Deno.test("memory: a ticket resumes: psk_dhe_ke, no certificate from the server,
   await again.handshake();
   assert.equal(next.length, 2);
   await pair.pump();
-  assert.equal(pair.ofType("client", "session_ticket").length, 2);
+  assert.equal(pair.ofType("client", "session_ticket").length, 1);
   await exchange(pair);
 });
 

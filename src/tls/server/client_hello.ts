@@ -23,8 +23,9 @@ import {
   groupCode,
   isAcmeValidation,
 } from "./negotiate.ts";
-import { type AcceptedPsk, acceptPsk, firstTicketSuite } from "./psk.ts";
+import { type AcceptedPsk, acceptPsk, offeredTickets, splitAtBinders } from "./psk.ts";
 import type { ServerConfig } from "./server_config.ts";
+import { Transcript } from "../transcript.ts";
 
 /** What the server decided from a ClientHello it will answer with a ServerHello. */
 export interface Negotiated {
@@ -64,18 +65,23 @@ export function negotiate(msg: HandshakeMessage, retried: boolean, config: Serve
   const hello = decodeClientHello(msg.body);
   checkVersions(hello);
   const retry = openRetryCookie(hello, retried, config);
-  const params = chooseCipherSuite(hello, config, firstTicketSuite(hello, config));
+  const tickets = offeredTickets(hello, config);
+  // The first ticket's suite only steers the choice; its binder is checked (acceptPsk) before it is used.
+  const params = chooseCipherSuite(hello, config, tickets.open(0)?.cipherSuite);
   if (retry && retry.cipherSuite !== params.code) {
     throw failure("retry_hello_changed", "the second ClientHello changed the cipher suite choice");
   }
   const suite = suiteOf(config.provider, params);
-  const transcript = suite.hash.transcript();
+  const transcript = Transcript.start(suite.hash);
   if (retry) {
     transcript.update(messageHash(retry.firstHelloHash));
     transcript.update(encodeHelloRetryRequest(hello.legacySessionId, params.code, retry.group, hello.cookie!));
   }
+  const [truncated, binders] = splitAtBinders(hello, msg.raw);
+  transcript.update(truncated);
   const acmeValidation = isAcmeValidation(hello);
-  const psk = acmeValidation ? null : acceptPsk(hello, msg.raw, transcript, params, config);
+  const psk = acmeValidation ? null : acceptPsk(hello, transcript, params, config, tickets);
+  transcript.update(binders);
   checkRequiredExtensions(hello, psk);
   const group = psk?.mode === PskKeyExchangeMode.psk_ke ? null : chooseGroup(hello, config);
   const certificate = psk || acmeValidation ? null : chooseCertificate(hello, config);
@@ -87,7 +93,6 @@ export function negotiate(msg: HandshakeMessage, retried: boolean, config: Serve
     return { kind: "retry", hello, suite, group: groupCode[group.group] };
   }
   if (retry) checkRetriedHello(hello, retry, config);
-  transcript.update(msg.raw);
   return {
     kind: "accept",
     hello,

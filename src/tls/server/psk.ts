@@ -29,15 +29,26 @@ export interface AcceptedPsk {
 }
 
 /**
- * `prefix` is the transcript before this ClientHello: empty, or message_hash + HelloRetryRequest.
- * Returns null when no offered ticket is usable (full handshake).
+ * RFC 8446 §4.2.11.2: binders are computed over the ClientHello up to its binders list. Returns that part and the
+ * rest, so the running transcript takes the first, serves the binder check, then takes the second: the hello is
+ * hashed once, and the transcript is never copied for it.
+ */
+export function splitAtBinders(hello: ClientHello, raw: Uint8Array): [truncated: Uint8Array, binders: Uint8Array] {
+  const binders = hello.preSharedKey?.binders;
+  const end = binders ? raw.length - bindersLength(binders.map((b) => b.length)) : raw.length;
+  return [raw.subarray(0, end), raw.subarray(end)];
+}
+
+/**
+ * `truncated` is the transcript through this ClientHello up to its binders (splitAtBinders), after an empty
+ * prefix or message_hash + HelloRetryRequest. Returns null when no offered ticket is usable (full handshake).
  */
 export function acceptPsk(
   hello: ClientHello,
-  helloRaw: Uint8Array,
-  prefix: TranscriptHash,
+  truncated: TranscriptHash,
   suite: SuiteParams,
   config: ServerConfig,
+  tickets: OfferedTickets,
 ): AcceptedPsk | null {
   const offered = hello.preSharedKey;
   if (!offered || !config.tickets) return null;
@@ -45,16 +56,12 @@ export function acceptPsk(
   if (!hello.pskModes) throw failure("extension_missing", "pre_shared_key without psk_key_exchange_modes");
   const mode = chooseMode(hello, config);
   if (mode === null) return null;
-  const now = config.now();
   for (let index = 0; index < offered.identities.length; index++) {
-    const state = openTicket(offered.identities[index].identity, now, config);
-    if (!state || !usable(state, hello, suite, now)) continue;
+    const state = tickets.open(index);
+    if (!state || !usable(state, hello, suite, tickets.now)) continue;
     const hash = config.provider.hash(suite.hash);
     const early = EarlySecret.fromPsk(hash, state.psk);
-    const truncated = helloRaw.subarray(0, helloRaw.length - bindersLength(offered.binders.map((b) => b.length)));
-    const transcript = prefix.clone();
-    transcript.update(truncated);
-    const expected = finishedVerifyData(hash, early.binderKey(false), transcript.digest());
+    const expected = finishedVerifyData(hash, early.binderKey(false), truncated.digest());
     // RFC 8446 §4.2.11: the binder MUST be validated; if it does not, abort with decrypt_error.
     if (!constantTimeEqual(expected, offered.binders[index])) {
       throw failure("psk_binder_invalid");
@@ -74,19 +81,34 @@ function chooseMode(hello: ClientHello, config: ServerConfig): number | null {
   return null;
 }
 
-/**
- * The suite of the first offered ticket, read before anything is verified: it only steers the suite choice;
- * the binder is checked before the ticket is used.
- */
-export function firstTicketSuite(hello: ClientHello, config: ServerConfig): number | undefined {
-  const first = hello.preSharedKey?.identities[0];
-  if (!first || !config.tickets) return undefined;
-  return openTicket(first.identity, config.now(), config)?.cipherSuite;
+/** The tickets a ClientHello offers, each decrypted at most once however often the server looks at it. */
+export interface OfferedTickets {
+  /** The clock reading every check of this ClientHello uses. */
+  readonly now: number;
+  /** The state sealed in the `index`-th identity, or null when it is not one of our live tickets. */
+  open(index: number): SessionState | null;
 }
 
-function openTicket(identity: Uint8Array, now: number, config: ServerConfig): SessionState | null {
-  const plain = config.tickets!.sealer.open(identity, now);
-  return plain ? decodeSessionState(plain) : null;
+/**
+ * The suite choice reads the first ticket before anything is verified (it only steers the choice), and
+ * acceptPsk reads it again to check its binder: one AEAD open and decode serves both.
+ */
+export function offeredTickets(hello: ClientHello, config: ServerConfig): OfferedTickets {
+  const identities = hello.preSharedKey?.identities ?? [];
+  const opened = new Map<number, SessionState | null>();
+  const now = config.now();
+  return {
+    now,
+    open(index) {
+      if (!config.tickets || index >= identities.length) return null;
+      let state = opened.get(index);
+      if (state === undefined) {
+        const plain = config.tickets.sealer.open(identities[index].identity, now);
+        opened.set(index, state = plain ? decodeSessionState(plain) : null);
+      }
+      return state;
+    },
+  };
 }
 
 /**

@@ -16,7 +16,7 @@ export interface TicketConfig {
   sealer: TicketSealer;
   /** Seconds a ticket stays valid (RFC 8446 §4.6.1: at most 7 days). */
   lifetime: number;
-  /** NewSessionTicket messages sent after each handshake. */
+  /** NewSessionTicket messages sent after a full handshake; after a resumption, at most one (as OpenSSL). */
   count: number;
   /** Largest 0-RTT payload accepted, in bytes; 0 disables early data. */
   maxEarlyDataSize: number;

@@ -8,6 +8,7 @@
  * a message that fits no state is unexpected_message (handshake.ts `expectMessage`). After the handshake the
  * Established state keeps what tickets and post-handshake authentication need.
  */
+import { constantTimeEqual } from "../../crypto/ct.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
@@ -36,6 +37,7 @@ import { encodeSelectedIdentity } from "../wire/extensions/pre_shared_key.ts";
 import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
 import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
 import { encodeSelectedVersion } from "../wire/extensions/supported_versions.ts";
+import { decodeFinished } from "../wire/finished.ts";
 import type { HandshakeMessage } from "../wire/handshake.ts";
 import { encodeServerHello } from "../wire/server_hello.ts";
 import {
@@ -59,7 +61,7 @@ import {
   readFinished,
   startExchange,
 } from "./post_handshake_auth.ts";
-import type { ServerCertificate, ServerConfig } from "./server_config.ts";
+import type { ServerCertificate, ServerConfig, TicketConfig } from "./server_config.ts";
 
 /** What the client's remaining flight is checked against. */
 interface ServerHandshake extends HandshakeContext {
@@ -72,6 +74,11 @@ interface ServerHandshake extends HandshakeContext {
   offersPostHandshakeAuth: boolean;
   /** Tickets already sent with our flight (sendTicketsWithFlight); the client Finished sends none then. */
   ticketsSent: number;
+  /**
+   * Set when tickets went out with our flight: the client Finished those tickets were computed for (already in
+   * the transcript) and the resumption master secret through it, so neither is computed twice.
+   */
+  predicted: { clientFinished: Uint8Array; resumptionMasterSecret: Uint8Array } | null;
 }
 
 /** What an established connection keeps for tickets and post-handshake authentication. */
@@ -299,7 +306,7 @@ export class ServerConnection extends TlsConnection {
    * flight under its handshake key.
    */
   private sendServerFinished(
-    ctx: Omit<ServerHandshake, "clientHandshakeSecret" | "app" | "ticketsSent">,
+    ctx: Omit<ServerHandshake, "clientHandshakeSecret" | "app" | "ticketsSent" | "predicted">,
     handshake: HandshakeTraffic,
     n: Negotiated,
     clientEarlySecret: Uint8Array | null,
@@ -307,7 +314,13 @@ export class ServerConnection extends TlsConnection {
   ): void {
     this.records.queueHandshake(finishedMessage(ctx.suite.hash, ctx.transcript, handshake.server));
     const app = this.enterApplicationTraffic(ctx, handshake.secret);
-    const hs: ServerHandshake = { ...ctx, clientHandshakeSecret: handshake.client, app, ticketsSent: 0 };
+    const hs: ServerHandshake = {
+      ...ctx,
+      clientHandshakeSecret: handshake.client,
+      app,
+      ticketsSent: 0,
+      predicted: null,
+    };
     if (!clientEarlySecret && !askCertificate && this.config.tickets?.withServerFlight) this.sendTicketsWithFlight(hs);
     if (clientEarlySecret) {
       this.keyClientDirection(ctx.suite, clientEarlySecret);
@@ -376,38 +389,40 @@ export class ServerConnection extends TlsConnection {
     this.state = { name: "ExpectFinished", hs: s.hs };
   }
 
-  /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets go out with it (§4.6.1). */
   /**
    * RFC 8446 §4.6.1: "a server which does not request client authentication MAY compute the remainder of the
    * transcript independently and then send a NewSessionTicket immediately upon sending its Finished rather than
    * waiting for the client Finished" (as Go does): a client that leaves right after its handshake still gets
-   * them. Not with 0-RTT accepted, whose EndOfEarlyData is part of the transcript too.
+   * them. Not with 0-RTT accepted, whose EndOfEarlyData is part of the transcript too. The one message the
+   * client may send next is that Finished, so it goes into the running transcript now; handleClientFinished
+   * compares the client's against it.
    */
   private sendTicketsWithFlight(hs: ServerHandshake): void {
     const tickets = this.config.tickets!;
-    if (tickets.count === 0) return;
-    const transcript = hs.transcript.clone();
-    finishedMessage(hs.suite.hash, transcript, hs.clientHandshakeSecret);
-    const session = {
-      suite: hs.suite,
-      info: hs.info,
-      resumptionMasterSecret: hs.app.master.resumptionMasterSecret(transcript.digest()),
-    };
-    for (; hs.ticketsSent < tickets.count; hs.ticketsSent++) {
+    const count = ticketCount(tickets, hs.info);
+    if (count === 0) return;
+    const clientFinished = finishedMessage(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret);
+    const resumptionMasterSecret = hs.app.master.resumptionMasterSecret(hs.transcript.digest());
+    hs.predicted = { clientFinished, resumptionMasterSecret };
+    const session = { suite: hs.suite, info: hs.info, resumptionMasterSecret };
+    for (; hs.ticketsSent < count; hs.ticketsSent++) {
       this.records.queueHandshake(newSessionTicket(session, hs.ticketsSent, tickets, this.provider, this.config.now()));
     }
     this.records.flushHandshake();
   }
 
-  /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets may follow. */
+  /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets go out with it (§4.6.1). */
   private handleClientFinished(msg: HandshakeMessage, { hs }: { hs: ServerHandshake }): void {
-    checkFinished(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret, msg, "client");
+    // RFC 8446 §4.4.4: verified in constant time; a mismatch is decrypt_error.
+    if (hs.predicted) checkPredictedFinished(hs.predicted.clientFinished, msg);
+    else checkFinished(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret, msg, "client");
     this.keyClientDirection(hs.suite, hs.app.client);
     const session: ServerSession = {
       suite: hs.suite,
       info: hs.info,
       transcript: hs.offersPostHandshakeAuth && this.config.clientAuth !== null ? hs.transcript : null,
-      resumptionMasterSecret: hs.app.master.resumptionMasterSecret(hs.transcript.digest()),
+      resumptionMasterSecret: hs.predicted?.resumptionMasterSecret ??
+        hs.app.master.resumptionMasterSecret(hs.transcript.digest()),
       offersPostHandshakeAuth: hs.offersPostHandshakeAuth,
       ticketsSent: hs.ticketsSent,
       requests: [],
@@ -418,7 +433,7 @@ export class ServerConnection extends TlsConnection {
       const chain = hs.info.peerCertificates;
       if (chain.length > 0) this.emit({ type: "client_certificate", chain, context: null });
       // Unless they went out with our flight already (sendTicketsWithFlight).
-      const count = this.config.tickets?.count ?? 0;
+      const count = this.config.tickets ? ticketCount(this.config.tickets, hs.info) : 0;
       if (count > 0 && hs.ticketsSent === 0 && this.canSend) this.sendTickets(count);
     });
   }
@@ -518,6 +533,25 @@ function negotiatedInfo(n: Negotiated, early: EarlyDataDecision | null): Connect
     // RFC 8446 §2.2: a resumed client is who it was when the ticket was issued.
     peerCertificates: n.psk ? n.psk.state.clientCertificates : [],
   };
+}
+
+/**
+ * Tickets after a handshake: the configured count after a full one, at most one after a resumption (as OpenSSL
+ * does), which replaces the ticket the client just used; more would only pile up in its cache.
+ */
+function ticketCount(tickets: TicketConfig, info: ConnectionInfo): number {
+  return info.resumed ? Math.min(tickets.count, 1) : tickets.count;
+}
+
+/**
+ * RFC 8446 §4.4.4: the client's Finished against the one predicted with our flight (which the transcript holds
+ * already): the same bytes, compared in constant time, or decrypt_error.
+ */
+function checkPredictedFinished(predicted: Uint8Array, msg: HandshakeMessage): void {
+  const received = decodeFinished(msg.body, predicted.length - 4);
+  if (!constantTimeEqual(received, predicted.subarray(4))) {
+    throw failure("finished_invalid", "client Finished does not verify");
+  }
 }
 
 /** Ciphertext is what we count, so leave room for the per-record overhead beyond the plaintext limit. */
