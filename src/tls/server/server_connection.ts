@@ -8,7 +8,7 @@
  * a message that fits no state is unexpected_message (handshake.ts `expectMessage`). After the handshake the
  * Established state keeps what tickets and post-handshake authentication need.
  */
-import { constantTimeEqual } from "../../crypto/ct.ts";
+import { constantTimeEqual } from "../../bytes.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
