@@ -77,11 +77,13 @@ export class TlsSocket<C extends TlsConnection = TlsConnection> implements Duple
     return this.completion.promise;
   }
 
+  /** The handshake failed (the first error wins); `handshakeComplete` rejects with it, if anyone asked. */
   private rejectComplete(error: Error): void {
     if (this.handshakeInfo === null) this.completionError ??= error;
     this.settleCompletion();
   }
 
+  /** Settles the `handshakeComplete` promise, made only on demand, with whatever is known by now. */
   private settleCompletion(): void {
     const c = this.completion;
     if (c === null) return;
