@@ -3,7 +3,7 @@
  * objects hold outside it), on Deno, Bun and Node. 400 connections that each served one request and then idle
  * are added to a server already holding 100 (which absorb one-off costs: code, caches); the heap is read after a
  * full collection before and after. The bounds sit above what an idle connection holds today (Deno ~15 KiB,
- * Bun ~9.8, Node 3.5-8, which varies more) and below what it held before it stopped keeping a read buffer bigger than
+ * Bun ~9.8, Node 3.5-20, which varies more) and below what it held before it stopped keeping a read buffer bigger than
  * its reads, its handshake's leftovers and a suspended async frame per layer (Deno 22.4 KiB, Bun 12.4).
  */
 import assert from "node:assert/strict";
@@ -16,8 +16,12 @@ const flooder = new URL("../fixtures/flood_client.ts", import.meta.url).pathname
 const ca = new URL("../../certs/out/ca.pem", import.meta.url).pathname;
 const tsx = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname;
 
-/** KiB of JS heap (+ external) per idle connection that no runtime's server should exceed. */
-const bound: Record<Runtime, number> = { deno: 18, bun: 11, node: 12 };
+/**
+ * KiB of JS heap (+ external) per idle connection that no runtime's server should exceed. Node 20's V8 ignores the
+ * memory-reducing collection, so its figure moves between 3.5 and ~20 KiB from run to run: its bound only catches a
+ * gross regression (a buffer per connection, a kept handshake).
+ */
+const bound: Record<Runtime, number> = { deno: 18, bun: 12, node: 32 };
 
 /** The fixture's argv, with V8's garbage collector exposed (Bun's `Bun.gc` needs no flag). */
 function serverCommand(runtime: Runtime): string[] {
