@@ -204,6 +204,28 @@ export class RecordRewriter {
   }
 }
 
+/**
+ * A tap that flips the last byte of the client's Finished in its second flight (the client's ChangeCipherSpec
+ * record stays, the Finished record is re-sealed): `log` is the client's key log, filled as the handshake runs.
+ * The test sets suite and hash: SHA-256 and AES-128-GCM, what the dev pair negotiates.
+ */
+export function tamperClientFinished(log: readonly string[]): Tap {
+  return (from, bytes, n) => {
+    if (from !== "client" || n !== 1) return bytes;
+    const rewriter = new RecordRewriter(
+      nobleProvider,
+      "SHA-256",
+      "AES-128-GCM",
+      secretsOf(log).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!,
+    );
+    const list = records(bytes);
+    return concat([
+      encodeRecords(list.slice(0, 1)),
+      rewriter.rewrite(list[1], (m) => m.map((b, i) => (i === m.length - 1 ? b ^ 1 : b))),
+    ]);
+  };
+}
+
 /** Secrets of a key log, by label. */
 export function secretsOf(lines: readonly string[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();

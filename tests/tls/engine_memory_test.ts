@@ -35,6 +35,7 @@ import {
   records,
   secretsOf,
   splitPlaintextHandshake,
+  tamperClientFinished,
   type Tap,
 } from "../_support/memory_pair.ts";
 
@@ -346,20 +347,7 @@ Deno.test("memory: a tampered server Finished is decrypt_error", async () => {
 Deno.test("memory: a tampered client Finished is decrypt_error", async () => {
   const log: string[] = [];
   const client = await devClient({ keyLog: (l) => log.push(l) });
-  const tap: Tap = (from, bytes, n) => {
-    if (from !== "client" || n !== 1) return bytes;
-    const rewriter = new RecordRewriter(
-      nobleProvider,
-      "SHA-256",
-      "AES-128-GCM",
-      secretsOf(log).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!,
-    );
-    const list = records(bytes);
-    return concat([
-      encodeRecords(list.slice(0, 1)),
-      rewriter.rewrite(list[1], (m) => m.map((b, i) => (i === m.length - 1 ? b ^ 1 : b))),
-    ]);
-  };
+  const tap = tamperClientFinished(log);
   const pair = new MemoryPair(client, await devServer(), { tap });
   await pair.pump();
   assertFailed(pair, "server", "decrypt_error", true, "finished_invalid");

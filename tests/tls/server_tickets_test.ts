@@ -11,17 +11,7 @@ import { ClientConnection } from "../../src/tls/client/client_connection.ts";
 import type { TicketConfig } from "../../src/tls/server/server_config.ts";
 import { MemoryReplayStore } from "../../src/tls/tickets/memory_replay_store.ts";
 import { RotatingTicketKeys, type TicketSealer } from "../../src/tls/tickets/ticket_keys.ts";
-import {
-  concat,
-  devClient,
-  devServer,
-  encodeRecords,
-  MemoryPair,
-  RecordRewriter,
-  records,
-  secretsOf,
-  type Tap,
-} from "../_support/memory_pair.ts";
+import { devClient, devServer, MemoryPair, tamperClientFinished, type Tap } from "../_support/memory_pair.ts";
 
 /** A sealer that counts how often a ticket is opened. */
 class CountingSealer implements TicketSealer {
@@ -90,20 +80,7 @@ Deno.test("memory: tickets sent with the flight: a tampered client Finished is s
   const client = new ClientConnection((await devClient({ keyLog: (l) => log.push(l) })).config, {
     onSession: (s) => sessions.push(s),
   });
-  const tap: Tap = (from, bytes, n) => {
-    if (from !== "client" || n !== 1) return bytes;
-    const rewriter = new RecordRewriter(
-      nobleProvider,
-      "SHA-256",
-      "AES-128-GCM",
-      secretsOf(log).get("CLIENT_HANDSHAKE_TRAFFIC_SECRET")!,
-    );
-    const list = records(bytes);
-    return concat([
-      encodeRecords(list.slice(0, 1)),
-      rewriter.rewrite(list[1], (m) => m.map((b, i) => (i === m.length - 1 ? b ^ 1 : b))),
-    ]);
-  };
+  const tap = tamperClientFinished(log);
   const pair = new MemoryPair(client, await devServer({ tickets: tickets(new CountingSealer(), true) }), { tap });
   await pair.pump();
   assert.equal(sessions.length, 2, "the tickets went out with the flight");

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 
-const root = new URL("../..", import.meta.url).pathname;
+import { root, sources } from "../_support/source_files.ts";
 const MAX_FILE_LINES = 600;
 const MAX_FUNCTION_LINES = 80;
 
@@ -15,16 +15,6 @@ const MAX_FUNCTION_LINES = 80;
  * Keyed `path` (a file) or `path:name` (a function). Empty: nothing needs it today.
  */
 const allowed = new Map<string, string>();
-
-function sources(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync(`${root}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) found.push(...sources(path));
-    else if (/\.(ts|js|mjs)$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
 
 /** Words that open a block the way a method's name would (`if (x) {`), and so never name a function. */
 const notNames = new Set(["if", "for", "while", "switch", "catch", "with", "return", "function", "else", "do"]);

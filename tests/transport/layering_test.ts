@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 
-const root = new URL("../..", import.meta.url).pathname;
+import { root, sources } from "../_support/source_files.ts";
 
 interface Rule {
   /** Files under this folder (or this file)... */
@@ -40,16 +40,6 @@ const rules: Rule[] = [
     why: "the HTTP codec runs over any Duplex (src/net), plain TCP or TLS alike",
   },
 ];
-
-function sources(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync(`${root}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) found.push(...sources(path));
-    else if (/\.(ts|js|mjs)$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
 
 /** Every module a file imports, statically, for types, re-exported or dynamically; relative paths resolved. */
 function importsOf(file: string, text = Deno.readTextFileSync(`${root}${file}`)): string[] {
