@@ -80,10 +80,17 @@ export function checkFinished(
   msg: HandshakeMessage,
   whose: string,
 ): void {
-  const received = decodeFinished(msg.body, hash.outputLength);
-  const expected = finishedVerifyData(hash, baseKey, transcript.digest());
-  if (!constantTimeEqual(received, expected)) throw failure("finished_invalid", `${whose} Finished does not verify`);
+  verifyFinished(msg, finishedVerifyData(hash, baseKey, transcript.digest()), whose);
   transcript.update(msg.raw);
+}
+
+/**
+ * RFC 8446 §4.4.4: the peer's Finished against the verify_data `expected`, in constant time, else decrypt_error.
+ * For a Finished whose transcript is already known (a server that sent tickets with its flight computed it then).
+ */
+export function verifyFinished(msg: HandshakeMessage, expected: Uint8Array, whose: string): void {
+  const received = decodeFinished(msg.body, expected.length);
+  if (!constantTimeEqual(received, expected)) throw failure("finished_invalid", `${whose} Finished does not verify`);
 }
 
 /**

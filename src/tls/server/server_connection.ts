@@ -8,7 +8,6 @@
  * a message that fits no state is unexpected_message (handshake.ts `expectMessage`). After the handshake the
  * Established state keeps what tickets and post-handshake authentication need.
  */
-import { constantTimeEqual } from "../../bytes.ts";
 import type { TranscriptHash } from "../../crypto/provider.ts";
 import { TlsConnection } from "../connection.ts";
 import type { ConnectionInfo } from "../connection_info.ts";
@@ -21,6 +20,7 @@ import {
   finishedMessage,
   type HandshakeContext,
   type HandshakeTraffic,
+  verifyFinished,
 } from "../handshake.ts";
 import { keyLogger } from "../key_log.ts";
 import { EarlySecret } from "../key_schedule.ts";
@@ -37,7 +37,6 @@ import { encodeSelectedIdentity } from "../wire/extensions/pre_shared_key.ts";
 import { encodeRecordSizeLimit } from "../wire/extensions/record_size_limit.ts";
 import { encodeSupportedGroups } from "../wire/extensions/supported_groups.ts";
 import { encodeSelectedVersion } from "../wire/extensions/supported_versions.ts";
-import { decodeFinished } from "../wire/finished.ts";
 import type { HandshakeMessage } from "../wire/handshake.ts";
 import { encodeServerHello } from "../wire/server_hello.ts";
 import {
@@ -413,8 +412,8 @@ export class ServerConnection extends TlsConnection {
 
   /** RFC 8446 §4.4.4: the client's Finished completes the handshake; tickets go out with it (§4.6.1). */
   private handleClientFinished(msg: HandshakeMessage, { hs }: { hs: ServerHandshake }): void {
-    // RFC 8446 §4.4.4: verified in constant time; a mismatch is decrypt_error.
-    if (hs.predicted) checkPredictedFinished(hs.predicted.clientFinished, msg);
+    // The predicted Finished is in the transcript already: its verify_data follows the 4-byte message header.
+    if (hs.predicted) verifyFinished(msg, hs.predicted.clientFinished.subarray(4), "client");
     else checkFinished(hs.suite.hash, hs.transcript, hs.clientHandshakeSecret, msg, "client");
     this.keyClientDirection(hs.suite, hs.app.client);
     const session: ServerSession = {
@@ -541,17 +540,6 @@ function negotiatedInfo(n: Negotiated, early: EarlyDataDecision | null): Connect
  */
 function ticketCount(tickets: TicketConfig, info: ConnectionInfo): number {
   return info.resumed ? Math.min(tickets.count, 1) : tickets.count;
-}
-
-/**
- * RFC 8446 §4.4.4: the client's Finished against the one predicted with our flight (which the transcript holds
- * already): the same bytes, compared in constant time, or decrypt_error.
- */
-function checkPredictedFinished(predicted: Uint8Array, msg: HandshakeMessage): void {
-  const received = decodeFinished(msg.body, predicted.length - 4);
-  if (!constantTimeEqual(received, predicted.subarray(4))) {
-    throw failure("finished_invalid", "client Finished does not verify");
-  }
 }
 
 /** Ciphertext is what we count, so leave room for the per-record overhead beyond the plaintext limit. */
